@@ -1,0 +1,1 @@
+//! Readers, mapping, normalisers, validation rules, verdicts and Parquet writers of zhijian

@@ -1,0 +1,1 @@
+//! The zhijian pipeline file: parse, validate with every error located, plan

@@ -1,0 +1,266 @@
+//! Analytes (test items) and their limits.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::categories::CategoryTree;
+use crate::normalise::{normalise_key, normalise_text};
+use crate::read::{read_rows, row_error, split_aliases};
+use crate::units::UnitTable;
+use crate::SeedError;
+
+/// One analyte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analyte {
+    /// Stable code, `clenbuterol`.
+    pub code: String,
+    /// Canonical Chinese name.
+    pub name: String,
+    /// Group: contaminant, pesticide, vet_drug, lean_meat_agent, additive, quality …
+    pub group: String,
+    /// Canonical unit symbol; values and limits are converted to it.
+    pub unit: String,
+    /// Banned everywhere: any detection at or above the decision limit fails.
+    pub banned: bool,
+    /// Decision limit for banned substances, in `unit`; `None` means any detection.
+    pub decision_limit: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnalyteRow {
+    code: String,
+    name: String,
+    aliases: String,
+    group: String,
+    unit: String,
+    banned: bool,
+    decision_limit: Option<f64>,
+    #[allow(dead_code)]
+    note: String,
+}
+
+/// The analyte table with its alias index.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyteTable {
+    analytes: Vec<Analyte>,
+    by_code: HashMap<String, usize>,
+    by_key: HashMap<String, usize>,
+}
+
+const ANALYTES: &str = "analytes.csv";
+
+impl AnalyteTable {
+    pub(crate) fn load(dir: &Path, units: &UnitTable, errors: &mut Vec<SeedError>) -> AnalyteTable {
+        let mut table = AnalyteTable::default();
+        for row in read_rows::<AnalyteRow>(dir, ANALYTES, errors) {
+            let r = row.value;
+            if table.by_code.contains_key(&r.code) {
+                errors.push(row_error(dir, ANALYTES, row.line, "code", &r.code, "duplicate code"));
+                continue;
+            }
+            let Some(unit) = units.resolve(&r.unit) else {
+                errors.push(row_error(dir, ANALYTES, row.line, "unit", &r.unit, "unknown unit (see units.csv)"));
+                continue;
+            };
+            let index = table.analytes.len();
+            for name in std::iter::once(r.name.as_str()).chain(split_aliases(&r.aliases)) {
+                if let Some(previous) = table.by_key.insert(normalise_key(name), index) {
+                    if previous != index {
+                        errors.push(row_error(dir, ANALYTES, row.line, "aliases", name, "the name already belongs to another analyte"));
+                    }
+                }
+            }
+            table.by_code.insert(r.code.clone(), index);
+            table.analytes.push(Analyte {
+                code: r.code,
+                name: normalise_text(&r.name),
+                group: r.group,
+                unit: unit.symbol.clone(),
+                banned: r.banned,
+                decision_limit: r.decision_limit,
+            });
+        }
+        table
+    }
+
+    /// The analyte a source names `text` (name or alias, width and case folded).
+    pub fn resolve(&self, text: &str) -> Option<&Analyte> {
+        self.by_key.get(&normalise_key(text)).map(|&i| &self.analytes[i])
+    }
+
+    /// The analyte with this code.
+    pub fn get(&self, code: &str) -> Option<&Analyte> {
+        self.by_code.get(code).map(|&i| &self.analytes[i])
+    }
+}
+
+/// A limit of an analyte in a category (and its descendants), converted to the analyte's
+/// canonical unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    /// Analyte code.
+    pub analyte: String,
+    /// Category id, or `None` for every category.
+    pub category_id: Option<String>,
+    /// Lowest allowed value.
+    pub min: Option<f64>,
+    /// Highest allowed value.
+    pub max: Option<f64>,
+    /// Must not be detected in this category (不得检出, 不得使用).
+    pub banned: bool,
+    /// The standard, `GB 2763-2012`.
+    pub standard: String,
+    /// First day the limit applies, if bounded.
+    pub valid_from: Option<NaiveDate>,
+    /// Last day the limit applies, if bounded.
+    pub valid_to: Option<NaiveDate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitRow {
+    analyte: String,
+    category_id: String,
+    category_name: String,
+    min: Option<f64>,
+    max: Option<f64>,
+    unit: String,
+    banned: bool,
+    standard: String,
+    valid_from: Option<NaiveDate>,
+    valid_to: Option<NaiveDate>,
+}
+
+/// The limit table.
+#[derive(Debug, Clone, Default)]
+pub struct LimitTable {
+    /// (analyte code, category id or "") → limits of that key, any edition.
+    limits: HashMap<(String, String), Vec<Limit>>,
+}
+
+const LIMITS: &str = "limits.csv";
+
+impl LimitTable {
+    pub(crate) fn load(
+        dir: &Path,
+        analytes: &AnalyteTable,
+        categories: &CategoryTree,
+        units: &UnitTable,
+        errors: &mut Vec<SeedError>,
+    ) -> LimitTable {
+        let mut table = LimitTable::default();
+        for row in read_rows::<LimitRow>(dir, LIMITS, errors) {
+            let r = row.value;
+            let Some(analyte) = analytes.get(&r.analyte) else {
+                errors.push(row_error(dir, LIMITS, row.line, "analyte", &r.analyte, "no analyte has this code (see analytes.csv)"));
+                continue;
+            };
+            let category_id = (!r.category_id.is_empty() && r.category_id != "*").then(|| r.category_id.clone());
+            if let Some(id) = &category_id {
+                match categories.get(id) {
+                    Some(c) if c.name == normalise_text(&r.category_name) => {}
+                    Some(c) => {
+                        errors.push(row_error(dir, LIMITS, row.line, "category_name", &r.category_name, format!("category `{id}` is `{}`", c.name)));
+                        continue;
+                    }
+                    None => {
+                        errors.push(row_error(dir, LIMITS, row.line, "category_id", id, "no category has this id (see categories.csv)"));
+                        continue;
+                    }
+                }
+            }
+            let Some(unit) = units.resolve(&r.unit) else {
+                errors.push(row_error(dir, LIMITS, row.line, "unit", &r.unit, "unknown unit (see units.csv)"));
+                continue;
+            };
+            let Some(canonical) = units.resolve(&analyte.unit) else { continue };
+            let convert = |v: Option<f64>| match v {
+                None => Some(None),
+                Some(v) => UnitTable::convert(v, unit, canonical).map(Some),
+            };
+            let (Some(min), Some(max)) = (convert(r.min), convert(r.max)) else {
+                errors.push(row_error(dir, LIMITS, row.line, "unit", &r.unit, format!("does not convert to the analyte's unit `{}`", analyte.unit)));
+                continue;
+            };
+            if min.is_none() && max.is_none() && !r.banned {
+                errors.push(row_error(dir, LIMITS, row.line, "max", "", "a limit needs a min, a max, or banned = true"));
+                continue;
+            }
+            if let (Some(lo), Some(hi)) = (min, max) {
+                if lo > hi {
+                    errors.push(row_error(dir, LIMITS, row.line, "min", &lo.to_string(), "min is above max"));
+                    continue;
+                }
+            }
+            let key = (analyte.code.clone(), category_id.clone().unwrap_or_default());
+            let limit = Limit {
+                analyte: analyte.code.clone(),
+                category_id,
+                min,
+                max,
+                banned: r.banned,
+                standard: r.standard,
+                valid_from: r.valid_from,
+                valid_to: r.valid_to,
+            };
+            let editions = table.limits.entry(key).or_default();
+            if editions.iter().any(|e| overlaps(e, &limit)) {
+                errors.push(row_error(dir, LIMITS, row.line, "analyte", &r.analyte, "another limit for this analyte and category applies on the same days"));
+                continue;
+            }
+            editions.push(limit);
+        }
+        table
+    }
+
+    /// The limit of `analyte` for a sample in `category_id` sampled on `date`: the most
+    /// specific category that has one, walking up the tree, then a limit for every category.
+    pub fn lookup(&self, analyte: &str, category_id: Option<&str>, categories: &CategoryTree, date: NaiveDate) -> Option<&Limit> {
+        let in_force = |key: &str| {
+            self.limits
+                .get(&(analyte.to_string(), key.to_string()))
+                .and_then(|editions| editions.iter().find(|l| l.valid_from.is_none_or(|d| d <= date) && l.valid_to.is_none_or(|d| date <= d)))
+        };
+        category_id
+            .into_iter()
+            .flat_map(|id| categories.ancestors(id))
+            .find_map(|c| in_force(&c.id))
+            .or_else(|| in_force(""))
+    }
+}
+
+fn overlaps(a: &Limit, b: &Limit) -> bool {
+    let a_start = a.valid_from.unwrap_or(NaiveDate::MIN);
+    let a_end = a.valid_to.unwrap_or(NaiveDate::MAX);
+    let b_start = b.valid_from.unwrap_or(NaiveDate::MIN);
+    let b_end = b.valid_to.unwrap_or(NaiveDate::MAX);
+    a_start <= b_end && b_start <= a_end
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Seeds;
+    use chrono::NaiveDate;
+    use std::path::Path;
+
+    #[test]
+    fn limit_lookup_walks_up_the_category_tree() {
+        let seeds = Seeds::load(Path::new("../../seeds")).unwrap();
+        let date = NaiveDate::from_ymd_opt(2013, 7, 5).unwrap();
+        let lookup = |analyte, category| seeds.limits.lookup(analyte, Some(category), &seeds.categories, date).map(|l| (l.min, l.max, l.banned));
+        // Peanut oil has its own aflatoxin B1 limit; soybean oil takes the vegetable-oil one.
+        assert_eq!(lookup("afb1", "02.01.01.01"), Some((None, Some(20.0), false)));
+        assert_eq!(lookup("afb1", "02.01.01.02"), Some((None, Some(10.0), false)));
+        // Chives take chlorpyrifos from leafy vegetables and omethoate from vegetables.
+        assert_eq!(lookup("chlorpyrifos", "32.01.01.01"), Some((None, Some(0.1), false)));
+        assert_eq!(lookup("omethoate", "32.01.01.01"), Some((None, Some(0.02), false)));
+        assert_eq!(lookup("benzoic_acid", "24.01.01.01"), Some((None, None, true)));
+        assert_eq!(lookup("methanol", "01"), None);
+        assert!(seeds.analytes.resolve("盐酸克伦特罗").unwrap().banned);
+        assert_eq!(seeds.analytes.resolve("铅（以Pb计）").unwrap().code, "lead");
+    }
+}
