@@ -1,1 +1,196 @@
-//! The zhijian pipeline file: parse, validate with every error located, plan
+//! The pipeline file: what a run reads, with which seeds, into which folder.
+//!
+//! A pipeline file is TOML. [`Pipeline::load`] parses it, checks every key and value, and
+//! returns either the plan or every problem at once, each pointing at `file:line:col` with the
+//! offending text. Paths in the file are relative to the file's own folder.
+//!
+//! ```
+//! let text = r#"
+//! [pipeline]
+//! name = "demo"
+//! province = "410000"
+//! as_of = 2013-09-30
+//! seeds = "../seeds"
+//! output = "../out/demo"
+//!
+//! [[sources]]
+//! name = "food"
+//! programme = "food"
+//! files = ["../sample-data/food/*.csv"]
+//!
+//! [sources.columns]
+//! sample_id = "抽样编号"
+//! product_name = "样品名称"
+//! city = ["被抽样单位所在市", "所在市"]
+//! sampling_date = "抽样日期"
+//! item = "检验项目"
+//! result = "检验结果"
+//! "#;
+//! let pipeline = zhijian_pipeline::Pipeline::parse(std::path::Path::new("pipelines/demo.toml"), text).unwrap();
+//! assert_eq!(pipeline.sources[0].columns.aliases(zhijian_pipeline::Field::City), ["被抽样单位所在市", "所在市"]);
+//!
+//! let broken = text.replace("programme = \"food\"", "programme = \"fodo\"").replace("item =", "itme =");
+//! let errors = zhijian_pipeline::Pipeline::parse(std::path::Path::new("demo.toml"), &broken).unwrap_err();
+//! assert_eq!(errors.0.len(), 3); // the programme, the unknown key, and the missing `item`
+//! ```
+
+mod error;
+mod field;
+mod parse;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use zhijian_model::Programme;
+
+pub use error::{ConfigError, ConfigErrors};
+pub use field::{ColumnMap, Field};
+
+/// A checked pipeline file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its `name`.
+    pub name: String,
+    /// GB/T 2260 code of the province the data belongs to.
+    pub province: String,
+    /// The as-of date: nothing may be dated after it, and targets are pro-rated to it.
+    /// `None` means the day of the run.
+    pub as_of: Option<NaiveDate>,
+    /// The seeds folder, resolved against the pipeline file's folder.
+    pub seeds: PathBuf,
+    /// The output folder, resolved against the pipeline file's folder.
+    pub output: PathBuf,
+    /// The sources, in file order.
+    pub sources: Vec<Source>,
+}
+
+/// One agency's export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// Unique name within the pipeline.
+    pub name: String,
+    /// The programme its rows belong to.
+    pub programme: Programme,
+    /// Glob patterns, resolved against the pipeline file's folder.
+    pub files: Vec<String>,
+    /// How the bytes are decoded.
+    pub encoding: Encoding,
+    /// Largest share of undecodable characters a file may have before it is refused.
+    pub max_replacement_ratio: f64,
+    /// How the rows are laid out.
+    pub layout: Layout,
+    /// The file format.
+    pub format: Format,
+    /// Column headers of each canonical field.
+    pub columns: ColumnMap,
+    /// Words that stand for values.
+    pub vocabulary: Vocabulary,
+    /// Unit assumed for a number whose record names none, if the source allows one.
+    pub default_unit: Option<String>,
+}
+
+/// How the bytes of a file are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// A byte-order mark, else strict UTF-8, else GB18030.
+    Auto,
+    /// UTF-8 (a BOM is skipped).
+    Utf8,
+    /// GB18030, which also reads GBK and GB2312.
+    Gb18030,
+}
+
+/// How a source lays out its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One row per sample × test item, the sample's fields repeated on each row (SAMR export).
+    ItemRows,
+}
+
+/// The file format and its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text.
+    Csv {
+        /// Field delimiter, `,` by default.
+        delimiter: u8,
+        /// 1-based line of the header row; lines above it are skipped (titles).
+        header_row: usize,
+    },
+}
+
+/// The words a source uses for values. Matching folds width, case and spaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vocabulary {
+    /// Verdict words meaning pass (合格).
+    pub pass: Vec<String>,
+    /// Verdict words meaning fail (不合格).
+    pub fail: Vec<String>,
+    /// Result words meaning not detected (未检出, ND).
+    pub not_detected: Vec<String>,
+    /// Result words meaning negative (阴性).
+    pub negative: Vec<String>,
+    /// Result words meaning positive (阳性).
+    pub positive: Vec<String>,
+    /// Limit words meaning there is no limit (`/`).
+    pub no_limit: Vec<String>,
+    /// Limit words meaning must not be detected (不得检出).
+    pub banned: Vec<String>,
+    /// Words meaning yes in flag columns such as `retest` (是).
+    pub yes: Vec<String>,
+    /// Stage words: production, distribution, catering, online.
+    pub stages: Vec<(zhijian_model::Stage, Vec<String>)>,
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        use zhijian_model::Stage;
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Vocabulary {
+            pass: words(&["合格", "符合", "通过", "pass"]),
+            fail: words(&["不合格", "不符合", "未通过", "fail"]),
+            not_detected: words(&["未检出", "ND", "N.D.", "未检测出", "not detected"]),
+            negative: words(&["阴性", "-", "negative"]),
+            positive: words(&["阳性", "+", "positive"]),
+            no_limit: words(&["/", "—", "-", "－", "无", ""]),
+            banned: words(&["不得检出", "不得使用", "不得添加"]),
+            yes: words(&["是", "Y", "yes", "true", "1"]),
+            stages: vec![
+                (Stage::Production, words(&["生产", "生产环节"])),
+                (Stage::Distribution, words(&["流通", "流通环节", "销售"])),
+                (Stage::Catering, words(&["餐饮", "餐饮环节", "餐饮服务"])),
+                (Stage::Online, words(&["网购", "网络", "网络销售"])),
+            ],
+        }
+    }
+}
+
+impl Pipeline {
+    /// Reads and checks the pipeline file at `path`.
+    pub fn load(path: &Path) -> Result<Pipeline, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            ConfigErrors(vec![ConfigError::whole_file(path, format!("cannot read the pipeline file: {err}"))])
+        })?;
+        Pipeline::parse(path, &text)
+    }
+
+    /// Checks the pipeline `text` as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
+        parse::parse(path, text)
+    }
+
+    /// The pipeline file's folder, against which its paths are resolved.
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// `path` as it appears relative to the pipeline file's folder, with `/` separators; used
+    /// for source file names in the outputs so they do not depend on where the run started.
+    pub fn relative_name(&self, path: &Path) -> String {
+        let base = self.base_dir();
+        let shown = path.strip_prefix(base).unwrap_or(path);
+        shown.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    }
+}

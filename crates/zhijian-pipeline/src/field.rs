@@ -1,0 +1,118 @@
+//! The canonical fields a source's columns map to.
+
+macro_rules! fields {
+    ($($(#[$meta:meta])* $variant:ident => $key:literal, $required:literal;)+) => {
+        /// A canonical field of an input record.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Field { $($(#[$meta])* $variant),+ }
+
+        impl Field {
+            /// Every field, in documentation order.
+            pub const ALL: &'static [Field] = &[$(Field::$variant),+];
+
+            /// The key used in `[sources.columns]` and in `rejects.field`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Field::$variant => $key),+ }
+            }
+
+            /// Whether a source must map this field.
+            pub fn required(self) -> bool {
+                match self { $(Field::$variant => $required),+ }
+            }
+
+            /// The field with this key.
+            pub fn from_key(key: &str) -> Option<Field> {
+                match key { $($key => Some(Field::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+fields! {
+    /// 抽样编号.
+    SampleId => "sample_id", true;
+    /// 任务类别 (监督抽检, 风险监测).
+    SubProgramme => "sub_programme", false;
+    /// 样品名称.
+    ProductName => "product_name", true;
+    /// 食品大类.
+    Category1 => "category_1", false;
+    /// 食品亚类.
+    Category2 => "category_2", false;
+    /// 食品次亚类.
+    Category3 => "category_3", false;
+    /// 食品细类.
+    Category4 => "category_4", false;
+    /// 被抽样单位所在省份.
+    Province => "province", false;
+    /// 被抽样单位所在市.
+    City => "city", true;
+    /// 被抽样单位所在县.
+    County => "county", false;
+    /// 被抽样单位名称.
+    EntityName => "entity_name", false;
+    /// 统一社会信用代码.
+    EntityCreditCode => "entity_credit_code", false;
+    /// 抽样环节.
+    Stage => "stage", false;
+    /// 抽样场所.
+    SiteType => "site_type", false;
+    /// 标称生产企业名称.
+    ProducerName => "producer_name", false;
+    /// 抽样日期.
+    SamplingDate => "sampling_date", true;
+    /// 检验机构名称.
+    LabName => "lab_name", false;
+    /// 报告日期.
+    ReportDate => "report_date", false;
+    /// 检验项目.
+    Item => "item", true;
+    /// 检验结果.
+    Result => "result", true;
+    /// 结果单位.
+    ResultUnit => "result_unit", false;
+    /// 检出限 (LOD).
+    Lod => "lod", false;
+    /// 定量限 (LOQ).
+    Loq => "loq", false;
+    /// 结果判定 (the item's verdict).
+    ItemVerdict => "item_verdict", false;
+    /// 判定依据.
+    LimitBasis => "limit_basis", false;
+    /// 最小允许限.
+    LimitMin => "limit_min", false;
+    /// 最小允许限单位.
+    LimitMinUnit => "limit_min_unit", false;
+    /// 最大允许限.
+    LimitMax => "limit_max", false;
+    /// 最大允许限单位.
+    LimitMaxUnit => "limit_max_unit", false;
+    /// 检验方法 (screening or confirmation).
+    Method => "method", false;
+    /// 检验结论 (the sample's verdict).
+    SampleVerdict => "sample_verdict", false;
+    /// 是否复检.
+    Retest => "retest", false;
+}
+
+/// The column headers that each canonical field may appear under.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ColumnMap {
+    entries: Vec<(Field, Vec<String>)>,
+}
+
+impl ColumnMap {
+    pub(crate) fn insert(&mut self, field: Field, aliases: Vec<String>) {
+        self.entries.push((field, aliases));
+    }
+
+    /// The headers of `field`, in preference order; empty when the source lacks it.
+    pub fn aliases(&self, field: Field) -> &[String] {
+        self.entries.iter().find(|(f, _)| *f == field).map_or(&[], |(_, a)| a.as_slice())
+    }
+
+    /// Every mapped field with its headers.
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &[String])> {
+        self.entries.iter().map(|(f, a)| (*f, a.as_slice()))
+    }
+}

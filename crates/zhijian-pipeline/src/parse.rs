@@ -1,0 +1,490 @@
+//! Walks the parsed TOML document, checking every key and value and collecting every problem.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use toml_edit::{Item, TableLike, Value};
+use zhijian_model::{Programme, Stage};
+
+use crate::{ColumnMap, ConfigError, ConfigErrors, Encoding, Field, Format, Layout, Pipeline, Source, Vocabulary};
+
+const TOP_KEYS: &[&str] = &["pipeline", "sources"];
+const PIPELINE_KEYS: &[&str] = &["name", "province", "as_of", "seeds", "output"];
+const SOURCE_KEYS: &[&str] = &[
+    "name", "programme", "files", "encoding", "max_replacement_ratio", "layout", "format", "columns", "vocabulary", "default_unit",
+];
+const CSV_KEYS: &[&str] = &["delimiter", "header_row"];
+const VOCABULARY_KEYS: &[&str] = &[
+    "pass", "fail", "not_detected", "negative", "positive", "no_limit", "banned", "yes", "production", "distribution", "catering", "online",
+];
+
+struct Walker<'a> {
+    file: &'a Path,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+/// A table with the span to blame when one of its keys is missing.
+struct Section<'t> {
+    table: &'t dyn TableLike,
+    span: Option<Range<usize>>,
+    name: String,
+}
+
+pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
+    let document = match toml_edit::Document::parse(text) {
+        Ok(document) => document,
+        Err(err) => {
+            let message = format!("invalid TOML: {}", err.message());
+            return Err(ConfigErrors(vec![ConfigError::at(file, text, err.span(), message)]));
+        }
+    };
+    let mut walker = Walker { file, text, errors: Vec::new() };
+    let root = Section { table: document.as_table(), span: None, name: "the file".to_string() };
+    walker.check_keys(&root, TOP_KEYS);
+    let base = file.parent().unwrap_or(Path::new(""));
+
+    let pipeline = walker.section(&root, "pipeline");
+    let (mut name, mut province, mut as_of, mut seeds, mut output) = (None, None, None, None, None);
+    if let Some(section) = &pipeline {
+        walker.check_keys(section, PIPELINE_KEYS);
+        name = walker.string(section, "name", true);
+        province = walker.string(section, "province", true);
+        if let Some((code, span)) = &province {
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                walker.error(Some(span.clone()), format!("expected a 6-digit GB/T 2260 code, found `{code}`"));
+            }
+        }
+        as_of = walker.date(section, "as_of");
+        seeds = walker.string(section, "seeds", true).map(|(s, _)| base.join(s));
+        output = walker.string(section, "output", true).map(|(s, _)| base.join(s));
+    }
+
+    let mut sources = Vec::new();
+    match root.table.get("sources") {
+        None => walker.error(None, "missing `[[sources]]`: a pipeline reads at least one source".to_string()),
+        Some(Item::ArrayOfTables(array)) => {
+            for (index, table) in array.iter().enumerate() {
+                let section = Section { table, span: table.span(), name: format!("sources[{index}]") };
+                if let Some(source) = walker.source(&section, base) {
+                    sources.push(source);
+                }
+            }
+            let mut names: Vec<&str> = Vec::new();
+            for (index, table) in array.iter().enumerate() {
+                if let Some(name) = table.get("name").and_then(Item::as_str) {
+                    if names.contains(&name) {
+                        let span = table.get("name").and_then(Item::span);
+                        walker.error(span, format!("duplicate source name `{name}` (sources[{index}])"));
+                    }
+                    names.push(name);
+                }
+            }
+        }
+        Some(other) => walker.error(other.span(), "expected `[[sources]]`, an array of tables".to_string()),
+    }
+
+    let errors = walker.errors;
+    match (name, province, seeds, output) {
+        (Some((name, _)), Some((province, _)), Some(seeds), Some(output)) if errors.is_empty() => Ok(Pipeline {
+            path: file.to_path_buf(),
+            name,
+            province,
+            as_of: as_of.flatten(),
+            seeds,
+            output,
+            sources,
+        }),
+        _ => {
+            let mut errors = errors;
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+impl Walker<'_> {
+    fn error(&mut self, span: Option<Range<usize>>, message: String) {
+        self.errors.push(ConfigError::at(self.file, self.text, span, message));
+    }
+
+    fn missing(&mut self, section: &Section<'_>, key: &str, what: &str) {
+        self.error(section.span.clone(), format!("missing `{key}` in {}: {what}", section.name));
+    }
+
+    fn check_keys(&mut self, section: &Section<'_>, allowed: &[&str]) {
+        for (key, _) in section.table.iter() {
+            if !allowed.contains(&key) {
+                let span = section.table.key(key).and_then(|k| k.span());
+                self.error(span, format!("unknown key `{key}` in {}, expected one of: {}", section.name, allowed.join(", ")));
+            }
+        }
+    }
+
+    fn section<'t>(&mut self, parent: &Section<'t>, key: &str) -> Option<Section<'t>> {
+        match parent.table.get(key) {
+            None => {
+                self.missing(parent, key, "a table");
+                None
+            }
+            Some(item) => self.as_section(item, &format!("[{key}]"), key),
+        }
+    }
+
+    fn as_section<'t>(&mut self, item: &'t Item, name: &str, key: &str) -> Option<Section<'t>> {
+        match item.as_table_like() {
+            Some(table) => Some(Section { table, span: item.span(), name: name.to_string() }),
+            None => {
+                self.error(item.span(), format!("expected `{key}` to be a table"));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, section: &Section<'_>, key: &str, required: bool) -> Option<(String, Range<usize>)> {
+        match section.table.get(key) {
+            None => {
+                if required {
+                    self.missing(section, key, "a string");
+                }
+                None
+            }
+            Some(item) => match item.as_str() {
+                Some(s) => Some((s.to_string(), item.span().unwrap_or(0..0))),
+                None => {
+                    self.error(item.span(), format!("expected `{key}` to be a string"));
+                    None
+                }
+            },
+        }
+    }
+
+    /// A string or an array of strings.
+    fn strings(&mut self, section: &Section<'_>, key: &str) -> Option<(Vec<String>, Range<usize>)> {
+        let item = section.table.get(key)?;
+        let span = item.span().unwrap_or(0..0);
+        match item.as_value() {
+            Some(Value::String(s)) => Some((vec![s.value().clone()], span)),
+            Some(Value::Array(array)) => {
+                let mut out = Vec::new();
+                for value in array.iter() {
+                    match value.as_str() {
+                        Some(s) => out.push(s.to_string()),
+                        None => {
+                            self.error(value.span(), format!("expected `{key}` to hold strings only"));
+                            return None;
+                        }
+                    }
+                }
+                Some((out, span))
+            }
+            _ => {
+                self.error(item.span(), format!("expected `{key}` to be a string or an array of strings"));
+                None
+            }
+        }
+    }
+
+    /// A TOML date (`2013-09-30`) or a string holding one; `Some(None)` when absent.
+    fn date(&mut self, section: &Section<'_>, key: &str) -> Option<Option<NaiveDate>> {
+        let Some(item) = section.table.get(key) else { return Some(None) };
+        let text = match item.as_value() {
+            Some(Value::Datetime(dt)) => dt.value().to_string(),
+            Some(Value::String(s)) => s.value().clone(),
+            _ => String::new(),
+        };
+        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+            Ok(date) => Some(Some(date)),
+            Err(_) => {
+                self.error(item.span(), format!("expected `{key}` to be a date like 2013-09-30"));
+                None
+            }
+        }
+    }
+
+    fn source(&mut self, section: &Section<'_>, base: &Path) -> Option<Source> {
+        self.check_keys(section, SOURCE_KEYS);
+        let name = self.string(section, "name", true);
+        let programme = self.string(section, "programme", true).and_then(|(code, span)| match code.parse::<Programme>() {
+            Ok(p) => Some(p),
+            Err(err) => {
+                self.error(Some(span), err.to_string());
+                None
+            }
+        });
+        let files = match self.strings(section, "files") {
+            None => {
+                if section.table.get("files").is_none() {
+                    self.missing(section, "files", "glob patterns of the input files");
+                }
+                None
+            }
+            Some((patterns, span)) => {
+                let mut ok = !patterns.is_empty();
+                if patterns.is_empty() {
+                    self.error(Some(span.clone()), "`files` names no pattern".to_string());
+                }
+                for pattern in &patterns {
+                    if let Err(err) = glob::Pattern::new(pattern) {
+                        self.error(Some(span.clone()), format!("invalid glob pattern `{pattern}`: {}", err.msg));
+                        ok = false;
+                    }
+                }
+                ok.then(|| patterns.iter().map(|p| path_string(&base.join(p))).collect::<Vec<_>>())
+            }
+        };
+        let encoding = match self.string(section, "encoding", false) {
+            None => Some(Encoding::Auto),
+            Some((text, span)) => match text.to_ascii_lowercase().as_str() {
+                "auto" => Some(Encoding::Auto),
+                "utf-8" | "utf8" => Some(Encoding::Utf8),
+                "gb18030" | "gbk" | "gb2312" => Some(Encoding::Gb18030),
+                _ => {
+                    self.error(Some(span), format!("unknown encoding `{text}`, expected one of: auto, utf-8, gb18030, gbk"));
+                    None
+                }
+            },
+        };
+        let max_replacement_ratio = match section.table.get("max_replacement_ratio") {
+            None => Some(0.001),
+            Some(item) => match item.as_float().or_else(|| item.as_integer().map(|i| i as f64)) {
+                Some(r) if (0.0..=1.0).contains(&r) => Some(r),
+                _ => {
+                    self.error(item.span(), "expected `max_replacement_ratio` to be a number from 0 to 1".to_string());
+                    None
+                }
+            },
+        };
+        let layout = match self.string(section, "layout", false) {
+            None => Some(Layout::ItemRows),
+            Some((text, span)) => match text.as_str() {
+                "item_rows" => Some(Layout::ItemRows),
+                _ => {
+                    self.error(Some(span), format!("unknown layout `{text}`, expected one of: item_rows"));
+                    None
+                }
+            },
+        };
+        let format = self.format(section);
+        let columns = self.columns(section);
+        let vocabulary = self.vocabulary(section);
+        let default_unit = self.string(section, "default_unit", false).map(|(s, _)| s);
+        Some(Source {
+            name: name?.0,
+            programme: programme?,
+            files: files?,
+            encoding: encoding?,
+            max_replacement_ratio: max_replacement_ratio?,
+            layout: layout?,
+            format: format?,
+            columns: columns?,
+            vocabulary: vocabulary?,
+            default_unit,
+        })
+    }
+
+    /// `[sources.format.csv]`: an externally tagged table, one key naming the format.
+    fn format(&mut self, section: &Section<'_>) -> Option<Format> {
+        let default = Format::Csv { delimiter: b',', header_row: 1 };
+        let Some(item) = section.table.get("format") else { return Some(default) };
+        let outer = self.as_section(item, &format!("{}.format", section.name), "format")?;
+        let mut result = None;
+        let mut count = 0;
+        for (key, inner) in outer.table.iter() {
+            count += 1;
+            match key {
+                "csv" => {
+                    let csv = self.as_section(inner, &format!("{}.format.csv", section.name), "csv")?;
+                    self.check_keys(&csv, CSV_KEYS);
+                    let delimiter = match self.string(&csv, "delimiter", false) {
+                        None => Some(b','),
+                        Some((d, span)) => match d.as_bytes() {
+                            [b] if d.is_ascii() => Some(*b),
+                            _ if d == "\\t" => Some(b'\t'),
+                            _ => {
+                                self.error(Some(span), format!("expected one ASCII character as the delimiter, found `{d}`"));
+                                None
+                            }
+                        },
+                    };
+                    let header_row = match csv.table.get("header_row") {
+                        None => Some(1),
+                        Some(item) => match item.as_integer() {
+                            Some(n) if n >= 1 => Some(n as usize),
+                            _ => {
+                                self.error(item.span(), "expected `header_row` to be a line number from 1".to_string());
+                                None
+                            }
+                        },
+                    };
+                    result = delimiter.zip(header_row).map(|(delimiter, header_row)| Format::Csv { delimiter, header_row });
+                }
+                other => {
+                    let span = outer.table.key(other).and_then(|k| k.span());
+                    self.error(span, format!("unknown format `{other}`, expected one of: csv"));
+                    return None;
+                }
+            }
+        }
+        if count != 1 {
+            self.error(item.span(), "expected exactly one format table, e.g. `[sources.format.csv]`".to_string());
+            return None;
+        }
+        result
+    }
+
+    fn columns(&mut self, section: &Section<'_>) -> Option<ColumnMap> {
+        let Some(columns) = self.section(section, "columns") else { return None };
+        let columns = Section { name: format!("{}.columns", section.name), ..columns };
+        let mut map = ColumnMap::default();
+        let mut ok = true;
+        for (key, _) in columns.table.iter() {
+            let Some(field) = Field::from_key(key) else {
+                let span = columns.table.key(key).and_then(|k| k.span());
+                let expected: Vec<&str> = Field::ALL.iter().map(|f| f.as_str()).collect();
+                self.error(span, format!("unknown field `{key}` in {}, expected one of: {}", columns.name, expected.join(", ")));
+                ok = false;
+                continue;
+            };
+            match self.strings(&columns, key) {
+                Some((aliases, span)) if aliases.iter().all(|a| !a.trim().is_empty()) && !aliases.is_empty() => {
+                    let _ = span;
+                    map.insert(field, aliases);
+                }
+                Some((_, span)) => {
+                    self.error(Some(span), format!("`{key}` names no column header"));
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        for field in Field::ALL.iter().filter(|f| f.required()) {
+            if map.aliases(*field).is_empty() && columns.table.get(field.as_str()).is_none() {
+                self.missing(&columns, field.as_str(), "a column header (or a list of them) for a required field");
+                ok = false;
+            }
+        }
+        ok.then_some(map)
+    }
+
+    fn vocabulary(&mut self, section: &Section<'_>) -> Option<Vocabulary> {
+        let mut vocabulary = Vocabulary::default();
+        let Some(item) = section.table.get("vocabulary") else { return Some(vocabulary) };
+        let words = self.as_section(item, &format!("{}.vocabulary", section.name), "vocabulary")?;
+        self.check_keys(&words, VOCABULARY_KEYS);
+        let mut ok = true;
+        for key in VOCABULARY_KEYS {
+            if words.table.get(key).is_none() {
+                continue;
+            }
+            let Some((list, _)) = self.strings(&words, key) else {
+                ok = false;
+                continue;
+            };
+            let slot = match *key {
+                "pass" => &mut vocabulary.pass,
+                "fail" => &mut vocabulary.fail,
+                "not_detected" => &mut vocabulary.not_detected,
+                "negative" => &mut vocabulary.negative,
+                "positive" => &mut vocabulary.positive,
+                "no_limit" => &mut vocabulary.no_limit,
+                "banned" => &mut vocabulary.banned,
+                "yes" => &mut vocabulary.yes,
+                stage => {
+                    let Ok(stage) = stage.parse::<Stage>() else { continue };
+                    match vocabulary.stages.iter_mut().find(|(s, _)| *s == stage) {
+                        Some((_, slot)) => slot,
+                        None => continue,
+                    }
+                }
+            };
+            *slot = list;
+        }
+        ok.then_some(vocabulary)
+    }
+}
+
+fn path_string(path: &Path) -> String {
+    PathBuf::from(path).to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[pipeline]
+name = "t"
+province = "410000"
+as_of = 2013-09-30
+seeds = "../seeds"
+output = "../out"
+
+[[sources]]
+name = "food"
+programme = "food"
+files = "../data/*.csv"
+encoding = "gbk"
+
+[sources.format.csv]
+delimiter = ";"
+header_row = 2
+
+[sources.columns]
+sample_id = "抽样编号"
+product_name = "样品名称"
+city = "所在市"
+sampling_date = "抽样日期"
+item = "检验项目"
+result = "检验结果"
+
+[sources.vocabulary]
+pass = ["合格"]
+online = ["网店"]
+"#;
+
+    #[test]
+    fn a_good_file_gives_its_plan() {
+        let p = Pipeline::parse(Path::new("pipelines/t.toml"), GOOD).unwrap();
+        assert_eq!(p.seeds, PathBuf::from("pipelines/../seeds"));
+        assert_eq!(p.as_of, NaiveDate::from_ymd_opt(2013, 9, 30));
+        let s = &p.sources[0];
+        assert_eq!(s.encoding, Encoding::Gb18030);
+        assert_eq!(s.format, Format::Csv { delimiter: b';', header_row: 2 });
+        assert_eq!(s.files, ["pipelines/../data/*.csv"]);
+        assert_eq!(s.vocabulary.pass, ["合格"]);
+        assert_eq!(s.vocabulary.fail, Vocabulary::default().fail);
+        assert!(s.vocabulary.stages.iter().any(|(st, w)| *st == Stage::Online && w == &["网店"]));
+    }
+
+    #[test]
+    fn every_error_is_reported_with_line_and_column() {
+        let broken = GOOD
+            .replace("as_of = 2013-09-30", "as_of = \"2013-02-30\"")
+            .replace("programme = \"food\"", "programme = \"foods\"\nencodng = \"x\"")
+            .replace("city = \"所在市\"", "cty = \"所在市\"")
+            .replace("header_row = 2", "header_row = 0");
+        let errors = Pipeline::parse(Path::new("t.toml"), &broken).unwrap_err();
+        let rendered: Vec<String> = errors.0.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            rendered,
+            [
+                "t.toml:5:9: expected `as_of` to be a date like 2013-09-30 (at `\"2013-02-30\"`)",
+                "t.toml:11:13: unknown programme `foods`, expected one of: food, agri_products, livestock, agri_inputs, consumer_products, net_content (at `\"foods\"`)",
+                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit (at `encodng`)",
+                "t.toml:18:14: expected `header_row` to be a line number from 1 (at `0`)",
+                "t.toml:20:1: missing `city` in sources[0].columns: a column header (or a list of them) for a required field (at `[sources.columns]`)",
+                "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest (at `cty`)",
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let errors = Pipeline::parse(Path::new("t.toml"), "[pipeline]\nname = \n").unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        assert_eq!(errors.0[0].line, 2);
+        assert!(errors.0[0].message.starts_with("invalid TOML"), "{}", errors.0[0]);
+    }
+}
