@@ -116,6 +116,10 @@ rules! {
     CategoryUnknown => "category_unknown", Warning,
         "the food category names are in seeds/categories.csv",
         "add the category to seeds/categories.csv, or correct it at the source";
+    /// A stage word that is not in the vocabulary.
+    StageUnknown => "stage_unknown", Warning,
+        "the sampling stage (抽样环节) is a word of the source's stage vocabulary; unknown words leave `stage` empty",
+        "add the word to the source's `[sources.vocabulary]` under production, distribution, catering or online";
     /// No limit in the record nor in seeds, and the analyte is not banned.
     LimitMissing => "limit_missing", Warning,
         "a result has a limit (in the record, or in seeds/limits.csv up the category tree) or is a banned substance; otherwise its verdict is pending",

@@ -1,0 +1,101 @@
+//! Turning a file's bytes into text: byte-order mark, then strict UTF-8, then GB18030.
+
+use encoding_rs::{Encoding as CharEncoding, GB18030, UTF_8};
+use zhijian_pipeline::Encoding;
+
+/// Text decoded from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The text, BOM removed.
+    pub text: String,
+    /// The encoding used: `UTF-8`, `UTF-16LE`, `UTF-16BE` or `gb18030`.
+    pub encoding: &'static str,
+    /// Characters that could not be decoded and became U+FFFD.
+    pub replacements: usize,
+}
+
+/// Why a file could not be decoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    /// NUL bytes: a spreadsheet, archive or image rather than text.
+    #[error("looks binary, not text (NUL byte at offset {offset}); is it an Excel or zip file named .csv?")]
+    Binary {
+        /// Offset of the first NUL byte.
+        offset: usize,
+    },
+    /// Too many undecodable characters for the chosen encoding.
+    #[error("{replacements} of {chars} characters could not be decoded as {encoding} (more than {max_ratio} allowed); declare the file's encoding in the pipeline")]
+    Undecodable {
+        /// Encoding tried.
+        encoding: &'static str,
+        /// Replacement characters produced.
+        replacements: usize,
+        /// Characters in all.
+        chars: usize,
+        /// The allowed ratio.
+        max_ratio: f64,
+    },
+}
+
+/// Decodes `bytes`. With [`Encoding::Auto`]: a BOM decides; else valid UTF-8 is UTF-8; else
+/// GB18030 (a superset of GBK and GB2312). A file whose share of undecodable characters is
+/// above `max_ratio` is refused, as is a file with NUL bytes (unless UTF-16 by its BOM).
+pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decoded, DecodeError> {
+    let bom = CharEncoding::for_bom(bytes);
+    let is_utf16 = bom.is_some_and(|(e, _)| e != UTF_8);
+    if !is_utf16 {
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(DecodeError::Binary { offset });
+        }
+    }
+    let (encoding, body) = match (declared, bom) {
+        (_, Some((encoding, bom_len))) => (encoding, &bytes[bom_len..]),
+        (Encoding::Utf8, None) => (UTF_8, bytes),
+        (Encoding::Gb18030, None) => (GB18030, bytes),
+        (Encoding::Auto, None) => match std::str::from_utf8(bytes) {
+            Ok(_) => (UTF_8, bytes),
+            Err(_) => (GB18030, bytes),
+        },
+    };
+    let (text, _) = encoding.decode_without_bom_handling(body);
+    let replacements = text.chars().filter(|&c| c == '\u{FFFD}').count();
+    let chars = text.chars().count();
+    let name = if encoding == GB18030 { "gb18030" } else { encoding.name() };
+    if replacements > 0 && replacements as f64 > max_ratio * chars as f64 {
+        return Err(DecodeError::Undecodable { encoding: name, replacements, chars, max_ratio });
+    }
+    Ok(Decoded { text: text.into_owned(), encoding: name, replacements })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chooses_bom_then_utf8_then_gb18030() {
+        let text = "抽样编号,样品名称\n";
+        let (gbk, _, _) = GB18030.encode(text);
+        let auto = decode(&gbk, Encoding::Auto, 0.001).unwrap();
+        assert_eq!((auto.text.as_str(), auto.encoding), (text, "gb18030"));
+        let utf8 = decode(text.as_bytes(), Encoding::Auto, 0.001).unwrap();
+        assert_eq!(utf8.encoding, "UTF-8");
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+        assert_eq!(decode(&with_bom, Encoding::Auto, 0.001).unwrap().text, text);
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let decoded = decode(&utf16, Encoding::Auto, 0.001).unwrap();
+        assert_eq!((decoded.text.as_str(), decoded.encoding), (text, "UTF-16LE"));
+    }
+
+    #[test]
+    fn refuses_binary_and_garbage() {
+        assert_eq!(decode(b"PK\x03\x04\x00\x00", Encoding::Auto, 0.001), Err(DecodeError::Binary { offset: 4 }));
+        // Valid GB18030 read as UTF-8: every Chinese character is undecodable.
+        let (gbk, _, _) = GB18030.encode("抽样编号,样品名称");
+        assert!(matches!(decode(&gbk, Encoding::Utf8, 0.001), Err(DecodeError::Undecodable { .. })));
+        // One stray byte in a long GB18030 file is tolerated at a 1% threshold.
+        let mut long = GB18030.encode(&"合格,".repeat(200)).0.into_owned();
+        long.push(0xFF);
+        let decoded = decode(&long, Encoding::Auto, 0.01).unwrap();
+        assert_eq!(decoded.replacements, 1);
+    }
+}

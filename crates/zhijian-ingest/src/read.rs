@@ -1,0 +1,205 @@
+//! Reading delimited text into records and mapping its header onto canonical fields.
+
+use std::collections::HashMap;
+
+use zhijian_pipeline::{ColumnMap, Field};
+use zhijian_seeds::normalise_key;
+
+/// One data record of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    /// Record number among the data records, from 0 (header and title rows excluded).
+    pub record: u64,
+    /// Line where the record starts, from 1.
+    pub line: u64,
+    /// The cells, as decoded.
+    pub fields: Vec<String>,
+}
+
+impl RawRecord {
+    /// The whole record as text, cells joined by `|`, for `rejects.raw_record`.
+    pub fn joined(&self) -> String {
+        self.fields.join("|")
+    }
+}
+
+/// A file's header and records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The header cells.
+    pub header: Vec<String>,
+    /// Data records, blank ones excluded.
+    pub records: Vec<RawRecord>,
+    /// Records with every cell empty (Excel's trailing `,,,,` rows), skipped and counted.
+    pub blank_records: u64,
+}
+
+/// Why a file's text could not be read as a table.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    /// The file ends before its header row.
+    #[error("no header row: the file has fewer than {header_row} lines")]
+    NoHeader {
+        /// The configured header line.
+        header_row: usize,
+    },
+    /// The CSV reader failed.
+    #[error("line {line}: {message}")]
+    Csv {
+        /// Line of the problem.
+        line: u64,
+        /// The reader's message.
+        message: String,
+    },
+    /// Required fields have no column.
+    #[error("{}", describe_missing(.missing, .found))]
+    MissingColumns {
+        /// Each missing field with the headers it may appear under.
+        missing: Vec<(Field, Vec<String>)>,
+        /// The headers the file has.
+        found: Vec<String>,
+    },
+}
+
+fn describe_missing(missing: &[(Field, Vec<String>)], found: &[String]) -> String {
+    let fields: Vec<String> = missing
+        .iter()
+        .map(|(field, aliases)| format!("`{}` (expected a column named {})", field.as_str(), aliases.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")))
+        .collect();
+    format!("missing required column(s): {}; the header has: {}", fields.join(", "), found.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "))
+}
+
+/// Parses `text` as delimited records; lines before `header_row` (1-based) are titles.
+pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table, ReadError> {
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut header: Option<Vec<String>> = None;
+    let mut records = Vec::new();
+    let mut blank_records = 0;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                let line = err.position().map_or(0, |p| p.line());
+                return Err(ReadError::Csv { line, message: err.to_string() });
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if (line as usize) < header_row {
+            continue;
+        }
+        if header.is_none() {
+            header = Some(record.iter().map(|c| c.trim().to_string()).collect());
+            continue;
+        }
+        if record.iter().all(|c| c.trim().is_empty()) {
+            blank_records += 1;
+            continue;
+        }
+        records.push(RawRecord { record: records.len() as u64, line, fields: record.iter().map(str::to_string).collect() });
+    }
+    let header = header.ok_or(ReadError::NoHeader { header_row })?;
+    Ok(Table { header, records, blank_records })
+}
+
+/// Where each mapped field sits in a file's header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnIndex {
+    positions: HashMap<Field, (usize, String)>,
+}
+
+impl ColumnIndex {
+    /// Maps the header onto the fields of `columns`: for each field, the first of its aliases
+    /// that the header has (width, case and spaces folded). Fails when a required field has
+    /// no column.
+    pub fn new(header: &[String], columns: &ColumnMap) -> Result<ColumnIndex, ReadError> {
+        let keys: Vec<String> = header.iter().map(|h| normalise_key(h)).collect();
+        let mut positions = HashMap::new();
+        let mut missing = Vec::new();
+        for field in Field::ALL {
+            let aliases = columns.aliases(*field);
+            let found = aliases.iter().find_map(|alias| {
+                let key = normalise_key(alias);
+                keys.iter().position(|k| *k == key)
+            });
+            match found {
+                Some(i) => {
+                    positions.insert(*field, (i, header[i].clone()));
+                }
+                None if field.required() => missing.push((*field, aliases.to_vec())),
+                None => {}
+            }
+        }
+        if missing.is_empty() {
+            Ok(ColumnIndex { positions })
+        } else {
+            Err(ReadError::MissingColumns { missing, found: header.to_vec() })
+        }
+    }
+
+    /// The trimmed cell of `field` in `record`; `None` when unmapped, absent or empty.
+    pub fn get<'r>(&self, record: &'r RawRecord, field: Field) -> Option<&'r str> {
+        let (i, _) = self.positions.get(&field)?;
+        let cell = record.fields.get(*i)?.trim();
+        (!cell.is_empty()).then_some(cell)
+    }
+
+    /// The header a field was found under.
+    pub fn header(&self, field: Field) -> Option<&str> {
+        self.positions.get(&field).map(|(_, h)| h.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_blank_rows_and_lines() {
+        let text = "2013年食品抽检汇总表\n抽样编号,样品名称\nA1,\"面粉\nB\"\n,\nA2,大米\n";
+        let table = read_table(text, b',', 2).unwrap();
+        assert_eq!(table.header, ["抽样编号", "样品名称"]);
+        assert_eq!(table.blank_records, 1);
+        let lines: Vec<(u64, u64)> = table.records.iter().map(|r| (r.record, r.line)).collect();
+        assert_eq!(lines, [(0, 3), (1, 6)]);
+        assert_eq!(table.records[0].fields[1], "面粉\nB");
+    }
+
+    #[test]
+    fn missing_columns_are_named_with_what_was_found() {
+        // Build the map through a pipeline file, as users do.
+        let pipeline = zhijian_pipeline::Pipeline::parse(
+            std::path::Path::new("p.toml"),
+            r#"
+[pipeline]
+name = "t"
+province = "410000"
+seeds = "s"
+output = "o"
+[[sources]]
+name = "s"
+programme = "food"
+files = "*.csv"
+[sources.columns]
+sample_id = ["抽样编号", "样品编号"]
+product_name = "样品名称"
+city = "所在市"
+sampling_date = "抽样日期"
+item = "检验项目"
+result = "检验结果"
+"#,
+        )
+        .unwrap();
+        let columns = &pipeline.sources[0].columns;
+        let header: Vec<String> = ["样品编号", "样品名称", "所在市", "抽样日期", "检验项目"].map(String::from).to_vec();
+        let err = ColumnIndex::new(&header, columns).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required column(s): `result` (expected a column named `检验结果`); the header has: `样品编号`, `样品名称`, `所在市`, `抽样日期`, `检验项目`"
+        );
+        let header: Vec<String> = ["样品编号 ", "样品名称", "所在市", "抽样日期", "检验项目", "检验结果"].map(String::from).to_vec();
+        let index = ColumnIndex::new(&header, columns).unwrap();
+        assert_eq!(index.header(Field::SampleId), Some("样品编号 "));
+    }
+}
