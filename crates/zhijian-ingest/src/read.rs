@@ -76,6 +76,7 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table,
     let mut records = Vec::new();
     let mut blank_records = 0;
     let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -85,7 +86,7 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table,
                 return Err(ReadError::Csv { line, message: err.to_string() });
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line_at(record.position().map_or(0, |p| p.byte()) as usize);
         if (line as usize) < header_row {
             continue;
         }
@@ -101,6 +102,34 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table,
     }
     let header = header.ok_or(ReadError::NoHeader { header_row })?;
     Ok(Table { header, records, blank_records })
+}
+
+/// Line numbers from byte offsets. The csv reader's own line count lags by one after a
+/// `\r\n` (it counts the `\n` as part of the next record), and Windows exports use `\r\n`.
+struct LineCounter<'t> {
+    text: &'t [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'t> LineCounter<'t> {
+    fn new(text: &'t str) -> Self {
+        LineCounter { text: text.as_bytes(), offset: 0, line: 1 }
+    }
+
+    /// The 1-based line of the first character of a record starting at `offset` (offsets
+    /// must not decrease). Line breaks the record starts with belong to the previous line.
+    fn line_at(&mut self, offset: usize) -> u64 {
+        let mut start = offset.min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start >= self.offset {
+            self.line += self.text[self.offset..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.offset = start;
+        }
+        self.line
+    }
 }
 
 /// Where each mapped field sits in a file's header.
@@ -201,5 +230,17 @@ result = "检验结果"
         let header: Vec<String> = ["样品编号 ", "样品名称", "所在市", "抽样日期", "检验项目", "检验结果"].map(String::from).to_vec();
         let index = ColumnIndex::new(&header, columns).unwrap();
         assert_eq!(index.header(Field::SampleId), Some("样品编号 "));
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    #[test]
+    fn crlf_and_lf_give_the_same_lines() {
+        for text in ["h1,h2\r\na,b\r\n\r\nc,\"d\r\ne\"\r\nf,g", "h1,h2\na,b\n\nc,\"d\ne\"\nf,g"] {
+            let table = super::read_table(text, b',', 1).unwrap();
+            let lines: Vec<u64> = table.records.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [2, 4, 6], "{text:?}");
+        }
     }
 }

@@ -183,14 +183,24 @@ impl Pipeline {
 
     /// The pipeline file's folder, against which its paths are resolved.
     pub fn base_dir(&self) -> &Path {
-        self.path.parent().unwrap_or(Path::new("."))
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        }
     }
 
-    /// `path` as it appears relative to the pipeline file's folder, with `/` separators; used
-    /// for source file names in the outputs so they do not depend on where the run started.
+    /// `path` relative to the pipeline file's folder, with `/` separators, whatever folder the
+    /// run started in; used for `source_file` in the outputs so that the same inputs give the
+    /// same tables.
     pub fn relative_name(&self, path: &Path) -> String {
-        let base = self.base_dir();
-        let shown = path.strip_prefix(base).unwrap_or(path);
-        shown.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+        let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let base = absolute(self.base_dir());
+        let target = absolute(path);
+        let base: Vec<_> = base.components().collect();
+        let target: Vec<_> = target.components().collect();
+        let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+        let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), base.len() - common).collect();
+        parts.extend(target[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        parts.join("/")
     }
 }

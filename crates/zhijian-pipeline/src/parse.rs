@@ -57,8 +57,8 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
             }
         }
         as_of = walker.date(section, "as_of");
-        seeds = walker.string(section, "seeds", true).map(|(s, _)| base.join(s));
-        output = walker.string(section, "output", true).map(|(s, _)| base.join(s));
+        seeds = walker.string(section, "seeds", true).map(|(s, _)| clean_path(&base.join(s)));
+        output = walker.string(section, "output", true).map(|(s, _)| clean_path(&base.join(s)));
     }
 
     let mut sources = Vec::new();
@@ -231,7 +231,7 @@ impl Walker<'_> {
                         ok = false;
                     }
                 }
-                ok.then(|| patterns.iter().map(|p| path_string(&base.join(p))).collect::<Vec<_>>())
+                ok.then(|| patterns.iter().map(|p| path_string(&clean_path(&base.join(p)))).collect::<Vec<_>>())
             }
         };
         let encoding = match self.string(section, "encoding", false) {
@@ -406,7 +406,31 @@ impl Walker<'_> {
 }
 
 fn path_string(path: &Path) -> String {
-    PathBuf::from(path).to_string_lossy().into_owned()
+    path.to_string_lossy().into_owned()
+}
+
+/// Removes `.` and resolves `dir/..` lexically, so `pipelines/../seeds` reads `seeds`. A
+/// leading `..` stays; symbolic links are not consulted.
+pub(crate) fn clean_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(component),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 #[cfg(test)]
@@ -447,12 +471,15 @@ online = ["网店"]
     #[test]
     fn a_good_file_gives_its_plan() {
         let p = Pipeline::parse(Path::new("pipelines/t.toml"), GOOD).unwrap();
-        assert_eq!(p.seeds, PathBuf::from("pipelines/../seeds"));
+        assert_eq!(p.seeds, PathBuf::from("seeds"));
         assert_eq!(p.as_of, NaiveDate::from_ymd_opt(2013, 9, 30));
         let s = &p.sources[0];
         assert_eq!(s.encoding, Encoding::Gb18030);
         assert_eq!(s.format, Format::Csv { delimiter: b';', header_row: 2 });
-        assert_eq!(s.files, ["pipelines/../data/*.csv"]);
+        assert_eq!(s.files, ["data/*.csv"]);
+        assert_eq!(clean_path(Path::new("../a/./b/../c")), PathBuf::from("../a/c"));
+        assert_eq!(clean_path(Path::new("/x/../../y")), PathBuf::from("/y"));
+        assert_eq!(clean_path(Path::new("a/..")), PathBuf::from("."));
         assert_eq!(s.vocabulary.pass, ["合格"]);
         assert_eq!(s.vocabulary.fail, Vocabulary::default().fail);
         assert!(s.vocabulary.stages.iter().any(|(st, w)| *st == Stage::Online && w == &["网店"]));

@@ -1,0 +1,99 @@
+//! The cube and attainment as Arrow batches and Parquet files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use chrono::{Datelike, NaiveDate};
+use zhijian_model::{attainment_schema, pass_rates_schema};
+use zhijian_store::{WrittenFile, write_partition};
+
+use crate::{AggregateError, AttainmentRow, PassRateRow};
+
+fn date32(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
+
+fn text<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(values.map(Some).collect::<StringArray>())
+}
+
+/// `pass_rates` rows as one batch.
+pub fn pass_rates_batch(rows: &[&PassRateRow]) -> Result<RecordBatch, AggregateError> {
+    let int = |f: fn(&PassRateRow) -> u64| -> ArrayRef { Arc::new(rows.iter().map(|r| f(r) as i64).collect::<Int64Array>()) };
+    let columns: Vec<ArrayRef> = vec![
+        text(rows.iter().map(|r| r.period_type.as_str())),
+        text(rows.iter().map(|r| r.period.as_str())),
+        Arc::new(Date32Array::from(rows.iter().map(|r| date32(r.period_start)).collect::<Vec<_>>())),
+        text(rows.iter().map(|r| r.area_level.as_str())),
+        text(rows.iter().map(|r| r.area_code.as_str())),
+        text(rows.iter().map(|r| r.area_name.as_str())),
+        text(rows.iter().map(|r| r.programme.as_str())),
+        text(rows.iter().map(|r| r.category.as_str())),
+        int(|r| r.tested),
+        int(|r| r.passed),
+        int(|r| r.failed),
+        int(|r| r.pending),
+        Arc::new(rows.iter().map(|r| r.pass_rate()).collect::<Float64Array>()),
+        Arc::new(rows.iter().map(|r| r.wilson().map(|w| w.0)).collect::<Float64Array>()),
+        Arc::new(rows.iter().map(|r| r.wilson().map(|w| w.1)).collect::<Float64Array>()),
+    ];
+    RecordBatch::try_new(pass_rates_schema(), columns).map_err(|source| AggregateError::Arrow { table: "pass_rates", source })
+}
+
+/// `attainment` rows as one batch.
+pub fn attainment_batch(rows: &[&AttainmentRow]) -> Result<RecordBatch, AggregateError> {
+    let columns: Vec<ArrayRef> = vec![
+        text(rows.iter().map(|r| r.target.programme.as_str())),
+        text(rows.iter().map(|r| r.target.area_level.as_str())),
+        text(rows.iter().map(|r| r.target.area_code.as_str())),
+        text(rows.iter().map(|r| r.target.area_name.as_str())),
+        text(rows.iter().map(|r| r.target.unit.as_str())),
+        Arc::new(rows.iter().map(|r| r.target.target).collect::<Int64Array>()),
+        Arc::new(rows.iter().map(|r| r.achieved).collect::<Int64Array>()),
+        Arc::new(Date32Array::from(rows.iter().map(|r| date32(r.as_of)).collect::<Vec<_>>())),
+        Arc::new(rows.iter().map(|r| r.expected).collect::<Float64Array>()),
+        Arc::new(rows.iter().map(|r| r.ratio).collect::<Float64Array>()),
+        Arc::new(rows.iter().map(|r| r.completion).collect::<Float64Array>()),
+        text(rows.iter().map(|r| r.status.as_str())),
+        Arc::new(rows.iter().map(|r| Some(r.target.illustrative)).collect::<BooleanArray>()),
+        Arc::new(rows.iter().map(|r| Some(r.target.basis.as_str())).collect::<StringArray>()),
+    ];
+    RecordBatch::try_new(attainment_schema(), columns).map_err(|source| AggregateError::Arrow { table: "attainment", source })
+}
+
+/// Writes `pass_rates` into `table_dir`, one partition per year.
+pub fn write_pass_rates(table_dir: &Path, rows: &[PassRateRow], metadata: &[(String, String)]) -> Result<Vec<WrittenFile>, AggregateError> {
+    let mut by_year: BTreeMap<i32, Vec<&PassRateRow>> = BTreeMap::new();
+    for row in rows {
+        by_year.entry(row.period_start.year()).or_default().push(row);
+    }
+    let mut files = Vec::new();
+    for (year, rows) in by_year {
+        let batch = pass_rates_batch(&rows)?;
+        files.push(write_partition(table_dir, Some(year), &pass_rates_schema(), &[batch], metadata)?);
+    }
+    if files.is_empty() {
+        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io { action: "cannot create folder", path: table_dir.to_path_buf(), source })?;
+    }
+    Ok(files)
+}
+
+/// Writes `attainment` into `table_dir`, one partition per target year.
+pub fn write_attainment(table_dir: &Path, rows: &[AttainmentRow], metadata: &[(String, String)]) -> Result<Vec<WrittenFile>, AggregateError> {
+    let mut by_year: BTreeMap<i32, Vec<&AttainmentRow>> = BTreeMap::new();
+    for row in rows {
+        by_year.entry(row.target.year).or_default().push(row);
+    }
+    let mut files = Vec::new();
+    for (year, rows) in by_year {
+        let batch = attainment_batch(&rows)?;
+        files.push(write_partition(table_dir, Some(year), &attainment_schema(), &[batch], metadata)?);
+    }
+    if files.is_empty() {
+        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io { action: "cannot create folder", path: table_dir.to_path_buf(), source })?;
+    }
+    Ok(files)
+}

@@ -1,0 +1,188 @@
+//! One zhijian run: pipeline file → checked seeds → ingest → staged tables → aggregates →
+//! published outputs → `_manifest.json` → `_SUCCESS`.
+//!
+//! [`run`] either publishes a complete, consistent set of tables or returns an error and
+//! leaves the previously published outputs as they were. [`validate`] checks a pipeline file
+//! and its seeds without reading any input.
+
+mod manifest;
+mod summary;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{Datelike, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+use zhijian_aggregate::{CubeOptions, TargetSpec};
+use zhijian_pipeline::{ConfigErrors, Pipeline};
+use zhijian_seeds::{SeedErrors, Seeds};
+use zhijian_store::{Staging, StoreError, write_atomic};
+
+pub use manifest::{FileEntry, Manifest, OutputEntry, Timing, Totals};
+pub use summary::{CityLine, ProgrammeSummary, render_summary};
+
+/// Why a run could not complete. Every variant means exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The pipeline file is invalid.
+    #[error(transparent)]
+    Pipeline(#[from] ConfigErrors),
+    /// The seeds are invalid.
+    #[error(transparent)]
+    Seeds(#[from] SeedErrors),
+    /// The pipeline's province is not the seeds' province.
+    #[error("{}: `province = \"{pipeline}\"` but the seeds in `{}` describe province `{seeds}`", file.display(), seeds_dir.display())]
+    Province {
+        /// The pipeline file.
+        file: PathBuf,
+        /// Its province.
+        pipeline: String,
+        /// The seeds' province.
+        seeds: String,
+        /// The seeds folder.
+        seeds_dir: PathBuf,
+    },
+    /// An input could not be read.
+    #[error(transparent)]
+    Ingest(#[from] zhijian_ingest::IngestError),
+    /// The aggregates could not be computed.
+    #[error(transparent)]
+    Aggregate(#[from] zhijian_aggregate::AggregateError),
+    /// The outputs could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the caller decides for a run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Write here instead of the pipeline's `output`.
+    pub output: Option<PathBuf>,
+    /// The as-of date when the pipeline file sets none; today by default.
+    pub today: Option<NaiveDate>,
+}
+
+/// What a completed run did.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The output folder.
+    pub output: PathBuf,
+    /// The manifest as written.
+    pub manifest: Manifest,
+    /// Per programme, the per-city figures of the as-of year.
+    pub summaries: Vec<ProgrammeSummary>,
+}
+
+/// The pipeline and its seeds, checked.
+#[derive(Debug)]
+pub struct Validated {
+    /// The pipeline.
+    pub pipeline: Pipeline,
+    /// Its seeds.
+    pub seeds: Seeds,
+    /// For each source, the files its patterns match now.
+    pub files: Vec<(String, Vec<PathBuf>)>,
+}
+
+/// Checks the pipeline file at `path`, its seeds, and that its input folders exist.
+pub fn validate(path: &Path) -> Result<Validated, RunError> {
+    let pipeline = Pipeline::load(path)?;
+    let seeds = Seeds::load(&pipeline.seeds)?;
+    let province = seeds.areas.province().map(|p| p.code.clone()).unwrap_or_default();
+    if province != pipeline.province {
+        return Err(RunError::Province { file: pipeline.path.clone(), pipeline: pipeline.province.clone(), seeds: province, seeds_dir: pipeline.seeds.clone() });
+    }
+    let mut files = Vec::new();
+    for source in &pipeline.sources {
+        files.push((source.name.clone(), zhijian_ingest::source_files(source)?));
+    }
+    Ok(Validated { pipeline, seeds, files })
+}
+
+/// Runs the pipeline file at `path`.
+pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
+    let started_at = Utc::now();
+    let mut timings = Vec::new();
+    let clock = Instant::now();
+    let Validated { pipeline, seeds, .. } = validate(path)?;
+    let output = options.output.clone().unwrap_or_else(|| pipeline.output.clone());
+    let as_of = pipeline.as_of.or(options.today).unwrap_or_else(|| Utc::now().date_naive());
+    timings.push(("load", clock.elapsed()));
+    let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id());
+    tracing::info!(pipeline = %path.display(), %as_of, output = %output.display(), %run_id, "run started");
+
+    let clock = Instant::now();
+    let ingested = zhijian_ingest::ingest(&pipeline, &seeds, as_of)?;
+    timings.push(("ingest", clock.elapsed()));
+
+    // Metadata that depends only on the inputs, so equal inputs give equal bytes.
+    let mut inputs_hash = Sha256::new();
+    for file in &ingested.files {
+        inputs_hash.update(file.path.as_bytes());
+        inputs_hash.update(b"\0");
+        inputs_hash.update(file.sha256.as_bytes());
+        inputs_hash.update(b"\n");
+    }
+    let inputs_sha256: String = inputs_hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let metadata = vec![
+        ("zhijian.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        ("zhijian.inputs_sha256".to_string(), inputs_sha256.clone()),
+        ("zhijian.as_of".to_string(), as_of.to_string()),
+    ];
+
+    let clock = Instant::now();
+    let staging = Staging::create(&output, &run_id)?;
+    let mut written = zhijian_ingest::write_tables(&ingested, &staging, &metadata)?;
+    timings.push(("write", clock.elapsed()));
+
+    let clock = Instant::now();
+    let province = seeds.areas.province().map(|p| (p.code.clone(), p.name.clone())).unwrap_or_default();
+    let options = CubeOptions { province_code: province.0.clone(), province_name: province.1.clone() };
+    let aggregates = zhijian_aggregate::aggregate(&staging.table_dir("samples"), &options)?;
+    let targets: Vec<TargetSpec> = seeds
+        .targets
+        .iter()
+        .map(|t| TargetSpec {
+            year: t.year,
+            programme: t.programme.as_str().to_string(),
+            area_level: t.area_level,
+            area_code: t.area_code.clone(),
+            area_name: seeds.areas.get(&t.area_code).map(|a| a.name.clone()).unwrap_or_default(),
+            target: t.target,
+            unit: t.unit,
+            illustrative: t.illustrative,
+            basis: t.basis.clone(),
+        })
+        .collect();
+    let attainment = zhijian_aggregate::attainment(&targets, &aggregates.achieved, as_of);
+    let pass_rate_files = zhijian_aggregate::write_pass_rates(&staging.table_dir("pass_rates"), &aggregates.pass_rates, &metadata)?;
+    let attainment_files = zhijian_aggregate::write_attainment(&staging.table_dir("attainment"), &attainment, &metadata)?;
+    written.push(zhijian_ingest::TableWritten { table: "pass_rates", files: pass_rate_files });
+    written.push(zhijian_ingest::TableWritten { table: "attainment", files: attainment_files });
+    timings.push(("aggregate", clock.elapsed()));
+
+    let clock = Instant::now();
+    let staging_dir = staging.table_dir("");
+    let tables: Vec<&str> = written.iter().map(|t| t.table).collect();
+    staging.publish(&tables)?;
+    timings.push(("publish", clock.elapsed()));
+
+    let manifest = Manifest::new(
+        &run_id,
+        &pipeline,
+        as_of,
+        started_at,
+        &inputs_sha256,
+        &ingested.files,
+        &written,
+        &staging_dir,
+        &timings,
+    );
+    let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    write_atomic(&output.join("_manifest.json"), &json)?;
+    write_atomic(&output.join("_SUCCESS"), b"")?;
+    tracing::info!(run_id = %run_id, "run finished");
+
+    let summaries = summary::summarise(&seeds, &aggregates.pass_rates, &attainment, as_of.year());
+    Ok(RunOutcome { output, manifest, summaries })
+}

@@ -1,0 +1,171 @@
+//! `_manifest.json`: what a run read, wrote and how long it took.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use zhijian_ingest::{FileReport, TableWritten};
+use zhijian_pipeline::Pipeline;
+
+/// The run manifest, written last (before `_SUCCESS`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// Version of the manifest's own layout.
+    pub manifest_version: u32,
+    /// zhijian's version.
+    pub zhijian_version: String,
+    /// The tables' schema version.
+    pub schema_version: String,
+    /// `YYYYMMDDTHHMMSSZ-pid`.
+    pub run_id: String,
+    /// `success`: a manifest is only written by a run that completed.
+    pub status: &'static str,
+    /// The pipeline file.
+    pub pipeline: String,
+    /// Its name.
+    pub pipeline_name: String,
+    /// The as-of date.
+    pub as_of: NaiveDate,
+    /// When the run started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// When it finished (UTC).
+    pub finished_at: DateTime<Utc>,
+    /// SHA-256 over every input's path and hash, in order.
+    pub inputs_sha256: String,
+    /// One entry per input file.
+    pub inputs: Vec<FileEntry>,
+    /// One entry per table.
+    pub outputs: Vec<OutputEntry>,
+    /// Sums over the inputs.
+    pub totals: Totals,
+    /// Duration of each stage, in order.
+    pub timings: Vec<Timing>,
+}
+
+/// How long a stage took.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Timing {
+    /// load, ingest, write, aggregate, publish.
+    pub stage: String,
+    /// Milliseconds.
+    pub ms: u128,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileEntry {
+    /// Pipeline source.
+    pub source: String,
+    /// Path relative to the pipeline file's folder.
+    pub path: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Size.
+    pub bytes: u64,
+    /// Encoding used.
+    pub encoding: String,
+    /// Undecodable characters replaced.
+    pub replacements: u64,
+    /// Data records read.
+    pub rows_read: u64,
+    /// Records that became results.
+    pub rows_accepted: u64,
+    /// Records that went to rejects.
+    pub rows_rejected: u64,
+    /// Blank records skipped.
+    pub rows_blank: u64,
+}
+
+/// One output table.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OutputEntry {
+    /// Table name.
+    pub table: String,
+    /// Rows in all its files.
+    pub rows: u64,
+    /// Its files, relative to the output folder.
+    pub files: Vec<String>,
+}
+
+/// Sums over all inputs.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    /// Input files.
+    pub files: u64,
+    /// Data records read.
+    pub rows_read: u64,
+    /// Records accepted.
+    pub rows_accepted: u64,
+    /// Records rejected.
+    pub rows_rejected: u64,
+}
+
+impl Manifest {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        run_id: &str,
+        pipeline: &Pipeline,
+        as_of: NaiveDate,
+        started_at: DateTime<Utc>,
+        inputs_sha256: &str,
+        files: &[FileReport],
+        written: &[TableWritten],
+        staging_dir: &Path,
+        timings: &[(&str, Duration)],
+    ) -> Manifest {
+        let inputs: Vec<FileEntry> = files
+            .iter()
+            .map(|f| FileEntry {
+                source: f.source.clone(),
+                path: f.path.clone(),
+                sha256: f.sha256.clone(),
+                bytes: f.bytes,
+                encoding: f.encoding.to_string(),
+                replacements: f.replacements,
+                rows_read: f.rows_read,
+                rows_accepted: f.rows_accepted,
+                rows_rejected: f.rows_rejected,
+                rows_blank: f.rows_blank,
+            })
+            .collect();
+        let outputs = written
+            .iter()
+            .map(|t| OutputEntry {
+                table: t.table.to_string(),
+                rows: t.rows(),
+                files: t
+                    .files
+                    .iter()
+                    .map(|f| {
+                        let relative = f.path.strip_prefix(staging_dir).unwrap_or(&f.path);
+                        relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+                    })
+                    .collect(),
+            })
+            .collect();
+        let totals = Totals {
+            files: inputs.len() as u64,
+            rows_read: inputs.iter().map(|f| f.rows_read).sum(),
+            rows_accepted: inputs.iter().map(|f| f.rows_accepted).sum(),
+            rows_rejected: inputs.iter().map(|f| f.rows_rejected).sum(),
+        };
+        Manifest {
+            manifest_version: 1,
+            zhijian_version: env!("CARGO_PKG_VERSION").to_string(),
+            schema_version: zhijian_model::SCHEMA_VERSION.to_string(),
+            run_id: run_id.to_string(),
+            status: "success",
+            pipeline: pipeline.path.to_string_lossy().into_owned(),
+            pipeline_name: pipeline.name.clone(),
+            as_of,
+            started_at,
+            finished_at: Utc::now(),
+            inputs_sha256: inputs_sha256.to_string(),
+            inputs,
+            outputs,
+            totals,
+            timings: timings.iter().map(|(stage, d)| Timing { stage: stage.to_string(), ms: d.as_millis() }).collect(),
+        }
+    }
+}
