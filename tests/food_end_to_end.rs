@@ -93,11 +93,19 @@ fn sample(samples: &[BTreeMap<String, String>], id: &str) -> BTreeMap<String, St
 #[test]
 fn every_row_is_accounted_for_per_file() {
     let sandbox = run();
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(sandbox.output().join("_manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sandbox.output().join("_manifest.json")).unwrap()).unwrap();
     let inputs = manifest["inputs"].as_array().unwrap();
     let counts: Vec<(String, u64, u64, u64)> = inputs
         .iter()
-        .map(|f| (f["path"].as_str().unwrap().to_string(), f["rows_read"].as_u64().unwrap(), f["rows_accepted"].as_u64().unwrap(), f["rows_rejected"].as_u64().unwrap()))
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["rows_read"].as_u64().unwrap(),
+                f["rows_accepted"].as_u64().unwrap(),
+                f["rows_rejected"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         counts,
@@ -118,7 +126,8 @@ fn every_row_is_accounted_for_per_file() {
     assert_eq!(manifest["outputs"][1]["rows"], 924);
     assert!(sandbox.output().join("_SUCCESS").exists());
     // Every input line is either a result or a reject, never both.
-    let mut lines: Vec<(String, String)> = results.iter().chain(&rejects).map(|r| (r["source_file"].clone(), r["source_line"].clone())).collect();
+    let mut lines: Vec<(String, String)> =
+        results.iter().chain(&rejects).map(|r| (r["source_file"].clone(), r["source_line"].clone())).collect();
     let total = lines.len();
     lines.sort();
     lines.dedup();
@@ -131,10 +140,18 @@ fn each_deliberate_fault_lands_where_the_readme_says() {
     let rejects = rows(&sandbox.output().join("rejects"));
     let mut got: Vec<(String, u64, String, String)> = rejects
         .iter()
-        .map(|r| (r["source_file"].trim_start_matches("../sample-data/food/").to_string(), r["source_line"].parse().unwrap(), r["rule"].clone(), r["field"].clone()))
+        .map(|r| {
+            (
+                r["source_file"].trim_start_matches("../sample-data/food/").to_string(),
+                r["source_line"].parse().unwrap(),
+                r["rule"].clone(),
+                r["field"].clone(),
+            )
+        })
         .collect();
     got.sort();
-    let expected: Vec<(String, u64, String, String)> = FAULTS.iter().map(|(f, l, r, fi)| (f.to_string(), *l, r.to_string(), fi.to_string())).collect();
+    let expected: Vec<(String, u64, String, String)> =
+        FAULTS.iter().map(|(f, l, r, fi)| (f.to_string(), *l, r.to_string(), fi.to_string())).collect();
     assert_eq!(got, expected);
     // Messages name the value and say what was expected.
     let unit = rejects.iter().find(|r| r["rule"] == "unit_unknown").unwrap();
@@ -142,32 +159,59 @@ fn each_deliberate_fault_lands_where_the_readme_says() {
     assert_eq!(unit["column"], "结果单位");
     assert_eq!(unit["message"], "unknown unit `ppm`: not in seeds/units.csv");
     let date = rejects.iter().find(|r| r["rule"] == "date_invalid").unwrap();
-    assert_eq!(date["message"], "expected a sampling date such as 2013-07-05, 2013/7/5 or 2013年7月5日, found `2013-02-30`");
+    assert_eq!(
+        date["message"],
+        "expected a sampling date such as 2013-07-05, 2013/7/5 or 2013年7月5日, found `2013-02-30`"
+    );
     let dup = rejects.iter().find(|r| r["rule"] == "item_duplicate").unwrap();
-    assert_eq!(dup["message"], "item `铅(以Pb计)` of sample `SC134105000106` already appears on line 146; the first row is kept");
+    assert_eq!(
+        dup["message"],
+        "item `铅(以Pb计)` of sample `SC134105000106` already appears on line 146; the first row is kept"
+    );
 
     // Kept but flagged: verdicts that contradict the values, in both directions.
     let samples = rows(&sandbox.output().join("samples"));
     let contradicted = sample(&samples, "SC134104000151");
-    assert_eq!((contradicted["verdict"].as_str(), contradicted["reported_verdict"].as_str(), contradicted["verdict_conflict"].as_str()), ("fail", "pass", "true"));
+    assert_eq!(
+        (
+            contradicted["verdict"].as_str(),
+            contradicted["reported_verdict"].as_str(),
+            contradicted["verdict_conflict"].as_str()
+        ),
+        ("fail", "pass", "true")
+    );
     assert!(contradicted["flags"].contains("verdict_conflict"));
     let cleared = sample(&samples, "SC134105000166");
-    assert_eq!((cleared["verdict"].as_str(), cleared["reported_verdict"].as_str(), cleared["verdict_conflict"].as_str()), ("pass", "fail", "true"));
+    assert_eq!(
+        (cleared["verdict"].as_str(), cleared["reported_verdict"].as_str(), cleared["verdict_conflict"].as_str()),
+        ("pass", "fail", "true")
+    );
     // A rejected item row leaves its sample pending, unless another item fails.
     let pending = sample(&samples, "SC134116000076");
-    assert_eq!((pending["verdict"].as_str(), pending["rejected_rows"].as_str(), pending["flags"].as_str()), ("pending", "1", "sample_incomplete"));
+    assert_eq!(
+        (pending["verdict"].as_str(), pending["rejected_rows"].as_str(), pending["flags"].as_str()),
+        ("pending", "1", "sample_incomplete")
+    );
     assert_eq!(sample(&samples, "SC134113000181")["verdict"], "pending");
     assert_eq!(sample(&samples, "SC134116000091")["verdict"], "fail");
     // An identical duplicate does not make the sample incomplete.
     let duplicated = sample(&samples, "SC134105000106");
-    assert_eq!((duplicated["verdict"].as_str(), duplicated["rejected_rows"].as_str(), duplicated["flags"].as_str()), ("pass", "1", ""));
+    assert_eq!(
+        (duplicated["verdict"].as_str(), duplicated["rejected_rows"].as_str(), duplicated["flags"].as_str()),
+        ("pass", "1", "")
+    );
     // Unknown item and sub-category: kept, flagged.
     assert_eq!(sample(&samples, "SC134109000256")["flags"], "category_unknown");
     let results = rows(&sandbox.output().join("results"));
     let sensory = results.iter().find(|r| r["item_raw"] == "感官要求").unwrap();
-    assert_eq!((sensory["verdict"].as_str(), sensory["flags"].as_str(), sensory["result_type"].as_str()), ("pass", "item_unknown", "qualitative"));
+    assert_eq!(
+        (sensory["verdict"].as_str(), sensory["flags"].as_str(), sensory["result_type"].as_str()),
+        ("pass", "item_unknown", "qualitative")
+    );
     // Rejected samples are not in samples.
-    for id in ["SC134101000021", "SC134109000031", "SC134110000046", "SC134103000061", "SC134107000121", "SC134105000196"] {
+    for id in
+        ["SC134101000021", "SC134109000031", "SC134110000046", "SC134103000061", "SC134107000121", "SC134105000196"]
+    {
         assert!(!samples.iter().any(|s| s["source_sample_id"] == id), "{id}");
     }
 }
@@ -176,13 +220,22 @@ fn each_deliberate_fault_lands_where_the_readme_says() {
 fn values_are_normalised_and_judged() {
     let sandbox = run();
     let results = rows(&sandbox.output().join("results"));
-    let of = |id: &str, analyte: &str| results.iter().find(|r| r["sample_key"] == format!("food:{id}") && r["analyte_code"] == analyte).cloned().unwrap();
+    let of = |id: &str, analyte: &str| {
+        results
+            .iter()
+            .find(|r| r["sample_key"] == format!("food:{id}") && r["analyte_code"] == analyte)
+            .cloned()
+            .unwrap()
+    };
     // Sample 6 holds boundary values: lead exactly at 0.2 mg/kg, and aflatoxin B1 written as
     // 0.005 mg/kg against 5.0 μg/kg. Both pass.
     let lead = of("SC134105000006", "lead");
     assert_eq!((lead["value"].as_str(), lead["limit_max"].as_str(), lead["verdict"].as_str()), ("0.2", "0.2", "pass"));
     let afb1 = of("SC134105000006", "afb1");
-    assert_eq!((afb1["value"].as_str(), afb1["unit"].as_str(), afb1["raw_unit"].as_str(), afb1["verdict"].as_str()), ("5", "μg/kg", "mg/kg", "pass"));
+    assert_eq!(
+        (afb1["value"].as_str(), afb1["unit"].as_str(), afb1["raw_unit"].as_str(), afb1["verdict"].as_str()),
+        ("5", "μg/kg", "mg/kg", "pass")
+    );
     assert_eq!(afb1["exceedance"], "1");
     // Non-detects carry no value.
     for r in results.iter().filter(|r| r["result_type"] == "not_detected") {
@@ -209,8 +262,22 @@ fn pass_rates_per_city_and_category_match_the_ground_truth() {
     let cube = rows(&sandbox.output().join("pass_rates"));
     let cell = |level: &str, code: &str, category: &str| {
         cube.iter()
-            .find(|r| r["period"] == "2013" && r["area_level"] == level && r["area_code"] == code && r["programme"] == "food" && r["category"] == category)
-            .map(|r| (r["tested"].parse::<u64>().unwrap(), r["passed"].parse::<u64>().unwrap(), r["failed"].parse::<u64>().unwrap(), r["pending"].parse::<u64>().unwrap(), r["pass_rate"].clone()))
+            .find(|r| {
+                r["period"] == "2013"
+                    && r["area_level"] == level
+                    && r["area_code"] == code
+                    && r["programme"] == "food"
+                    && r["category"] == category
+            })
+            .map(|r| {
+                (
+                    r["tested"].parse::<u64>().unwrap(),
+                    r["passed"].parse::<u64>().unwrap(),
+                    r["failed"].parse::<u64>().unwrap(),
+                    r["pending"].parse::<u64>().unwrap(),
+                    r["pass_rate"].clone(),
+                )
+            })
     };
     for (code, tested, passed, failed, pending) in CITY_COUNTS {
         let got = cell("city", code, "all").unwrap_or_else(|| panic!("no cell for {code}"));
@@ -231,7 +298,11 @@ fn pass_rates_per_city_and_category_match_the_ground_truth() {
     assert_eq!(cell("county", "410482", "all").map(|c| (c.0, c.1, c.2)), Some((3, 2, 1)));
     // Each level partitions the province.
     for level in ["city", "reporting_unit"] {
-        let sum: u64 = cube.iter().filter(|r| r["period"] == "2013" && r["area_level"] == level && r["category"] == "all").map(|r| r["tested"].parse::<u64>().unwrap()).sum();
+        let sum: u64 = cube
+            .iter()
+            .filter(|r| r["period"] == "2013" && r["area_level"] == level && r["category"] == "all")
+            .map(|r| r["tested"].parse::<u64>().unwrap())
+            .sum();
         assert_eq!(sum, 293, "{level}");
     }
 }
@@ -242,14 +313,24 @@ fn attainment_is_pro_rata_to_the_as_of_date() {
     let attainment = rows(&sandbox.output().join("attainment"));
     let province = attainment.iter().find(|r| r["programme"] == "food" && r["area_level"] == "province").unwrap();
     // 2013-09-30 is day 273 of 365: 25000 × 273 / 365 = 18698.63…
-    assert_eq!((province["target"].as_str(), province["achieved"].as_str(), province["status"].as_str()), ("25000", "293", "behind"));
+    assert_eq!(
+        (province["target"].as_str(), province["achieved"].as_str(), province["status"].as_str()),
+        ("25000", "293", "behind")
+    );
     let expected: f64 = province["expected"].parse().unwrap();
     assert!((expected - 25000.0 * 273.0 / 365.0).abs() < 1e-9, "{expected}");
     // 济源: illustrative target 186, 3 samples.
     let jiyuan = attainment.iter().find(|r| r["programme"] == "food" && r["area_code"] == "419001").unwrap();
-    assert_eq!((jiyuan["target"].as_str(), jiyuan["achieved"].as_str(), jiyuan["illustrative"].as_str()), ("186", "3", "true"));
+    assert_eq!(
+        (jiyuan["target"].as_str(), jiyuan["achieved"].as_str(), jiyuan["illustrative"].as_str()),
+        ("186", "3", "true")
+    );
     // Reporting units add up to the province.
-    let achieved: i64 = attainment.iter().filter(|r| r["programme"] == "food" && r["area_level"] == "reporting_unit").map(|r| r["achieved"].parse::<i64>().unwrap()).sum();
+    let achieved: i64 = attainment
+        .iter()
+        .filter(|r| r["programme"] == "food" && r["area_level"] == "reporting_unit")
+        .map(|r| r["achieved"].parse::<i64>().unwrap())
+        .sum();
     assert_eq!(achieved, 293);
 }
 
@@ -258,10 +339,21 @@ fn the_run_prints_a_per_city_table() {
     let sandbox = Sandbox::new();
     let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]);
     let text = stdout(&output);
-    assert!(text.starts_with("henan-2013: 2 file(s), 953 row(s) read, 924 accepted, 29 rejected → out/henan-2013\nas of 2013-09-30\n"), "{text}");
+    assert!(
+        text.starts_with(
+            "henan-2013: 2 file(s), 953 row(s) read, 924 accepted, 29 rejected → out/henan-2013\nas of 2013-09-30\n"
+        ),
+        "{text}"
+    );
     // 平顶山: 7 samples, 5 of 7 pass; target 1065 + 汝州 246 = 1311; 7 achieved.
-    assert!(text.contains("410400         7     71.4%      35.9–91.8%    1311        7      981    0.01  平顶山市"), "{text}");
-    assert!(text.contains("410000       293     92.1%      88.4–94.7%   25000      293    18699    0.02  河南省"), "{text}");
+    assert!(
+        text.contains("410400         7     71.4%      35.9–91.8%    1311        7      981    0.01  平顶山市"),
+        "{text}"
+    );
+    assert!(
+        text.contains("410000       293     92.1%      88.4–94.7%   25000      293    18699    0.02  河南省"),
+        "{text}"
+    );
 }
 
 #[test]

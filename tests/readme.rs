@@ -46,7 +46,14 @@ fn every_command_in_the_readme_runs() {
     for args in &commands {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = sandbox.zhijian(&args);
-        assert_eq!(output.status.code(), Some(0), "zhijian {}\nstdout:\n{}\nstderr:\n{}", args.join(" "), stdout(&output), stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "zhijian {}\nstdout:\n{}\nstderr:\n{}",
+            args.join(" "),
+            stdout(&output),
+            stderr(&output)
+        );
     }
 }
 
@@ -66,7 +73,13 @@ fn the_readme_shows_the_output_the_run_prints() {
 fn rules_table() -> String {
     let mut table = String::from("| rule | severity | what it checks | what to do |\n|---|---|---|---|\n");
     for rule in zhijian_model::Rule::ALL {
-        table.push_str(&format!("| `{}` | {} | {} | {} |\n", rule.code(), rule.severity(), rule.checks().replace('|', "\\|"), rule.action().replace('|', "\\|")));
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            rule.code(),
+            rule.severity(),
+            rule.checks().replace('|', "\\|"),
+            rule.action().replace('|', "\\|")
+        ));
     }
     table
 }
@@ -82,5 +95,9 @@ fn the_rules_table_is_generated_from_the_code() {
         std::fs::write(&path, format!("{}{}{}", &readme[..begin], expected, &readme[end..])).unwrap();
         return;
     }
-    assert_eq!(&readme[begin..end], expected, "README's rules table is stale: run `ZHIJIAN_BLESS=1 cargo test --test readme`");
+    assert_eq!(
+        &readme[begin..end],
+        expected,
+        "README's rules table is stale: run `ZHIJIAN_BLESS=1 cargo test --test readme`"
+    );
 }

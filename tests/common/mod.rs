@@ -98,9 +98,11 @@ fn cell(column: &dyn Array, row: usize) -> String {
         DataType::Int32 => column.as_primitive::<Int32Type>().value(row).to_string(),
         DataType::Float64 => column.as_primitive::<Float64Type>().value(row).to_string(),
         DataType::Boolean => column.as_boolean().value(row).to_string(),
-        DataType::Date32 => arrow_array::temporal_conversions::date32_to_datetime(column.as_primitive::<arrow_array::types::Date32Type>().value(row))
-            .map(|d| d.date().to_string())
-            .unwrap_or_default(),
+        DataType::Date32 => arrow_array::temporal_conversions::date32_to_datetime(
+            column.as_primitive::<arrow_array::types::Date32Type>().value(row),
+        )
+        .map(|d| d.date().to_string())
+        .unwrap_or_default(),
         DataType::List(_) => {
             let list = column.as_list::<i32>().value(row);
             let strings = list.as_string::<i32>();

@@ -84,7 +84,11 @@ pub fn elapsed_share(year: i32, as_of: NaiveDate) -> f64 {
 }
 
 /// Attainment of every target, in the order given.
-pub fn attainment(targets: &[TargetSpec], achieved: &BTreeMap<AchievedKey, Achieved>, as_of: NaiveDate) -> Vec<AttainmentRow> {
+pub fn attainment(
+    targets: &[TargetSpec],
+    achieved: &BTreeMap<AchievedKey, Achieved>,
+    as_of: NaiveDate,
+) -> Vec<AttainmentRow> {
     let empty = Achieved::default();
     targets
         .iter()
@@ -147,7 +151,16 @@ mod tests {
             (2013, "food".to_string(), AreaLevel::Province, "410000".to_string()),
             Achieved { samples: 300, tests: 1000, kinds: ["乳制品", "饮料"].map(String::from).into() },
         );
-        let rows = attainment(&[spec(365, TargetUnit::Samples), spec(400, TargetUnit::Samples), spec(1000, TargetUnit::Tests), spec(10, TargetUnit::Kinds)], &achieved, as_of);
+        let rows = attainment(
+            &[
+                spec(365, TargetUnit::Samples),
+                spec(400, TargetUnit::Samples),
+                spec(1000, TargetUnit::Tests),
+                spec(10, TargetUnit::Kinds),
+            ],
+            &achieved,
+            as_of,
+        );
         // 365 × 273/365 = 273 expected; 300 ≥ 273: on track.
         assert_eq!((rows[0].expected, rows[0].status), (273.0, Status::OnTrack));
         assert!((rows[0].ratio.unwrap() - 300.0 / 273.0).abs() < 1e-12);

@@ -111,6 +111,11 @@ struct Counts {
     pending: u64,
 }
 
+/// (year, programme id, level, area id).
+type InternedAchievedKey = (i32, u32, AreaLevel, u32);
+/// (samples, tests, category ids).
+type InternedAchieved = (u64, u64, BTreeSet<u32>);
+
 /// A thread's share: strings interned to small ids so the hot loop hashes only integers.
 #[derive(Debug, Default)]
 struct Partial {
@@ -118,7 +123,7 @@ struct Partial {
     ids: HashMap<String, u32>,
     names: HashMap<u32, String>,
     cells: HashMap<CellKey, Counts>,
-    achieved: HashMap<(i32, u32, AreaLevel, u32), (u64, u64, BTreeSet<u32>)>,
+    achieved: HashMap<InternedAchievedKey, InternedAchieved>,
     samples: u64,
 }
 
@@ -135,7 +140,11 @@ impl Partial {
 
     fn add_batch(&mut self, path: &Path, batch: &RecordBatch, options: &CubeOptions) -> Result<(), AggregateError> {
         let text = |column: &'static str| {
-            batch.column_by_name(column).and_then(|c| c.as_string_opt::<i32>()).ok_or(AggregateError::Column { path: path.to_path_buf(), column, expected: "Utf8" })
+            batch.column_by_name(column).and_then(|c| c.as_string_opt::<i32>()).ok_or(AggregateError::Column {
+                path: path.to_path_buf(),
+                column,
+                expected: "Utf8",
+            })
         };
         let programme = text("programme")?;
         let category = text("category_1")?;
@@ -172,16 +181,21 @@ impl Partial {
                 id
             });
             // A reporting unit is its city, or a directly administered county.
-            if !self.names.contains_key(&unit_id) {
+            self.names.entry(unit_id).or_insert_with(|| {
                 let name = if Some(unit_id) == county_id { county_name.value(row) } else { city_name.value(row) };
-                self.names.insert(unit_id, name.to_string());
-            }
+                name.to_string()
+            });
             let counts = |c: &mut Counts| match verdict.value(row) {
                 "pass" => c.passed += 1,
                 "fail" => c.failed += 1,
                 _ => c.pending += 1,
             };
-            let areas = [(AreaLevel::Province, Some(province)), (AreaLevel::City, Some(city_id)), (AreaLevel::ReportingUnit, Some(unit_id)), (AreaLevel::County, county_id)];
+            let areas = [
+                (AreaLevel::Province, Some(province)),
+                (AreaLevel::City, Some(city_id)),
+                (AreaLevel::ReportingUnit, Some(unit_id)),
+                (AreaLevel::County, county_id),
+            ];
             for (period_type, period_start) in periods(date) {
                 for (level, area) in areas {
                     let Some(area) = area else { continue };
@@ -210,7 +224,10 @@ impl Partial {
         let s = |id: u32| self.strings[id as usize].clone();
         let mut cells = HashMap::with_capacity(self.cells.len());
         for (key, counts) in &self.cells {
-            cells.insert((key.period_type, key.period_start, key.level, s(key.area), s(key.programme), s(key.category)), *counts);
+            cells.insert(
+                (key.period_type, key.period_start, key.level, s(key.area), s(key.programme), s(key.category)),
+                *counts,
+            );
         }
         let mut achieved = BTreeMap::new();
         for ((year, programme, level, area), (samples, tests, kinds)) in &self.achieved {
@@ -275,7 +292,16 @@ fn period_label(period_type: PeriodType, start: NaiveDate) -> String {
 /// attainment counts. Files are read in parallel; the result does not depend on the order.
 pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates, AggregateError> {
     const COLUMNS: &[&str] = &[
-        "programme", "category_1", "city_code", "city_name", "county_code", "county_name", "reporting_unit_code", "verdict", "sampling_date", "result_count",
+        "programme",
+        "category_1",
+        "city_code",
+        "city_name",
+        "county_code",
+        "county_name",
+        "reporting_unit_code",
+        "verdict",
+        "sampling_date",
+        "result_count",
     ];
     let files: Vec<PathBuf> = if samples_dir.exists() { table_files(samples_dir)? } else { Vec::new() };
     let named = files
@@ -307,8 +333,14 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
         })
         .collect();
     pass_rates.sort_by(|a, b| {
-        (a.period_start, a.period_type, a.area_level, &a.area_code, &a.programme, &a.category)
-            .cmp(&(b.period_start, b.period_type, b.area_level, &b.area_code, &b.programme, &b.category))
+        (a.period_start, a.period_type, a.area_level, &a.area_code, &a.programme, &a.category).cmp(&(
+            b.period_start,
+            b.period_type,
+            b.area_level,
+            &b.area_code,
+            &b.programme,
+            &b.category,
+        ))
     });
     tracing::info!(samples = named.samples, cells = pass_rates.len(), files = files.len(), "aggregated");
     Ok(Aggregates { pass_rates, achieved: named.achieved, samples_read: named.samples })

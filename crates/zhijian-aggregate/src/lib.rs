@@ -18,7 +18,7 @@ mod cube;
 mod write;
 
 pub use attainment::{AttainmentRow, Status, TargetSpec, attainment};
-pub use cube::{Achieved, AchievedKey, Aggregates, CubeOptions, PassRateRow, aggregate, ALL_CATEGORIES, UNCLASSIFIED};
+pub use cube::{ALL_CATEGORIES, Achieved, AchievedKey, Aggregates, CubeOptions, PassRateRow, UNCLASSIFIED, aggregate};
 pub use write::{attainment_batch, pass_rates_batch, write_attainment, write_pass_rates};
 
 /// A problem reading the samples table.

@@ -22,7 +22,8 @@ fn text<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
 
 /// `pass_rates` rows as one batch.
 pub fn pass_rates_batch(rows: &[&PassRateRow]) -> Result<RecordBatch, AggregateError> {
-    let int = |f: fn(&PassRateRow) -> u64| -> ArrayRef { Arc::new(rows.iter().map(|r| f(r) as i64).collect::<Int64Array>()) };
+    let int =
+        |f: fn(&PassRateRow) -> u64| -> ArrayRef { Arc::new(rows.iter().map(|r| f(r) as i64).collect::<Int64Array>()) };
     let columns: Vec<ArrayRef> = vec![
         text(rows.iter().map(|r| r.period_type.as_str())),
         text(rows.iter().map(|r| r.period.as_str())),
@@ -40,7 +41,8 @@ pub fn pass_rates_batch(rows: &[&PassRateRow]) -> Result<RecordBatch, AggregateE
         Arc::new(rows.iter().map(|r| r.wilson().map(|w| w.0)).collect::<Float64Array>()),
         Arc::new(rows.iter().map(|r| r.wilson().map(|w| w.1)).collect::<Float64Array>()),
     ];
-    RecordBatch::try_new(pass_rates_schema(), columns).map_err(|source| AggregateError::Arrow { table: "pass_rates", source })
+    RecordBatch::try_new(pass_rates_schema(), columns)
+        .map_err(|source| AggregateError::Arrow { table: "pass_rates", source })
 }
 
 /// `attainment` rows as one batch.
@@ -61,11 +63,16 @@ pub fn attainment_batch(rows: &[&AttainmentRow]) -> Result<RecordBatch, Aggregat
         Arc::new(rows.iter().map(|r| Some(r.target.illustrative)).collect::<BooleanArray>()),
         Arc::new(rows.iter().map(|r| Some(r.target.basis.as_str())).collect::<StringArray>()),
     ];
-    RecordBatch::try_new(attainment_schema(), columns).map_err(|source| AggregateError::Arrow { table: "attainment", source })
+    RecordBatch::try_new(attainment_schema(), columns)
+        .map_err(|source| AggregateError::Arrow { table: "attainment", source })
 }
 
 /// Writes `pass_rates` into `table_dir`, one partition per year.
-pub fn write_pass_rates(table_dir: &Path, rows: &[PassRateRow], metadata: &[(String, String)]) -> Result<Vec<WrittenFile>, AggregateError> {
+pub fn write_pass_rates(
+    table_dir: &Path,
+    rows: &[PassRateRow],
+    metadata: &[(String, String)],
+) -> Result<Vec<WrittenFile>, AggregateError> {
     let mut by_year: BTreeMap<i32, Vec<&PassRateRow>> = BTreeMap::new();
     for row in rows {
         by_year.entry(row.period_start.year()).or_default().push(row);
@@ -76,13 +83,21 @@ pub fn write_pass_rates(table_dir: &Path, rows: &[PassRateRow], metadata: &[(Str
         files.push(write_partition(table_dir, Some(year), &pass_rates_schema(), &[batch], metadata)?);
     }
     if files.is_empty() {
-        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io { action: "cannot create folder", path: table_dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io {
+            action: "cannot create folder",
+            path: table_dir.to_path_buf(),
+            source,
+        })?;
     }
     Ok(files)
 }
 
 /// Writes `attainment` into `table_dir`, one partition per target year.
-pub fn write_attainment(table_dir: &Path, rows: &[AttainmentRow], metadata: &[(String, String)]) -> Result<Vec<WrittenFile>, AggregateError> {
+pub fn write_attainment(
+    table_dir: &Path,
+    rows: &[AttainmentRow],
+    metadata: &[(String, String)],
+) -> Result<Vec<WrittenFile>, AggregateError> {
     let mut by_year: BTreeMap<i32, Vec<&AttainmentRow>> = BTreeMap::new();
     for row in rows {
         by_year.entry(row.target.year).or_default().push(row);
@@ -93,7 +108,11 @@ pub fn write_attainment(table_dir: &Path, rows: &[AttainmentRow], metadata: &[(S
         files.push(write_partition(table_dir, Some(year), &attainment_schema(), &[batch], metadata)?);
     }
     if files.is_empty() {
-        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io { action: "cannot create folder", path: table_dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io {
+            action: "cannot create folder",
+            path: table_dir.to_path_buf(),
+            source,
+        })?;
     }
     Ok(files)
 }

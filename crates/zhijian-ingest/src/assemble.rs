@@ -121,18 +121,30 @@ pub fn assemble(programme: Programme, files: Vec<FileRows>) -> Assembled {
         assemble_sample(programme, sample_id, rows, early, &mut out);
     }
     out.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
-    out.results.sort_by(|a, b| (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record)));
+    out.results.sort_by(|a, b| {
+        (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
+    });
     out.rejects.sort_by(|a, b| (&a.file, a.record).cmp(&(&b.file, b.record)));
     out
 }
 
-fn assemble_sample(programme: Programme, sample_id: String, rows: Vec<Located>, early_rejects: i32, out: &mut Assembled) {
+fn assemble_sample(
+    programme: Programme,
+    sample_id: String,
+    rows: Vec<Located>,
+    early_rejects: i32,
+    out: &mut Assembled,
+) {
     let first = &rows[0];
     let reference = first.row.sample.comparable();
     // Sample fields must agree on every row.
     let disagreement = rows.iter().skip(1).find_map(|other| {
         let theirs = other.row.sample.comparable();
-        reference.iter().zip(theirs.iter()).find(|(a, b)| a.1 != b.1).map(|(a, b)| (other, a.0, a.1.clone(), b.1.clone()))
+        reference
+            .iter()
+            .zip(theirs.iter())
+            .find(|(a, b)| a.1 != b.1)
+            .map(|(a, b)| (other, a.0, a.1.clone(), b.1.clone()))
     });
     if let Some((other, field, first_value, other_value)) = disagreement {
         for located in &rows {
@@ -186,7 +198,10 @@ fn assemble_sample(programme: Programme, sample_id: String, rows: Vec<Located>, 
                     column: row.columns.header(zhijian_pipeline::Field::Item).map(str::to_string),
                     value: Some(row.result.item_raw.clone()),
                     rule: Rule::ItemDuplicate,
-                    message: format!("item `{}` of sample `{sample_id}` already appears on line {line}; the first row is kept", row.result.item),
+                    message: format!(
+                        "item `{}` of sample `{sample_id}` already appears on line {line}; the first row is kept",
+                        row.result.item
+                    ),
                     raw_record: row.raw_record.clone(),
                 });
             }
@@ -211,7 +226,8 @@ fn assemble_sample(programme: Programme, sample_id: String, rows: Vec<Located>, 
     flags.sort();
     flags.dedup();
     let sample_key = format!("{}:{sample_id}", programme.as_str());
-    let failing_items = kept.iter().filter(|l| l.row.result.verdict == Verdict::Fail).map(|l| l.row.result.item.clone()).collect();
+    let failing_items =
+        kept.iter().filter(|l| l.row.result.verdict == Verdict::Fail).map(|l| l.row.result.item.clone()).collect();
     out.samples.push(SampleRecord {
         sample_key: sample_key.clone(),
         programme,

@@ -24,7 +24,9 @@ pub enum DecodeError {
         offset: usize,
     },
     /// Too many undecodable characters for the chosen encoding.
-    #[error("{replacements} of {chars} characters could not be decoded as {encoding} (more than {max_ratio} allowed); declare the file's encoding in the pipeline")]
+    #[error(
+        "{replacements} of {chars} characters could not be decoded as {encoding} (more than {max_ratio} allowed); declare the file's encoding in the pipeline"
+    )]
     Undecodable {
         /// Encoding tried.
         encoding: &'static str,
@@ -43,10 +45,8 @@ pub enum DecodeError {
 pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decoded, DecodeError> {
     let bom = CharEncoding::for_bom(bytes);
     let is_utf16 = bom.is_some_and(|(e, _)| e != UTF_8);
-    if !is_utf16 {
-        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-            return Err(DecodeError::Binary { offset });
-        }
+    if !is_utf16 && let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(DecodeError::Binary { offset });
     }
     let (encoding, body) = match (declared, bom) {
         (_, Some((encoding, bom_len))) => (encoding, &bytes[bom_len..]),

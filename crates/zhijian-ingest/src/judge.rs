@@ -114,8 +114,8 @@ mod tests {
     fn banned() -> EffectiveLimit {
         EffectiveLimit { banned: true, ..Default::default() }
     }
-    use ParsedResult::{BelowLoq, NotDetected, Value};
     use crate::parse::Qualitative as Q;
+    use ParsedResult::{BelowLoq, NotDetected, Value};
 
     #[test]
     fn values_against_ranges() {
@@ -145,7 +145,10 @@ mod tests {
         let with_decision = EffectiveLimit { decision_limit: Some(1.0), ..banned() };
         assert_eq!(judge_result(Value(0.8), &with_decision, None), Some(Verdict::Pass));
         assert_eq!(judge_result(ParsedResult::Qualitative(Q::Positive), &banned(), None), Some(Verdict::Fail));
-        assert_eq!(judge_result(ParsedResult::Qualitative(Q::Positive), &banned(), Some(Method::Screening)), Some(Verdict::Pending));
+        assert_eq!(
+            judge_result(ParsedResult::Qualitative(Q::Positive), &banned(), Some(Method::Screening)),
+            Some(Verdict::Pending)
+        );
         assert_eq!(judge_result(ParsedResult::Qualitative(Q::Negative), &banned(), None), Some(Verdict::Pass));
         assert_eq!(judge_result(NotDetected(None), &banned(), None), Some(Verdict::Pass));
     }

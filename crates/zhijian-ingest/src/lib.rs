@@ -149,11 +149,23 @@ pub fn source_files(source: &Source) -> Result<Vec<PathBuf>, IngestError> {
     for pattern in &source.files {
         let folder = literal_prefix(pattern);
         if !folder.as_os_str().is_empty() && !folder.is_dir() {
-            return Err(IngestError::MissingFolder { source_name: source.name.clone(), pattern: pattern.clone(), folder });
+            return Err(IngestError::MissingFolder {
+                source_name: source.name.clone(),
+                pattern: pattern.clone(),
+                folder,
+            });
         }
-        let paths = glob::glob(pattern).map_err(|e| IngestError::Glob { source_name: source.name.clone(), pattern: pattern.clone(), message: e.to_string() })?;
+        let paths = glob::glob(pattern).map_err(|e| IngestError::Glob {
+            source_name: source.name.clone(),
+            pattern: pattern.clone(),
+            message: e.to_string(),
+        })?;
         for path in paths {
-            let path = path.map_err(|e| IngestError::Glob { source_name: source.name.clone(), pattern: pattern.clone(), message: e.to_string() })?;
+            let path = path.map_err(|e| IngestError::Glob {
+                source_name: source.name.clone(),
+                pattern: pattern.clone(),
+                message: e.to_string(),
+            })?;
             if path.is_file() {
                 files.push(path);
             }
@@ -188,10 +200,8 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
             tracing::warn!(source = %source.name, patterns = ?source.files, "no input files match");
         }
         let context = Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of };
-        let read: Vec<(FileRows, FileReport)> = files
-            .par_iter()
-            .map(|path| read_file(pipeline, &context, path))
-            .collect::<Result<_, _>>()?;
+        let read: Vec<(FileRows, FileReport)> =
+            files.par_iter().map(|path| read_file(pipeline, &context, path)).collect::<Result<_, _>>()?;
         let mut reports = Vec::with_capacity(read.len());
         let mut rows = Vec::with_capacity(read.len());
         for (file_rows, report) in read {
@@ -209,11 +219,17 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
         }
         out.samples.extend(assembled.samples);
         out.results.extend(assembled.results);
-        out.rejects.extend(assembled.rejects.into_iter().map(|reject| SourcedReject { source: source.name.clone(), programme: source.programme.as_str(), reject }));
+        out.rejects.extend(assembled.rejects.into_iter().map(|reject| SourcedReject {
+            source: source.name.clone(),
+            programme: source.programme.as_str(),
+            reject,
+        }));
         out.files.extend(reports);
     }
     out.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
-    out.results.sort_by(|a, b| (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record)));
+    out.results.sort_by(|a, b| {
+        (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
+    });
     Ok(out)
 }
 
@@ -221,11 +237,14 @@ fn read_file(pipeline: &Pipeline, context: &Context<'_>, path: &Path) -> Result<
     let source = context.source;
     let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio).map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
+    let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio)
+        .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
     tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
     let Format::Csv { delimiter, header_row } = source.format;
-    let table = read_table(&decoded.text, delimiter, header_row).map_err(|source| IngestError::Table { path: path.to_path_buf(), source })?;
-    let columns = ColumnIndex::new(&table.header, &source.columns).map_err(|source| IngestError::Table { path: path.to_path_buf(), source })?;
+    let table = read_table(&decoded.text, delimiter, header_row)
+        .map_err(|source| IngestError::Table { path: path.to_path_buf(), source })?;
+    let columns = ColumnIndex::new(&table.header, &source.columns)
+        .map_err(|source| IngestError::Table { path: path.to_path_buf(), source })?;
     let name = pipeline.relative_name(path);
     let normaliser = FileNormaliser::new(context, columns, name.clone());
     let outcomes = table.records.iter().map(|record| normaliser.normalise(record)).collect();
@@ -265,7 +284,11 @@ impl TableWritten {
 }
 
 /// Writes `samples`, `results` (by year of sampling) and `rejects` into the staging folder.
-pub fn write_tables(ingested: &Ingested, staging: &Staging, metadata: &[(String, String)]) -> Result<Vec<TableWritten>, IngestError> {
+pub fn write_tables(
+    ingested: &Ingested,
+    staging: &Staging,
+    metadata: &[(String, String)],
+) -> Result<Vec<TableWritten>, IngestError> {
     let mut samples_by_year: BTreeMap<i32, Vec<&SampleRecord>> = BTreeMap::new();
     for sample in &ingested.samples {
         samples_by_year.entry(sample.fields.sampling_date.year()).or_default().push(sample);
@@ -283,7 +306,11 @@ pub fn write_tables(ingested: &Ingested, staging: &Staging, metadata: &[(String,
         files.push(write_partition(&staging.table_dir("samples"), Some(*year), &batch.schema(), &[batch], metadata)?);
     }
     if samples_by_year.is_empty() {
-        std::fs::create_dir_all(staging.table_dir("samples")).map_err(|source| StoreError::Io { action: "cannot create folder", path: staging.table_dir("samples"), source })?;
+        std::fs::create_dir_all(staging.table_dir("samples")).map_err(|source| StoreError::Io {
+            action: "cannot create folder",
+            path: staging.table_dir("samples"),
+            source,
+        })?;
     }
     written.push(TableWritten { table: "samples", files });
 
@@ -293,7 +320,11 @@ pub fn write_tables(ingested: &Ingested, staging: &Staging, metadata: &[(String,
         files.push(write_partition(&staging.table_dir("results"), Some(*year), &batch.schema(), &[batch], metadata)?);
     }
     if results_by_year.is_empty() {
-        std::fs::create_dir_all(staging.table_dir("results")).map_err(|source| StoreError::Io { action: "cannot create folder", path: staging.table_dir("results"), source })?;
+        std::fs::create_dir_all(staging.table_dir("results")).map_err(|source| StoreError::Io {
+            action: "cannot create folder",
+            path: staging.table_dir("results"),
+            source,
+        })?;
     }
     written.push(TableWritten { table: "results", files });
 

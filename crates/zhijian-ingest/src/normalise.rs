@@ -99,7 +99,10 @@ impl SampleFields {
         [
             (Field::ProductName, self.product_name.clone()),
             (Field::SubProgramme, opt(&self.sub_programme)),
-            (Field::Category1, self.category.names.iter().map(|n| n.clone().unwrap_or_default()).collect::<Vec<_>>().join("/")),
+            (
+                Field::Category1,
+                self.category.names.iter().map(|n| n.clone().unwrap_or_default()).collect::<Vec<_>>().join("/"),
+            ),
             (Field::City, self.city.code.clone()),
             (Field::County, self.county.as_ref().map(|c| c.code.clone()).unwrap_or_default()),
             (Field::EntityName, opt(&self.entity_name)),
@@ -204,8 +207,16 @@ impl<'a> FileNormaliser<'a> {
 
     /// Builds a reject for `record`.
     #[allow(clippy::too_many_arguments)]
-    fn reject(&self, record: &RawRecord, sample_id: Option<&str>, field: Field, value: Option<&str>, rule: Rule, message: String) -> Reject {
-        Reject {
+    fn reject(
+        &self,
+        record: &RawRecord,
+        sample_id: Option<&str>,
+        field: Field,
+        value: Option<&str>,
+        rule: Rule,
+        message: String,
+    ) -> Box<Reject> {
+        Box::new(Reject {
             file: self.file.clone(),
             record: record.record,
             line: record.line,
@@ -217,21 +228,24 @@ impl<'a> FileNormaliser<'a> {
             rule,
             message,
             raw_record: record.joined(),
-        }
+        })
     }
 
     /// One record → a row or a reject.
     pub fn normalise(&self, record: &RawRecord) -> Result<Row, Box<Reject>> {
-        self.normalise_inner(record).map_err(Box::new)
-    }
-
-    fn normalise_inner(&self, record: &RawRecord) -> Result<Row, Reject> {
         let ctx = self.context;
         let get = |field: Field| self.columns.get(record, field);
         let required = |field: Field, sample_id: Option<&str>| {
             get(field).ok_or_else(|| {
                 let column = self.columns.header(field).unwrap_or("?");
-                self.reject(record, sample_id, field, None, Rule::RequiredMissing, format!("`{}` (column `{column}`) is empty", field.as_str()))
+                self.reject(
+                    record,
+                    sample_id,
+                    field,
+                    None,
+                    Rule::RequiredMissing,
+                    format!("`{}` (column `{column}`) is empty", field.as_str()),
+                )
             })
         };
         let sample_id = normalise_text(required(Field::SampleId, None)?);
@@ -243,10 +257,17 @@ impl<'a> FileNormaliser<'a> {
         // Place.
         let areas = &ctx.seeds.areas;
         let province = areas.province().map(|p| format!("{} {}", p.code, p.name)).unwrap_or_default();
-        if let Some(text) = get(Field::Province) {
-            if !areas.is_province(text) {
-                return Err(self.reject(record, sid, Field::Province, Some(text), Rule::AreaOutsideProvince, format!("province `{text}` is not the pipeline's province {province}")));
-            }
+        if let Some(text) = get(Field::Province)
+            && !areas.is_province(text)
+        {
+            return Err(self.reject(
+                record,
+                sid,
+                Field::Province,
+                Some(text),
+                Rule::AreaOutsideProvince,
+                format!("province `{text}` is not the pipeline's province {province}"),
+            ));
         }
         let city_text = required(Field::City, sid)?;
         let city = match areas.resolve_city(city_text) {
@@ -256,9 +277,17 @@ impl<'a> FileNormaliser<'a> {
                 let prefix = areas.province().map_or("", |p| &p.code[..2]);
                 let outside = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && !code.starts_with(prefix);
                 let (rule, message) = if outside {
-                    (Rule::AreaOutsideProvince, format!("city code `{city_text}` lies outside the pipeline's province {province}"))
+                    (
+                        Rule::AreaOutsideProvince,
+                        format!("city code `{city_text}` lies outside the pipeline's province {province}"),
+                    )
                 } else {
-                    (Rule::AreaUnknown, format!("unknown city `{city_text}`: not a name, code or alias in seeds/areas.csv or seeds/area_aliases.csv"))
+                    (
+                        Rule::AreaUnknown,
+                        format!(
+                            "unknown city `{city_text}`: not a name, code or alias in seeds/areas.csv or seeds/area_aliases.csv"
+                        ),
+                    )
                 };
                 return Err(self.reject(record, sid, Field::City, Some(city_text), rule, message));
             }
@@ -268,7 +297,17 @@ impl<'a> FileNormaliser<'a> {
             Some(text) => match areas.resolve_county(text, Some(&city.code)) {
                 Some(county) if county.parent.as_deref() == Some(city.code.as_str()) => Some(county.clone()),
                 Some(county) => {
-                    return Err(self.reject(record, sid, Field::County, Some(text), Rule::AreaMismatch, format!("county `{text}` ({} {}) does not lie in city {} {}", county.code, county.name, city.code, city.name)));
+                    return Err(self.reject(
+                        record,
+                        sid,
+                        Field::County,
+                        Some(text),
+                        Rule::AreaMismatch,
+                        format!(
+                            "county `{text}` ({} {}) does not lie in city {} {}",
+                            county.code, county.name, city.code, city.name
+                        ),
+                    ));
                 }
                 None => {
                     return Err(self.reject(record, sid, Field::County, Some(text), Rule::AreaUnknown, format!("unknown county `{text}` in {}: not a name, code or alias in seeds/areas.csv or seeds/area_aliases.csv", city.name)));
@@ -285,7 +324,14 @@ impl<'a> FileNormaliser<'a> {
             Some(text) => {
                 let date = self.date(record, sid, Field::ReportDate, text)?;
                 if date < sampling_date {
-                    return Err(self.reject(record, sid, Field::ReportDate, Some(text), Rule::DateOrder, format!("report date {date} is before the sampling date {sampling_date}")));
+                    return Err(self.reject(
+                        record,
+                        sid,
+                        Field::ReportDate,
+                        Some(text),
+                        Rule::DateOrder,
+                        format!("report date {date} is before the sampling date {sampling_date}"),
+                    ));
                 }
                 Some(date)
             }
@@ -341,27 +387,60 @@ impl<'a> FileNormaliser<'a> {
         })
     }
 
-    fn date(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<NaiveDate, Reject> {
+    fn date(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<NaiveDate, Box<Reject>> {
         let name = if field == Field::SamplingDate { "sampling date" } else { "report date" };
         let Some(date) = parse_date(text) else {
-            return Err(self.reject(record, sid, field, Some(text), Rule::DateInvalid, format!("expected a {name} such as 2013-07-05, 2013/7/5 or 2013年7月5日, found `{text}`")));
+            return Err(self.reject(
+                record,
+                sid,
+                field,
+                Some(text),
+                Rule::DateInvalid,
+                format!("expected a {name} such as 2013-07-05, 2013/7/5 or 2013年7月5日, found `{text}`"),
+            ));
         };
         if date > self.context.as_of {
-            return Err(self.reject(record, sid, field, Some(text), Rule::DateInFuture, format!("{name} {date} is after the as-of date {}", self.context.as_of)));
+            return Err(self.reject(
+                record,
+                sid,
+                field,
+                Some(text),
+                Rule::DateInFuture,
+                format!("{name} {date} is after the as-of date {}", self.context.as_of),
+            ));
         }
         Ok(date)
     }
 
-    fn verdict_word(&self, record: &RawRecord, sid: Option<&str>, field: Field) -> Result<Option<Verdict>, Reject> {
+    fn verdict_word(
+        &self,
+        record: &RawRecord,
+        sid: Option<&str>,
+        field: Field,
+    ) -> Result<Option<Verdict>, Box<Reject>> {
         let Some(text) = self.columns.get(record, field) else { return Ok(None) };
-        self.context.vocabulary.verdict(text).map_err(|()| {
-            self.reject(record, sid, field, Some(text), Rule::VerdictUnknown, format!("expected a verdict word of the source's vocabulary (合格, 不合格, …), found `{text}`"))
+        self.context.vocabulary.verdict(text).map_err(|_| {
+            self.reject(
+                record,
+                sid,
+                field,
+                Some(text),
+                Rule::VerdictUnknown,
+                format!("expected a verdict word of the source's vocabulary (合格, 不合格, …), found `{text}`"),
+            )
         })
     }
 
-    fn unit(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<&'a Unit, Reject> {
+    fn unit(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<&'a Unit, Box<Reject>> {
         self.context.seeds.units.resolve(text).ok_or_else(|| {
-            self.reject(record, sid, field, Some(text), Rule::UnitUnknown, format!("unknown unit `{text}`: not in seeds/units.csv"))
+            self.reject(
+                record,
+                sid,
+                field,
+                Some(text),
+                Rule::UnitUnknown,
+                format!("unknown unit `{text}`: not in seeds/units.csv"),
+            )
         })
     }
 
@@ -373,7 +452,7 @@ impl<'a> FileNormaliser<'a> {
         item_raw: String,
         raw_result: String,
         reported_verdict: Option<Verdict>,
-    ) -> Result<ResultFields, Reject> {
+    ) -> Result<ResultFields, Box<Reject>> {
         let ctx = self.context;
         let get = |field: Field| self.columns.get(record, field);
         let mut flags = Vec::new();
@@ -384,13 +463,30 @@ impl<'a> FileNormaliser<'a> {
         let item = analyte.map_or_else(|| normalise_text(&item_raw), |a| a.name.clone());
 
         let Some(parsed) = ctx.vocabulary.result(&raw_result) else {
-            return Err(self.reject(record, sid, Field::Result, Some(&raw_result), Rule::ValueNotNumeric, format!("expected a number, `<number` or a result word (未检出, 阴性, 合格, …), found `{raw_result}`")));
+            return Err(self.reject(
+                record,
+                sid,
+                Field::Result,
+                Some(&raw_result),
+                Rule::ValueNotNumeric,
+                format!("expected a number, `<number` or a result word (未检出, 阴性, 合格, …), found `{raw_result}`"),
+            ));
         };
 
         // The unit of the record's numbers: its own, else its limit's, else the source default.
         let raw_unit = get(Field::ResultUnit).map(str::to_string);
-        let unit_text = raw_unit.as_deref().or(get(Field::LimitMaxUnit)).or(get(Field::LimitMinUnit)).or(ctx.source.default_unit.as_deref());
-        let unit_field = if raw_unit.is_some() { Field::ResultUnit } else if get(Field::LimitMaxUnit).is_some() { Field::LimitMaxUnit } else { Field::LimitMinUnit };
+        let unit_text = raw_unit
+            .as_deref()
+            .or(get(Field::LimitMaxUnit))
+            .or(get(Field::LimitMinUnit))
+            .or(ctx.source.default_unit.as_deref());
+        let unit_field = if raw_unit.is_some() {
+            Field::ResultUnit
+        } else if get(Field::LimitMaxUnit).is_some() {
+            Field::LimitMaxUnit
+        } else {
+            Field::LimitMinUnit
+        };
         let source_unit = match unit_text {
             Some(text) => Some(self.unit(record, sid, unit_field, text)?),
             None => None,
@@ -399,21 +495,48 @@ impl<'a> FileNormaliser<'a> {
             Some(a) => ctx.seeds.units.resolve(&a.unit),
             None => source_unit,
         };
-        let has_number = matches!(parsed, ParsedResult::Value(_) | ParsedResult::BelowLoq(_) | ParsedResult::NotDetected(Some(_)));
-        let to_canonical = |value: f64, from: Option<&Unit>, field: Field, text: Option<&str>| -> Result<f64, Reject> {
-            let (Some(from), Some(to)) = (from, canonical) else {
-                return Err(self.reject(record, sid, field, text, Rule::UnitMissing, "a number without a unit: fill `result_unit`, or set the source's `default_unit`".to_string()));
+        let has_number =
+            matches!(parsed, ParsedResult::Value(_) | ParsedResult::BelowLoq(_) | ParsedResult::NotDetected(Some(_)));
+        let to_canonical =
+            |value: f64, from: Option<&Unit>, field: Field, text: Option<&str>| -> Result<f64, Box<Reject>> {
+                let (Some(from), Some(to)) = (from, canonical) else {
+                    return Err(self.reject(
+                        record,
+                        sid,
+                        field,
+                        text,
+                        Rule::UnitMissing,
+                        "a number without a unit: fill `result_unit`, or set the source's `default_unit`".to_string(),
+                    ));
+                };
+                UnitTable::convert(value, from, to).ok_or_else(|| {
+                    self.reject(
+                        record,
+                        sid,
+                        field,
+                        text,
+                        Rule::UnitIncompatible,
+                        format!("unit `{}` does not convert to `{}`, the unit of `{item}`", from.symbol, to.symbol),
+                    )
+                })
             };
-            UnitTable::convert(value, from, to).ok_or_else(|| {
-                self.reject(record, sid, field, text, Rule::UnitIncompatible, format!("unit `{}` does not convert to `{}`, the unit of `{item}`", from.symbol, to.symbol))
-            })
-        };
         if has_number && source_unit.is_none() {
-            return Err(self.reject(record, sid, Field::ResultUnit, None, Rule::UnitMissing, format!("result `{raw_result}` has no unit: fill `result_unit`, or set the source's `default_unit`")));
+            return Err(self.reject(
+                record,
+                sid,
+                Field::ResultUnit,
+                None,
+                Rule::UnitMissing,
+                format!("result `{raw_result}` has no unit: fill `result_unit`, or set the source's `default_unit`"),
+            ));
         }
         let (result_type, value, lod, loq, qualitative) = match parsed {
-            ParsedResult::Value(v) => (ResultType::Value, Some(to_canonical(v, source_unit, unit_field, unit_text)?), None, None, None),
-            ParsedResult::BelowLoq(q) => (ResultType::BelowLoq, None, None, Some(to_canonical(q, source_unit, unit_field, unit_text)?), None),
+            ParsedResult::Value(v) => {
+                (ResultType::Value, Some(to_canonical(v, source_unit, unit_field, unit_text)?), None, None, None)
+            }
+            ParsedResult::BelowLoq(q) => {
+                (ResultType::BelowLoq, None, None, Some(to_canonical(q, source_unit, unit_field, unit_text)?), None)
+            }
             ParsedResult::NotDetected(lod) => {
                 let lod = match lod {
                     Some(l) => Some(to_canonical(l, source_unit, unit_field, unit_text)?),
@@ -424,24 +547,40 @@ impl<'a> FileNormaliser<'a> {
             ParsedResult::Qualitative(q) => (ResultType::Qualitative, None, None, None, Some(q)),
         };
         if let Some(negative) = [value, lod, loq].into_iter().flatten().find(|v| *v < 0.0) {
-            return Err(self.reject(record, sid, Field::Result, Some(&raw_result), Rule::ValueNegative, format!("expected a value ≥ 0, found {negative}")));
+            return Err(self.reject(
+                record,
+                sid,
+                Field::Result,
+                Some(&raw_result),
+                Rule::ValueNegative,
+                format!("expected a value ≥ 0, found {negative}"),
+            ));
         }
-        if let (Some(lod), Some(loq)) = (lod, loq) {
-            if lod > loq {
-                flags.push(Rule::LodAboveLoq);
-            }
+        if let (Some(lod), Some(loq)) = (lod, loq)
+            && lod > loq
+        {
+            flags.push(Rule::LodAboveLoq);
         }
 
         // The limit: the record's own, else seeds up the category tree.
         let mut limit = EffectiveLimit::default();
         let mut record_has_limit = false;
-        for (field, unit_field, is_min) in [(Field::LimitMin, Field::LimitMinUnit, true), (Field::LimitMax, Field::LimitMaxUnit, false)] {
+        for (field, unit_field, is_min) in
+            [(Field::LimitMin, Field::LimitMinUnit, true), (Field::LimitMax, Field::LimitMaxUnit, false)]
+        {
             let text = get(field).unwrap_or("");
             let Some(parsed_limit) = ctx.vocabulary.limit(text, is_min) else {
-                return Err(self.reject(record, sid, field, Some(text), Rule::LimitInvalid, format!("expected a limit such as `≤0.5`, `0.5`, `≥2.9`, `不得检出` or `/`, found `{text}`")));
+                return Err(self.reject(
+                    record,
+                    sid,
+                    field,
+                    Some(text),
+                    Rule::LimitInvalid,
+                    format!("expected a limit such as `≤0.5`, `0.5`, `≥2.9`, `不得检出` or `/`, found `{text}`"),
+                ));
             };
             // A limit's unit: its own column, else the result's unit, else the canonical one.
-            let convert = |v: f64| -> Result<f64, Reject> {
+            let convert = |v: f64| -> Result<f64, Box<Reject>> {
                 let limit_unit = match get(unit_field).or(unit_text) {
                     Some(t) => Some(self.unit(record, sid, unit_field, t)?),
                     None => canonical,
@@ -473,14 +612,21 @@ impl<'a> FileNormaliser<'a> {
         }
         let mut limit_basis = get(Field::LimitBasis).map(normalise_text);
         let mut limit_source = record_has_limit.then_some("record");
-        if !record_has_limit {
-            if let Some(seed) = analyte.and_then(|a| ctx.seeds.limits.lookup(&a.code, sample.category.deepest_id.as_deref(), &ctx.seeds.categories, sample.sampling_date)) {
-                limit.min = seed.min;
-                limit.max = seed.max;
-                limit.banned = seed.banned;
-                limit_basis = Some(seed.standard.clone());
-                limit_source = Some("seeds");
-            }
+        if !record_has_limit
+            && let Some(seed) = analyte.and_then(|a| {
+                ctx.seeds.limits.lookup(
+                    &a.code,
+                    sample.category.deepest_id.as_deref(),
+                    &ctx.seeds.categories,
+                    sample.sampling_date,
+                )
+            })
+        {
+            limit.min = seed.min;
+            limit.max = seed.max;
+            limit.banned = seed.banned;
+            limit_basis = Some(seed.standard.clone());
+            limit_source = Some("seeds");
         }
         if let Some(a) = analyte {
             if a.banned {

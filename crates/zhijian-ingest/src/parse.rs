@@ -20,10 +20,11 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         let (m, d) = rest.split_at(2);
         return ymd(y, m, d);
     }
-    if !date_part.is_empty() && date_part.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        if let Ok(serial) = date_part.parse::<f64>() {
-            return excel_serial_date(serial, false);
-        }
+    if !date_part.is_empty()
+        && date_part.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && let Ok(serial) = date_part.parse::<f64>()
+    {
+        return excel_serial_date(serial, false);
     }
     let parts: Vec<&str> = date_part.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
@@ -119,6 +120,10 @@ pub enum ParsedLimit {
     Range { min: f64, max: f64 },
 }
 
+/// A word that is not in the source's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownWord;
+
 /// The source's vocabulary, indexed by normalised word.
 #[derive(Debug, Clone)]
 pub struct VocabularyIndex {
@@ -177,13 +182,13 @@ impl VocabularyIndex {
         }
     }
 
-    /// A verdict word: `Ok(None)` for an empty cell, `Err(())` for an unknown word.
-    pub fn verdict(&self, text: &str) -> Result<Option<Verdict>, ()> {
+    /// A verdict word: `Ok(None)` for an empty cell, an error for a word the vocabulary lacks.
+    pub fn verdict(&self, text: &str) -> Result<Option<Verdict>, UnknownWord> {
         let key = normalise_key(text);
         if key.is_empty() {
             return Ok(None);
         }
-        self.verdicts.get(&key).copied().map(Some).ok_or(())
+        self.verdicts.get(&key).copied().map(Some).ok_or(UnknownWord)
     }
 
     /// A stage word.
@@ -210,12 +215,12 @@ impl VocabularyIndex {
         }
         // `未检出(<0.01)`, `ND(0.01)`, `未检出（检出限0.01）`: a not-detected word, then the LOD.
         for word in &self.not_detected {
-            if let Some(rest) = key.strip_prefix(word.as_str()) {
-                if let Some(inner) = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
-                    let inner = inner.trim_start_matches("检出限").trim_start_matches(['<', ':', '=']);
-                    if let Some(lod) = parse_number(inner) {
-                        return Some(ParsedResult::NotDetected(Some(lod)));
-                    }
+            if let Some(rest) = key.strip_prefix(word.as_str())
+                && let Some(inner) = rest.strip_prefix('(').and_then(|r| r.strip_suffix(')'))
+            {
+                let inner = inner.trim_start_matches("检出限").trim_start_matches(['<', ':', '=']);
+                if let Some(lod) = parse_number(inner) {
+                    return Some(ParsedResult::NotDetected(Some(lod)));
                 }
             }
         }
@@ -232,12 +237,16 @@ impl VocabularyIndex {
         if self.banned.contains(&key) {
             return Some(ParsedLimit::Banned);
         }
-        for (prefix, strict) in [("≤", false), ("<=", false), ("不大于", false), ("不超过", false), ("<", true), ("小于", true)] {
+        for (prefix, strict) in
+            [("≤", false), ("<=", false), ("不大于", false), ("不超过", false), ("<", true), ("小于", true)]
+        {
             if let Some(rest) = key.strip_prefix(prefix) {
                 return parse_number(rest).map(|value| ParsedLimit::Max { value, strict });
             }
         }
-        for (prefix, strict) in [("≥", false), (">=", false), ("不小于", false), ("不低于", false), (">", true), ("大于", true)] {
+        for (prefix, strict) in
+            [("≥", false), (">=", false), ("不小于", false), ("不低于", false), (">", true), ("大于", true)]
+        {
             if let Some(rest) = key.strip_prefix(prefix) {
                 return parse_number(rest).map(|value| ParsedLimit::Min { value, strict });
             }
@@ -247,7 +256,11 @@ impl VocabularyIndex {
             return (min <= max).then_some(ParsedLimit::Range { min, max });
         }
         let value = parse_number(&key)?;
-        Some(if is_min_column { ParsedLimit::Min { value, strict: false } } else { ParsedLimit::Max { value, strict: false } })
+        Some(if is_min_column {
+            ParsedLimit::Min { value, strict: false }
+        } else {
+            ParsedLimit::Max { value, strict: false }
+        })
     }
 }
 
@@ -283,7 +296,16 @@ mod tests {
 
     #[test]
     fn dates_in_every_style() {
-        for text in ["2013-07-05", "2013/7/5", "2013.7.5", "2013年7月5日", "20130705", "2013-07-05 00:00:00", "２０１３-０７-０５", "41460"] {
+        for text in [
+            "2013-07-05",
+            "2013/7/5",
+            "2013.7.5",
+            "2013年7月5日",
+            "20130705",
+            "2013-07-05 00:00:00",
+            "２０１３-０７-０５",
+            "41460",
+        ] {
             assert_eq!(parse_date(text), d(2013, 7, 5), "{text}");
         }
         for text in ["2013-02-30", "2013-13-01", "13/7/5", "7/5/2013", "", "昨天", "2013-07", "99999999"] {
@@ -340,7 +362,7 @@ mod tests {
         assert_eq!(v.verdict("合格"), Ok(Some(Verdict::Pass)));
         assert_eq!(v.verdict(" 不合格 "), Ok(Some(Verdict::Fail)));
         assert_eq!(v.verdict(""), Ok(None));
-        assert_eq!(v.verdict("待定"), Err(()));
+        assert_eq!(v.verdict("待定"), Err(UnknownWord));
         assert_eq!(v.stage("流通环节"), Some(Stage::Distribution));
         assert_eq!(parse_method("胶体金试纸条"), Some(Method::Screening));
         assert_eq!(parse_method("GB/T 22286-2008 液相色谱-串联质谱法"), Some(Method::Confirmation));

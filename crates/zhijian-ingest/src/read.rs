@@ -64,14 +64,25 @@ pub enum ReadError {
 fn describe_missing(missing: &[(Field, Vec<String>)], found: &[String]) -> String {
     let fields: Vec<String> = missing
         .iter()
-        .map(|(field, aliases)| format!("`{}` (expected a column named {})", field.as_str(), aliases.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")))
+        .map(|(field, aliases)| {
+            format!(
+                "`{}` (expected a column named {})",
+                field.as_str(),
+                aliases.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")
+            )
+        })
         .collect();
-    format!("missing required column(s): {}; the header has: {}", fields.join(", "), found.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "))
+    format!(
+        "missing required column(s): {}; the header has: {}",
+        fields.join(", "),
+        found.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// Parses `text` as delimited records; lines before `header_row` (1-based) are titles.
 pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table, ReadError> {
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut header: Option<Vec<String>> = None;
     let mut records = Vec::new();
     let mut blank_records = 0;
@@ -98,7 +109,11 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table,
             blank_records += 1;
             continue;
         }
-        records.push(RawRecord { record: records.len() as u64, line, fields: record.iter().map(str::to_string).collect() });
+        records.push(RawRecord {
+            record: records.len() as u64,
+            line,
+            fields: record.iter().map(str::to_string).collect(),
+        });
     }
     let header = header.ok_or(ReadError::NoHeader { header_row })?;
     Ok(Table { header, records, blank_records })
@@ -227,7 +242,8 @@ result = "检验结果"
             err.to_string(),
             "missing required column(s): `result` (expected a column named `检验结果`); the header has: `样品编号`, `样品名称`, `所在市`, `抽样日期`, `检验项目`"
         );
-        let header: Vec<String> = ["样品编号 ", "样品名称", "所在市", "抽样日期", "检验项目", "检验结果"].map(String::from).to_vec();
+        let header: Vec<String> =
+            ["样品编号 ", "样品名称", "所在市", "抽样日期", "检验项目", "检验结果"].map(String::from).to_vec();
         let index = ColumnIndex::new(&header, columns).unwrap();
         assert_eq!(index.header(Field::SampleId), Some("样品编号 "));
     }

@@ -196,9 +196,6 @@ mod tests {
     #[test]
     fn unknown_code_lists_the_expected_ones() {
         let err = "passed".parse::<Verdict>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown verdict `passed`, expected one of: pass, fail, pending"
-        );
+        assert_eq!(err.to_string(), "unknown verdict `passed`, expected one of: pass, fail, pending");
     }
 }

@@ -18,13 +18,12 @@ mod rules;
 mod schema;
 
 pub use enums::{
-    AreaLevel, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage,
-    TargetUnit, Verdict,
+    AreaLevel, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage, TargetUnit, Verdict,
 };
 pub use rules::Rule;
 pub use schema::{
-    SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLES, attainment_schema, pass_rates_schema,
-    rejects_schema, results_schema, samples_schema, schema_for,
+    SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLES, attainment_schema, pass_rates_schema, rejects_schema, results_schema,
+    samples_schema, schema_for,
 };
 
 /// The partition column written into the directory names of partitioned tables (`year=2013`).

@@ -18,13 +18,8 @@ pub const SCHEMA_VERSION: &str = "1";
 pub const SCHEMA_VERSION_KEY: &str = "zhijian.schema_version";
 
 /// Every table, with whether it is partitioned by `year`.
-pub const TABLES: &[(&str, bool)] = &[
-    ("samples", true),
-    ("results", true),
-    ("rejects", false),
-    ("pass_rates", true),
-    ("attainment", true),
-];
+pub const TABLES: &[(&str, bool)] =
+    &[("samples", true), ("results", true), ("rejects", false), ("pass_rates", true), ("attainment", true)];
 
 /// The schema of a table by name.
 pub fn schema_for(table: &str) -> Option<SchemaRef> {
@@ -91,7 +86,11 @@ fn source_columns() -> [Col; 3] {
 pub fn samples_schema() -> SchemaRef {
     let mut cols = vec![
         text("sample_key", false, "programme and source sample id, `food:SC13410100001`; unique"),
-        text("programme", false, "programme code (food, agri_products, livestock, agri_inputs, consumer_products, net_content)"),
+        text(
+            "programme",
+            false,
+            "programme code (food, agri_products, livestock, agri_inputs, consumer_products, net_content)",
+        ),
         text("sub_programme", true, "task type as the source writes it (监督抽检, 风险监测 …)"),
         text("source_sample_id", false, "the sample id in the source (抽样编号)"),
         text("product_name", false, "product name (样品名称)"),
@@ -104,8 +103,17 @@ pub fn samples_schema() -> SchemaRef {
         text("city_name", false, "name of the city-level unit"),
         text("county_code", true, "GB/T 2260 code of the county-level unit, when the source names one"),
         text("county_name", true, "name of the county-level unit"),
-        text("reporting_unit_code", false, "the unit that reports to the province: the county when it is directly administered, else the city"),
-        col("directly_administered", DataType::Boolean, false, "the county is one of the ten under direct provincial administration"),
+        text(
+            "reporting_unit_code",
+            false,
+            "the unit that reports to the province: the county when it is directly administered, else the city",
+        ),
+        col(
+            "directly_administered",
+            DataType::Boolean,
+            false,
+            "the county is one of the ten under direct provincial administration",
+        ),
         text("stage", true, "stage of the food chain: production, distribution, catering, online"),
         text("site_type", true, "sampling place as written (超市, 农贸市场 …)"),
         text("entity_name", true, "sampled entity (被抽样单位名称)"),
@@ -137,12 +145,18 @@ pub fn results_schema() -> SchemaRef {
         text("item_raw", false, "test item as written in the source"),
         text("analyte_code", true, "analyte code from seeds/analytes.csv, null when unknown"),
         text("result_type", false, "value, below_loq, not_detected, qualitative"),
-        with_unit(col("value", DataType::Float64, true, "measured value in `unit`; null unless result_type is value"), "see `unit`"),
+        with_unit(
+            col("value", DataType::Float64, true, "measured value in `unit`; null unless result_type is value"),
+            "see `unit`",
+        ),
         text("unit", true, "canonical unit of the analyte (or the source unit for unknown analytes)"),
         text("raw_result", false, "result as written in the source (检验结果)"),
         text("raw_unit", true, "unit as written in the source (结果单位)"),
         with_unit(col("lod", DataType::Float64, true, "limit of detection, in `unit`"), "see `unit`"),
-        with_unit(col("loq", DataType::Float64, true, "limit of quantification, in `unit` (from `<0.01`)"), "see `unit`"),
+        with_unit(
+            col("loq", DataType::Float64, true, "limit of quantification, in `unit` (from `<0.01`)"),
+            "see `unit`",
+        ),
         with_unit(col("limit_min", DataType::Float64, true, "lowest allowed value, in `unit`"), "see `unit`"),
         with_unit(col("limit_max", DataType::Float64, true, "highest allowed value, in `unit`"), "see `unit`"),
         col("limit_banned", DataType::Boolean, false, "must not be detected (不得检出), or the analyte is banned"),
@@ -214,11 +228,21 @@ pub fn attainment_schema() -> SchemaRef {
         col("target", DataType::Int64, false, "the year's target"),
         col("achieved", DataType::Int64, false, "accepted samples (or tests) sampled in the year up to as_of"),
         col("as_of", DataType::Date32, false, "the as-of date of the run"),
-        col("expected", DataType::Float64, false, "pro-rata share of the target due by as_of: target × elapsed days / days in year"),
+        col(
+            "expected",
+            DataType::Float64,
+            false,
+            "pro-rata share of the target due by as_of: target × elapsed days / days in year",
+        ),
         col("ratio", DataType::Float64, true, "achieved / expected; null when expected is 0"),
         col("completion", DataType::Float64, true, "achieved / target; null when the target is 0"),
         text("status", false, "met (achieved ≥ target), on_track (achieved ≥ expected) or behind"),
-        col("illustrative", DataType::Boolean, false, "the target is an illustrative allocation, not an official figure"),
+        col(
+            "illustrative",
+            DataType::Boolean,
+            false,
+            "the target is an illustrative allocation, not an official figure",
+        ),
         text("basis", true, "where the target comes from"),
     ])
 }

@@ -12,11 +12,31 @@ use crate::{ColumnMap, ConfigError, ConfigErrors, Encoding, Field, Format, Layou
 const TOP_KEYS: &[&str] = &["pipeline", "sources"];
 const PIPELINE_KEYS: &[&str] = &["name", "province", "as_of", "seeds", "output"];
 const SOURCE_KEYS: &[&str] = &[
-    "name", "programme", "files", "encoding", "max_replacement_ratio", "layout", "format", "columns", "vocabulary", "default_unit",
+    "name",
+    "programme",
+    "files",
+    "encoding",
+    "max_replacement_ratio",
+    "layout",
+    "format",
+    "columns",
+    "vocabulary",
+    "default_unit",
 ];
 const CSV_KEYS: &[&str] = &["delimiter", "header_row"];
 const VOCABULARY_KEYS: &[&str] = &[
-    "pass", "fail", "not_detected", "negative", "positive", "no_limit", "banned", "yes", "production", "distribution", "catering", "online",
+    "pass",
+    "fail",
+    "not_detected",
+    "negative",
+    "positive",
+    "no_limit",
+    "banned",
+    "yes",
+    "production",
+    "distribution",
+    "catering",
+    "online",
 ];
 
 struct Walker<'a> {
@@ -51,10 +71,10 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
         walker.check_keys(section, PIPELINE_KEYS);
         name = walker.string(section, "name", true);
         province = walker.string(section, "province", true);
-        if let Some((code, span)) = &province {
-            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                walker.error(Some(span.clone()), format!("expected a 6-digit GB/T 2260 code, found `{code}`"));
-            }
+        if let Some((code, span)) = &province
+            && (code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            walker.error(Some(span.clone()), format!("expected a 6-digit GB/T 2260 code, found `{code}`"));
         }
         as_of = walker.date(section, "as_of");
         seeds = walker.string(section, "seeds", true).map(|(s, _)| clean_path(&base.join(s)));
@@ -87,15 +107,9 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
 
     let errors = walker.errors;
     match (name, province, seeds, output) {
-        (Some((name, _)), Some((province, _)), Some(seeds), Some(output)) if errors.is_empty() => Ok(Pipeline {
-            path: file.to_path_buf(),
-            name,
-            province,
-            as_of: as_of.flatten(),
-            seeds,
-            output,
-            sources,
-        }),
+        (Some((name, _)), Some((province, _)), Some(seeds), Some(output)) if errors.is_empty() => {
+            Ok(Pipeline { path: file.to_path_buf(), name, province, as_of: as_of.flatten(), seeds, output, sources })
+        }
         _ => {
             let mut errors = errors;
             errors.sort_by_key(|e| (e.line, e.column));
@@ -117,7 +131,10 @@ impl Walker<'_> {
         for (key, _) in section.table.iter() {
             if !allowed.contains(&key) {
                 let span = section.table.key(key).and_then(|k| k.span());
-                self.error(span, format!("unknown key `{key}` in {}, expected one of: {}", section.name, allowed.join(", ")));
+                self.error(
+                    span,
+                    format!("unknown key `{key}` in {}, expected one of: {}", section.name, allowed.join(", ")),
+                );
             }
         }
     }
@@ -206,13 +223,14 @@ impl Walker<'_> {
     fn source(&mut self, section: &Section<'_>, base: &Path) -> Option<Source> {
         self.check_keys(section, SOURCE_KEYS);
         let name = self.string(section, "name", true);
-        let programme = self.string(section, "programme", true).and_then(|(code, span)| match code.parse::<Programme>() {
-            Ok(p) => Some(p),
-            Err(err) => {
-                self.error(Some(span), err.to_string());
-                None
-            }
-        });
+        let programme =
+            self.string(section, "programme", true).and_then(|(code, span)| match code.parse::<Programme>() {
+                Ok(p) => Some(p),
+                Err(err) => {
+                    self.error(Some(span), err.to_string());
+                    None
+                }
+            });
         let files = match self.strings(section, "files") {
             None => {
                 if section.table.get("files").is_none() {
@@ -241,7 +259,10 @@ impl Walker<'_> {
                 "utf-8" | "utf8" => Some(Encoding::Utf8),
                 "gb18030" | "gbk" | "gb2312" => Some(Encoding::Gb18030),
                 _ => {
-                    self.error(Some(span), format!("unknown encoding `{text}`, expected one of: auto, utf-8, gb18030, gbk"));
+                    self.error(
+                        Some(span),
+                        format!("unknown encoding `{text}`, expected one of: auto, utf-8, gb18030, gbk"),
+                    );
                     None
                 }
             },
@@ -303,7 +324,10 @@ impl Walker<'_> {
                             [b] if d.is_ascii() => Some(*b),
                             _ if d == "\\t" => Some(b'\t'),
                             _ => {
-                                self.error(Some(span), format!("expected one ASCII character as the delimiter, found `{d}`"));
+                                self.error(
+                                    Some(span),
+                                    format!("expected one ASCII character as the delimiter, found `{d}`"),
+                                );
                                 None
                             }
                         },
@@ -318,7 +342,8 @@ impl Walker<'_> {
                             }
                         },
                     };
-                    result = delimiter.zip(header_row).map(|(delimiter, header_row)| Format::Csv { delimiter, header_row });
+                    result =
+                        delimiter.zip(header_row).map(|(delimiter, header_row)| Format::Csv { delimiter, header_row });
                 }
                 other => {
                     let span = outer.table.key(other).and_then(|k| k.span());
@@ -335,7 +360,7 @@ impl Walker<'_> {
     }
 
     fn columns(&mut self, section: &Section<'_>) -> Option<ColumnMap> {
-        let Some(columns) = self.section(section, "columns") else { return None };
+        let columns = self.section(section, "columns")?;
         let columns = Section { name: format!("{}.columns", section.name), ..columns };
         let mut map = ColumnMap::default();
         let mut ok = true;
@@ -343,7 +368,10 @@ impl Walker<'_> {
             let Some(field) = Field::from_key(key) else {
                 let span = columns.table.key(key).and_then(|k| k.span());
                 let expected: Vec<&str> = Field::ALL.iter().map(|f| f.as_str()).collect();
-                self.error(span, format!("unknown field `{key}` in {}, expected one of: {}", columns.name, expected.join(", ")));
+                self.error(
+                    span,
+                    format!("unknown field `{key}` in {}, expected one of: {}", columns.name, expected.join(", ")),
+                );
                 ok = false;
                 continue;
             };

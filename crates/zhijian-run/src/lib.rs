@@ -90,7 +90,12 @@ pub fn validate(path: &Path) -> Result<Validated, RunError> {
     let seeds = Seeds::load(&pipeline.seeds)?;
     let province = seeds.areas.province().map(|p| p.code.clone()).unwrap_or_default();
     if province != pipeline.province {
-        return Err(RunError::Province { file: pipeline.path.clone(), pipeline: pipeline.province.clone(), seeds: province, seeds_dir: pipeline.seeds.clone() });
+        return Err(RunError::Province {
+            file: pipeline.path.clone(),
+            pipeline: pipeline.province.clone(),
+            seeds: province,
+            seeds_dir: pipeline.seeds.clone(),
+        });
     }
     let mut files = Vec::new();
     for source in &pipeline.sources {
@@ -155,8 +160,10 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         })
         .collect();
     let attainment = zhijian_aggregate::attainment(&targets, &aggregates.achieved, as_of);
-    let pass_rate_files = zhijian_aggregate::write_pass_rates(&staging.table_dir("pass_rates"), &aggregates.pass_rates, &metadata)?;
-    let attainment_files = zhijian_aggregate::write_attainment(&staging.table_dir("attainment"), &attainment, &metadata)?;
+    let pass_rate_files =
+        zhijian_aggregate::write_pass_rates(&staging.table_dir("pass_rates"), &aggregates.pass_rates, &metadata)?;
+    let attainment_files =
+        zhijian_aggregate::write_attainment(&staging.table_dir("attainment"), &attainment, &metadata)?;
     written.push(zhijian_ingest::TableWritten { table: "pass_rates", files: pass_rate_files });
     written.push(zhijian_ingest::TableWritten { table: "attainment", files: attainment_files });
     timings.push(("aggregate", clock.elapsed()));

@@ -6,11 +6,11 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::SeedError;
 use crate::categories::CategoryTree;
 use crate::normalise::{normalise_key, normalise_text};
 use crate::read::{read_rows, row_error, split_aliases};
 use crate::units::UnitTable;
-use crate::SeedError;
 
 /// One analyte.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,10 +68,17 @@ impl AnalyteTable {
             };
             let index = table.analytes.len();
             for name in std::iter::once(r.name.as_str()).chain(split_aliases(&r.aliases)) {
-                if let Some(previous) = table.by_key.insert(normalise_key(name), index) {
-                    if previous != index {
-                        errors.push(row_error(dir, ANALYTES, row.line, "aliases", name, "the name already belongs to another analyte"));
-                    }
+                if let Some(previous) = table.by_key.insert(normalise_key(name), index)
+                    && previous != index
+                {
+                    errors.push(row_error(
+                        dir,
+                        ANALYTES,
+                        row.line,
+                        "aliases",
+                        name,
+                        "the name already belongs to another analyte",
+                    ));
                 }
             }
             table.by_code.insert(r.code.clone(), index);
@@ -156,7 +163,14 @@ impl LimitTable {
         for row in read_rows::<LimitRow>(dir, LIMITS, errors) {
             let r = row.value;
             let Some(analyte) = analytes.get(&r.analyte) else {
-                errors.push(row_error(dir, LIMITS, row.line, "analyte", &r.analyte, "no analyte has this code (see analytes.csv)"));
+                errors.push(row_error(
+                    dir,
+                    LIMITS,
+                    row.line,
+                    "analyte",
+                    &r.analyte,
+                    "no analyte has this code (see analytes.csv)",
+                ));
                 continue;
             };
             let category_id = (!r.category_id.is_empty() && r.category_id != "*").then(|| r.category_id.clone());
@@ -164,11 +178,25 @@ impl LimitTable {
                 match categories.get(id) {
                     Some(c) if c.name == normalise_text(&r.category_name) => {}
                     Some(c) => {
-                        errors.push(row_error(dir, LIMITS, row.line, "category_name", &r.category_name, format!("category `{id}` is `{}`", c.name)));
+                        errors.push(row_error(
+                            dir,
+                            LIMITS,
+                            row.line,
+                            "category_name",
+                            &r.category_name,
+                            format!("category `{id}` is `{}`", c.name),
+                        ));
                         continue;
                     }
                     None => {
-                        errors.push(row_error(dir, LIMITS, row.line, "category_id", id, "no category has this id (see categories.csv)"));
+                        errors.push(row_error(
+                            dir,
+                            LIMITS,
+                            row.line,
+                            "category_id",
+                            id,
+                            "no category has this id (see categories.csv)",
+                        ));
                         continue;
                     }
                 }
@@ -183,18 +211,32 @@ impl LimitTable {
                 Some(v) => UnitTable::convert(v, unit, canonical).map(Some),
             };
             let (Some(min), Some(max)) = (convert(r.min), convert(r.max)) else {
-                errors.push(row_error(dir, LIMITS, row.line, "unit", &r.unit, format!("does not convert to the analyte's unit `{}`", analyte.unit)));
+                errors.push(row_error(
+                    dir,
+                    LIMITS,
+                    row.line,
+                    "unit",
+                    &r.unit,
+                    format!("does not convert to the analyte's unit `{}`", analyte.unit),
+                ));
                 continue;
             };
             if min.is_none() && max.is_none() && !r.banned {
-                errors.push(row_error(dir, LIMITS, row.line, "max", "", "a limit needs a min, a max, or banned = true"));
+                errors.push(row_error(
+                    dir,
+                    LIMITS,
+                    row.line,
+                    "max",
+                    "",
+                    "a limit needs a min, a max, or banned = true",
+                ));
                 continue;
             }
-            if let (Some(lo), Some(hi)) = (min, max) {
-                if lo > hi {
-                    errors.push(row_error(dir, LIMITS, row.line, "min", &lo.to_string(), "min is above max"));
-                    continue;
-                }
+            if let (Some(lo), Some(hi)) = (min, max)
+                && lo > hi
+            {
+                errors.push(row_error(dir, LIMITS, row.line, "min", &lo.to_string(), "min is above max"));
+                continue;
             }
             let key = (analyte.code.clone(), category_id.clone().unwrap_or_default());
             let limit = Limit {
@@ -209,7 +251,14 @@ impl LimitTable {
             };
             let editions = table.limits.entry(key).or_default();
             if editions.iter().any(|e| overlaps(e, &limit)) {
-                errors.push(row_error(dir, LIMITS, row.line, "analyte", &r.analyte, "another limit for this analyte and category applies on the same days"));
+                errors.push(row_error(
+                    dir,
+                    LIMITS,
+                    row.line,
+                    "analyte",
+                    &r.analyte,
+                    "another limit for this analyte and category applies on the same days",
+                ));
                 continue;
             }
             editions.push(limit);
@@ -219,11 +268,17 @@ impl LimitTable {
 
     /// The limit of `analyte` for a sample in `category_id` sampled on `date`: the most
     /// specific category that has one, walking up the tree, then a limit for every category.
-    pub fn lookup(&self, analyte: &str, category_id: Option<&str>, categories: &CategoryTree, date: NaiveDate) -> Option<&Limit> {
+    pub fn lookup(
+        &self,
+        analyte: &str,
+        category_id: Option<&str>,
+        categories: &CategoryTree,
+        date: NaiveDate,
+    ) -> Option<&Limit> {
         let in_force = |key: &str| {
-            self.limits
-                .get(&(analyte.to_string(), key.to_string()))
-                .and_then(|editions| editions.iter().find(|l| l.valid_from.is_none_or(|d| d <= date) && l.valid_to.is_none_or(|d| date <= d)))
+            self.limits.get(&(analyte.to_string(), key.to_string())).and_then(|editions| {
+                editions.iter().find(|l| l.valid_from.is_none_or(|d| d <= date) && l.valid_to.is_none_or(|d| date <= d))
+            })
         };
         category_id
             .into_iter()
@@ -251,7 +306,9 @@ mod tests {
     fn limit_lookup_walks_up_the_category_tree() {
         let seeds = Seeds::load(Path::new("../../seeds")).unwrap();
         let date = NaiveDate::from_ymd_opt(2013, 7, 5).unwrap();
-        let lookup = |analyte, category| seeds.limits.lookup(analyte, Some(category), &seeds.categories, date).map(|l| (l.min, l.max, l.banned));
+        let lookup = |analyte, category| {
+            seeds.limits.lookup(analyte, Some(category), &seeds.categories, date).map(|l| (l.min, l.max, l.banned))
+        };
         // Peanut oil has its own aflatoxin B1 limit; soybean oil takes the vegetable-oil one.
         assert_eq!(lookup("afb1", "02.01.01.01"), Some((None, Some(20.0), false)));
         assert_eq!(lookup("afb1", "02.01.01.02"), Some((None, Some(10.0), false)));

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::SeedError;
 use crate::normalise::normalise_key;
 use crate::read::{read_rows, row_error};
-use crate::SeedError;
 
 /// The level of an area in the seed table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -96,7 +96,10 @@ impl AreaTable {
         // Parents exist and sit one level up; exactly one province.
         let provinces = table.areas.iter().filter(|a| a.kind == AreaKind::Province).count();
         if provinces != 1 {
-            errors.push(crate::read::file_error(&dir.join(AREAS), format!("expected exactly one province, found {provinces}")));
+            errors.push(crate::read::file_error(
+                &dir.join(AREAS),
+                format!("expected exactly one province, found {provinces}"),
+            ));
         }
         for (area, row) in table.areas.iter().zip(rows.iter().filter(|r| table.by_code.contains_key(&r.value.code))) {
             let expected_parent = match area.kind {
@@ -108,14 +111,39 @@ impl AreaTable {
                 (None, None) => {}
                 (Some(parent), Some(kind)) => match table.get(parent) {
                     Some(p) if p.kind == kind => {}
-                    Some(_) => errors.push(row_error(dir, AREAS, row.line, "parent_code", parent, "the parent is not one level up")),
-                    None => errors.push(row_error(dir, AREAS, row.line, "parent_code", parent, "no area has this code")),
+                    Some(_) => errors.push(row_error(
+                        dir,
+                        AREAS,
+                        row.line,
+                        "parent_code",
+                        parent,
+                        "the parent is not one level up",
+                    )),
+                    None => {
+                        errors.push(row_error(dir, AREAS, row.line, "parent_code", parent, "no area has this code"))
+                    }
                 },
-                (Some(parent), None) => errors.push(row_error(dir, AREAS, row.line, "parent_code", parent, "a province has no parent")),
-                (None, Some(_)) => errors.push(row_error(dir, AREAS, row.line, "parent_code", "", "expected the code of the enclosing area")),
+                (Some(parent), None) => {
+                    errors.push(row_error(dir, AREAS, row.line, "parent_code", parent, "a province has no parent"))
+                }
+                (None, Some(_)) => errors.push(row_error(
+                    dir,
+                    AREAS,
+                    row.line,
+                    "parent_code",
+                    "",
+                    "expected the code of the enclosing area",
+                )),
             }
             if area.directly_administered && area.kind != AreaKind::County {
-                errors.push(row_error(dir, AREAS, row.line, "directly_administered", "true", "only a county can be directly administered"));
+                errors.push(row_error(
+                    dir,
+                    AREAS,
+                    row.line,
+                    "directly_administered",
+                    "true",
+                    "only a county can be directly administered",
+                ));
             }
         }
         // Derived aliases: the code, the name, the name without its 省/市/县/区 suffix, and a
@@ -123,21 +151,25 @@ impl AreaTable {
         for index in 0..table.areas.len() {
             let area = &table.areas[index];
             let mut derived = vec![area.code.clone(), area.name.clone()];
-            if let Some(stem) = area.name.strip_suffix(['省', '市', '县', '区']) {
-                if stem.chars().count() >= 2 {
-                    derived.push(stem.to_string());
-                }
+            if let Some(stem) = area.name.strip_suffix(['省', '市', '县', '区'])
+                && stem.chars().count() >= 2
+            {
+                derived.push(stem.to_string());
             }
             if area.kind == AreaKind::City {
                 derived.push(area.code[..4].to_string());
             }
             let kind = area.kind;
             for alias in derived {
-                table.aliases.entry((kind, normalise_key(&alias))).and_modify(|slot| {
-                    if *slot != Some(index) {
-                        *slot = None;
-                    }
-                }).or_insert(Some(index));
+                table
+                    .aliases
+                    .entry((kind, normalise_key(&alias)))
+                    .and_modify(|slot| {
+                        if *slot != Some(index) {
+                            *slot = None;
+                        }
+                    })
+                    .or_insert(Some(index));
             }
         }
         // Explicit aliases win over derived ones.
@@ -196,7 +228,9 @@ impl AreaTable {
                     && a.parent.as_deref() == Some(city)
                     && (normalise_key(&a.name) == key
                         || a.code == key
-                        || a.name.strip_suffix(['市', '县', '区']).is_some_and(|s| s.chars().count() >= 2 && normalise_key(s) == key))
+                        || a.name
+                            .strip_suffix(['市', '县', '区'])
+                            .is_some_and(|s| s.chars().count() >= 2 && normalise_key(s) == key))
             });
             if inside.is_some() {
                 return inside;

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::SeedError;
 use crate::normalise::{normalise_key, normalise_text};
 use crate::read::{read_rows, row_error, split_aliases};
-use crate::SeedError;
 
 /// One node of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,14 @@ impl CategoryTree {
                         continue;
                     }
                     None => {
-                        errors.push(row_error(dir, FILE, row.line, "parent_id", p, "no earlier row has this id (parents come first)"));
+                        errors.push(row_error(
+                            dir,
+                            FILE,
+                            row.line,
+                            "parent_id",
+                            p,
+                            "no earlier row has this id (parents come first)",
+                        ));
                         continue;
                     }
                 },
@@ -90,7 +97,14 @@ impl CategoryTree {
             let scope = parent.clone().unwrap_or_default();
             for name in std::iter::once(r.name.as_str()).chain(split_aliases(&r.aliases)) {
                 if tree.by_name.insert((scope.clone(), normalise_key(name)), index).is_some() {
-                    errors.push(row_error(dir, FILE, row.line, "name", name, "the name is used twice under the same parent"));
+                    errors.push(row_error(
+                        dir,
+                        FILE,
+                        row.line,
+                        "name",
+                        name,
+                        "the name is used twice under the same parent",
+                    ));
                 }
             }
             tree.by_id.insert(r.id.clone(), index);

@@ -45,10 +45,16 @@ pub(crate) fn read_rows<T: DeserializeOwned>(dir: &Path, name: &str, errors: &mu
             Ok(value) => rows.push(Row { line, value }),
             Err(err) => {
                 let field = match err.kind() {
-                    csv::ErrorKind::Deserialize { err, .. } => err.field().and_then(|i| headers.get(i as usize)).map(str::to_string),
+                    csv::ErrorKind::Deserialize { err, .. } => {
+                        err.field().and_then(|i| headers.get(i as usize)).map(str::to_string)
+                    }
                     _ => None,
                 };
-                let value = field.as_ref().and_then(|f| headers.iter().position(|h| h == f)).and_then(|i| record.get(i)).map(str::to_string);
+                let value = field
+                    .as_ref()
+                    .and_then(|f| headers.iter().position(|h| h == f))
+                    .and_then(|i| record.get(i))
+                    .map(str::to_string);
                 let message = match err.kind() {
                     csv::ErrorKind::Deserialize { err, .. } => err.kind().to_string(),
                     _ => err.to_string(),
@@ -65,7 +71,14 @@ pub(crate) fn file_error(path: &Path, message: String) -> SeedError {
 }
 
 /// Builds an error at a row.
-pub(crate) fn row_error(dir: &Path, name: &str, line: u64, field: &str, value: &str, message: impl Into<String>) -> SeedError {
+pub(crate) fn row_error(
+    dir: &Path,
+    name: &str,
+    line: u64,
+    field: &str,
+    value: &str,
+    message: impl Into<String>,
+) -> SeedError {
     SeedError {
         file: dir.join(name),
         line,

@@ -5,9 +5,9 @@ use std::path::Path;
 use serde::Deserialize;
 use zhijian_model::{AreaLevel, Programme, TargetUnit};
 
+use crate::SeedError;
 use crate::areas::{AreaKind, AreaTable};
 use crate::read::{read_rows, row_error};
-use crate::SeedError;
 
 /// A programme's names, from `programmes.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +101,14 @@ pub(crate) fn load_targets(dir: &Path, areas: &AreaTable, errors: &mut Vec<SeedE
     for row in read_rows::<TargetRow>(dir, FILE, errors) {
         let r = row.value;
         let line = row.line;
-        let programme = r.programme.parse::<Programme>().map_err(|e| row_error(dir, FILE, line, "programme", &r.programme, e.to_string()));
-        let area_level = r.area_level.parse::<AreaLevel>().map_err(|e| row_error(dir, FILE, line, "area_level", &r.area_level, e.to_string()));
+        let programme = r
+            .programme
+            .parse::<Programme>()
+            .map_err(|e| row_error(dir, FILE, line, "programme", &r.programme, e.to_string()));
+        let area_level = r
+            .area_level
+            .parse::<AreaLevel>()
+            .map_err(|e| row_error(dir, FILE, line, "area_level", &r.area_level, e.to_string()));
         let unit = r.unit.parse::<TargetUnit>().map_err(|e| row_error(dir, FILE, line, "unit", &r.unit, e.to_string()));
         let (programme, area_level, unit) = match (programme, area_level, unit) {
             (Ok(p), Ok(l), Ok(u)) => (p, l, u),
@@ -129,11 +135,29 @@ pub(crate) fn load_targets(dir: &Path, areas: &AreaTable, errors: &mut Vec<SeedE
             errors.push(row_error(dir, FILE, line, "target", &r.target.to_string(), "expected a count ≥ 0"));
             continue;
         }
-        if out.iter().any(|t| t.year == r.year && t.programme == programme && t.area_level == area_level && t.area_code == r.area_code) {
-            errors.push(row_error(dir, FILE, line, "area_code", &r.area_code, "a target for this year, programme and area is already given"));
+        if out.iter().any(|t| {
+            t.year == r.year && t.programme == programme && t.area_level == area_level && t.area_code == r.area_code
+        }) {
+            errors.push(row_error(
+                dir,
+                FILE,
+                line,
+                "area_code",
+                &r.area_code,
+                "a target for this year, programme and area is already given",
+            ));
             continue;
         }
-        out.push(Target { year: r.year, programme, area_level, area_code: r.area_code, target: r.target, unit, illustrative: r.illustrative, basis: r.basis });
+        out.push(Target {
+            year: r.year,
+            programme,
+            area_level,
+            area_code: r.area_code,
+            target: r.target,
+            unit,
+            illustrative: r.illustrative,
+            basis: r.basis,
+        });
     }
     out
 }
@@ -163,13 +187,18 @@ mod tests {
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
         }
         let areas = dir.path().join("areas.csv");
-        let text = std::fs::read_to_string(&areas).unwrap().replace("410105,金水区,county,410100", "410105,金水区,county,410199");
+        let text = std::fs::read_to_string(&areas)
+            .unwrap()
+            .replace("410105,金水区,county,410100", "410105,金水区,county,410199");
         std::fs::write(&areas, text).unwrap();
         let limits = dir.path().join("limits.csv");
-        let text = std::fs::read_to_string(&limits).unwrap().replace("lead,01,粮食加工品,,0.2,mg/kg", "lead,01,粮食加工品,,0.2,mg/kgg");
+        let text = std::fs::read_to_string(&limits)
+            .unwrap()
+            .replace("lead,01,粮食加工品,,0.2,mg/kg", "lead,01,粮食加工品,,0.2,mg/kgg");
         std::fs::write(&limits, text).unwrap();
         let errors = Seeds::load(dir.path()).unwrap_err().0;
-        let rendered: Vec<String> = errors.iter().map(|e| e.to_string().replace(&dir.path().display().to_string(), "SEEDS")).collect();
+        let rendered: Vec<String> =
+            errors.iter().map(|e| e.to_string().replace(&dir.path().display().to_string(), "SEEDS")).collect();
         assert_eq!(
             rendered,
             [

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::SeedError;
 use crate::normalise::normalise_key;
 use crate::read::{read_rows, row_error, split_aliases};
-use crate::SeedError;
 
 /// A unit: its symbol, dimension, and factor to the dimension's base unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,13 +46,27 @@ impl UnitTable {
         for row in read_rows::<UnitRow>(dir, FILE, errors) {
             let r = row.value;
             if !(r.factor.is_finite() && r.factor > 0.0) {
-                errors.push(row_error(dir, FILE, row.line, "factor", &r.factor.to_string(), "expected a positive number"));
+                errors.push(row_error(
+                    dir,
+                    FILE,
+                    row.line,
+                    "factor",
+                    &r.factor.to_string(),
+                    "expected a positive number",
+                ));
                 continue;
             }
             let index = table.units.len();
             for name in std::iter::once(r.unit.as_str()).chain(split_aliases(&r.aliases)) {
                 if table.by_key.insert(normalise_key(name), index).is_some_and(|previous| previous != index) {
-                    errors.push(row_error(dir, FILE, row.line, "aliases", name, "the alias already belongs to another unit"));
+                    errors.push(row_error(
+                        dir,
+                        FILE,
+                        row.line,
+                        "aliases",
+                        name,
+                        "the alias already belongs to another unit",
+                    ));
                 }
             }
             table.units.push(Unit { symbol: r.unit, dimension: r.dimension, factor: r.factor });

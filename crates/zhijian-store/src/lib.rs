@@ -38,8 +38,8 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -122,7 +122,8 @@ pub fn write_partition(
     let path = dir.join("part-00000.parquet");
     let file = fs::File::create(&path).map_err(io_err("cannot create", &path))?;
     let parquet_err = |source| StoreError::Parquet { path: path.clone(), source };
-    let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(extra_metadata))).map_err(parquet_err)?;
+    let mut writer =
+        ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(extra_metadata))).map_err(parquet_err)?;
     let mut rows = 0u64;
     for batch in batches {
         rows += batch.num_rows() as u64;
