@@ -1,14 +1,18 @@
 //! The `zhijian` command: clap commands, logging and exit codes. The work lives in the crates.
 //!
 //! Exit codes: 0 ran and every check passed or only warned; 1 ran and a check failed; 2 could
-//! not run (bad pipeline file, unreadable input, I/O, usage).
+//! not run (bad pipeline file, unreadable input, I/O, usage, checks that cannot be evaluated).
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use zhijian_check::{Outcome, SqlEngine, report};
 
-/// Quality-inspection sampling data: ingest, normalise, judge, aggregate.
+/// Quality-inspection sampling data: ingest, normalise, judge, aggregate, check.
 #[derive(Debug, Parser)]
 #[command(name = "zhijian", version, about, propagate_version = true)]
 struct Cli {
@@ -33,15 +37,45 @@ enum LogFormat {
     Json,
 }
 
+/// How check results are reported, besides the table on stdout.
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// Write the check results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write the check results as JSON (after dbt's run_results.json) to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Print GitHub annotations (10 errors and 10 warnings at most, worst first) and append the
+    /// table to $GITHUB_STEP_SUMMARY when it is set.
+    #[arg(long)]
+    github: bool,
+    /// Treat warnings as failures (exit 1).
+    #[arg(long)]
+    warn_error: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a pipeline: ingest every source, write the tables, aggregate, publish.
+    /// Run a pipeline: ingest every source, write the tables, aggregate, publish, check.
     Run {
         /// The pipeline file, e.g. pipelines/henan-2013.toml.
         pipeline: PathBuf,
         /// Write the outputs here instead of the pipeline's `output`.
         #[arg(long)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Evaluate the pipeline's checks on the outputs of its last run.
+    Check {
+        /// The pipeline file.
+        pipeline: PathBuf,
+        /// Check the outputs in this folder instead of the pipeline's `output`.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportArgs,
     },
     /// Check a pipeline file and its seeds; report every error with file:line:col.
     Validate {
@@ -56,7 +90,7 @@ fn main() -> ExitCode {
     match execute(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
     }
@@ -78,10 +112,29 @@ fn init_logging(cli: &Cli) {
     }
 }
 
+#[cfg(feature = "sql")]
+struct PolarsSql;
+
+#[cfg(feature = "sql")]
+impl SqlEngine for PolarsSql {
+    fn failures(&self, output: &std::path::Path, query: &str, keep: usize) -> Result<zhijian_check::SqlRows, String> {
+        zhijian_query::query_text(output, query, keep)
+            .map(|t| zhijian_check::SqlRows { count: t.count, columns: t.columns, rows: t.rows })
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn sql_engine() -> Option<Arc<dyn SqlEngine>> {
+    #[cfg(feature = "sql")]
+    return Some(Arc::new(PolarsSql));
+    #[cfg(not(feature = "sql"))]
+    None
+}
+
 fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { pipeline, output } => {
-            let options = zhijian_run::RunOptions { output, today: None };
+        Command::Run { pipeline, output, report } => {
+            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine() };
             let outcome = zhijian_run::run(&pipeline, &options)?;
             let totals = &outcome.manifest.totals;
             println!(
@@ -95,7 +148,18 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             );
             println!("as of {}\n", outcome.manifest.as_of);
             print!("{}", zhijian_run::render_summary(&outcome.summaries));
-            Ok(ExitCode::SUCCESS)
+            if outcome.checks.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("checks");
+            print!("{}", report::table(&outcome.checks));
+            emit_reports(&outcome.checks, &report, &outcome.manifest.pipeline_name, &outcome.manifest.as_of.to_string())
+        }
+        Command::Check { pipeline, output, report } => {
+            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine() };
+            let checked = zhijian_run::check(&pipeline, &options)?;
+            print!("{}", report::table(&checked.outcomes));
+            emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())
         }
         Command::Validate { pipeline } => {
             let validated = zhijian_run::validate(&pipeline)?;
@@ -103,7 +167,35 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             for (source, files) in &validated.files {
                 println!("  source `{source}`: {} file(s) match", files.len());
             }
+            println!("  {} check(s)", validated.pipeline.checks.len());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes the requested reports and returns the exit code the outcomes call for.
+fn emit_reports(outcomes: &[Outcome], args: &ReportArgs, suite: &str, as_of: &str) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.junit {
+        std::fs::write(path, report::junit(outcomes, suite))
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let json = serde_json::to_vec_pretty(&report::json(outcomes, &generated_at, as_of, suite))?;
+        std::fs::write(path, json).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    if args.github {
+        print!("{}", report::github_annotations(outcomes));
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let path = PathBuf::from(summary);
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .with_context(|| format!("cannot open `{}`", path.display()))?;
+            file.write_all(report::markdown(outcomes, 1024 * 1024 - 1024).as_bytes())
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+    }
+    Ok(ExitCode::from(zhijian_check::exit_code(outcomes, args.warn_error)))
 }

@@ -1,13 +1,12 @@
 //! The cube and attainment as Arrow batches and Parquet files.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use chrono::{Datelike, NaiveDate};
 use zhijian_model::{attainment_schema, pass_rates_schema};
-use zhijian_store::{WrittenFile, write_partition};
+use zhijian_store::{WrittenFile, write_by_year};
 
 use crate::{AggregateError, AttainmentRow, PassRateRow};
 
@@ -73,23 +72,7 @@ pub fn write_pass_rates(
     rows: &[PassRateRow],
     metadata: &[(String, String)],
 ) -> Result<Vec<WrittenFile>, AggregateError> {
-    let mut by_year: BTreeMap<i32, Vec<&PassRateRow>> = BTreeMap::new();
-    for row in rows {
-        by_year.entry(row.period_start.year()).or_default().push(row);
-    }
-    let mut files = Vec::new();
-    for (year, rows) in by_year {
-        let batch = pass_rates_batch(&rows)?;
-        files.push(write_partition(table_dir, Some(year), &pass_rates_schema(), &[batch], metadata)?);
-    }
-    if files.is_empty() {
-        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io {
-            action: "cannot create folder",
-            path: table_dir.to_path_buf(),
-            source,
-        })?;
-    }
-    Ok(files)
+    write_by_year(table_dir, &pass_rates_schema(), rows, |r| r.period_start.year(), pass_rates_batch, metadata)
 }
 
 /// Writes `attainment` into `table_dir`, one partition per target year.
@@ -98,21 +81,5 @@ pub fn write_attainment(
     rows: &[AttainmentRow],
     metadata: &[(String, String)],
 ) -> Result<Vec<WrittenFile>, AggregateError> {
-    let mut by_year: BTreeMap<i32, Vec<&AttainmentRow>> = BTreeMap::new();
-    for row in rows {
-        by_year.entry(row.target.year).or_default().push(row);
-    }
-    let mut files = Vec::new();
-    for (year, rows) in by_year {
-        let batch = attainment_batch(&rows)?;
-        files.push(write_partition(table_dir, Some(year), &attainment_schema(), &[batch], metadata)?);
-    }
-    if files.is_empty() {
-        std::fs::create_dir_all(table_dir).map_err(|source| zhijian_store::StoreError::Io {
-            action: "cannot create folder",
-            path: table_dir.to_path_buf(),
-            source,
-        })?;
-    }
-    Ok(files)
+    write_by_year(table_dir, &attainment_schema(), rows, |r| r.target.year, attainment_batch, metadata)
 }

@@ -82,6 +82,33 @@ struct Located {
     row: Row,
 }
 
+impl Located {
+    /// Rejects this row for a sample-level rule.
+    fn reject(
+        &self,
+        sample_id: &str,
+        field: zhijian_pipeline::Field,
+        value: String,
+        rule: Rule,
+        message: String,
+    ) -> Reject {
+        let row = &self.row;
+        Reject {
+            file: self.file.clone(),
+            record: row.record,
+            line: row.line,
+            sample_id: Some(sample_id.to_string()),
+            item: Some(row.result.item.clone()),
+            field: Some(field),
+            column: row.columns.header(field).map(str::to_string),
+            value: Some(value),
+            rule,
+            message,
+            raw_record: row.raw_record.clone(),
+        }
+    }
+}
+
 /// Groups a source's rows into samples and applies the sample-level rules:
 /// - `sample_fields_disagree`: when the sample fields differ between rows of one sample, every
 ///   row of it is rejected (which row is right cannot be told);
@@ -148,28 +175,16 @@ fn assemble_sample(
     });
     if let Some((other, field, first_value, other_value)) = disagreement {
         for located in &rows {
-            let row = &located.row;
             let (here, there, there_line) = if std::ptr::eq(located, other) {
                 (&other_value, &first_value, first.row.line)
             } else {
                 (&first_value, &other_value, other.row.line)
             };
-            out.rejects.push(Reject {
-                file: located.file.clone(),
-                record: row.record,
-                line: row.line,
-                sample_id: Some(sample_id.clone()),
-                item: Some(row.result.item.clone()),
-                field: Some(field),
-                column: row.columns.header(field).map(str::to_string),
-                value: Some(here.clone()),
-                rule: Rule::SampleFieldsDisagree,
-                message: format!(
-                    "sample `{sample_id}` has {} `{here}` here but `{there}` on line {there_line}; all its rows are rejected",
-                    field.as_str()
-                ),
-                raw_record: row.raw_record.clone(),
-            });
+            let message = format!(
+                "sample `{sample_id}` has {} `{here}` here but `{there}` on line {there_line}; all its rows are rejected",
+                field.as_str()
+            );
+            out.rejects.push(located.reject(&sample_id, field, here.clone(), Rule::SampleFieldsDisagree, message));
         }
         return;
     }
@@ -188,22 +203,18 @@ fn assemble_sample(
                     incomplete = true;
                 }
                 rejected_rows += 1;
-                out.rejects.push(Reject {
-                    file: located.file.clone(),
-                    record: row.record,
-                    line: row.line,
-                    sample_id: Some(sample_id.clone()),
-                    item: Some(row.result.item.clone()),
-                    field: Some(zhijian_pipeline::Field::Item),
-                    column: row.columns.header(zhijian_pipeline::Field::Item).map(str::to_string),
-                    value: Some(row.result.item_raw.clone()),
-                    rule: Rule::ItemDuplicate,
-                    message: format!(
-                        "item `{}` of sample `{sample_id}` already appears on line {line}; the first row is kept",
-                        row.result.item
-                    ),
-                    raw_record: row.raw_record.clone(),
-                });
+                let message = format!(
+                    "item `{}` of sample `{sample_id}` already appears on line {line}; the first row is kept",
+                    row.result.item
+                );
+                let value = row.result.item_raw.clone();
+                out.rejects.push(located.reject(
+                    &sample_id,
+                    zhijian_pipeline::Field::Item,
+                    value,
+                    Rule::ItemDuplicate,
+                    message,
+                ));
             }
             None => {
                 seen.insert(key, (located.row.line, located.row.result.raw_result.clone()));

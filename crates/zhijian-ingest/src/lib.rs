@@ -27,7 +27,6 @@ pub mod parse;
 pub mod read;
 pub mod tables;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
@@ -35,7 +34,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use zhijian_pipeline::{Format, Pipeline, Source};
 use zhijian_seeds::Seeds;
-use zhijian_store::{Staging, StoreError, WrittenFile, write_partition};
+use zhijian_store::{Staging, StoreError, WrittenFile, write_by_year, write_partition};
 
 use crate::assemble::{FileRows, ResultRecord, SampleRecord, assemble};
 use crate::decode::{DecodeError, decode};
@@ -289,49 +288,30 @@ pub fn write_tables(
     staging: &Staging,
     metadata: &[(String, String)],
 ) -> Result<Vec<TableWritten>, IngestError> {
-    let mut samples_by_year: BTreeMap<i32, Vec<&SampleRecord>> = BTreeMap::new();
-    for sample in &ingested.samples {
-        samples_by_year.entry(sample.fields.sampling_date.year()).or_default().push(sample);
-    }
-    let mut results_by_year: BTreeMap<i32, Vec<&ResultRecord>> = BTreeMap::new();
-    for result in &ingested.results {
-        results_by_year.entry(result.sampling_date.year()).or_default().push(result);
-    }
     let arrow = |table| move |source| IngestError::Arrow { table, source };
-    let mut written = Vec::new();
-
-    let mut files = Vec::new();
-    for (year, rows) in &samples_by_year {
-        let batch = tables::samples_batch(rows).map_err(arrow("samples"))?;
-        files.push(write_partition(&staging.table_dir("samples"), Some(*year), &batch.schema(), &[batch], metadata)?);
-    }
-    if samples_by_year.is_empty() {
-        std::fs::create_dir_all(staging.table_dir("samples")).map_err(|source| StoreError::Io {
-            action: "cannot create folder",
-            path: staging.table_dir("samples"),
-            source,
-        })?;
-    }
-    written.push(TableWritten { table: "samples", files });
-
-    let mut files = Vec::new();
-    for (year, rows) in &results_by_year {
-        let batch = tables::results_batch(rows).map_err(arrow("results"))?;
-        files.push(write_partition(&staging.table_dir("results"), Some(*year), &batch.schema(), &[batch], metadata)?);
-    }
-    if results_by_year.is_empty() {
-        std::fs::create_dir_all(staging.table_dir("results")).map_err(|source| StoreError::Io {
-            action: "cannot create folder",
-            path: staging.table_dir("results"),
-            source,
-        })?;
-    }
-    written.push(TableWritten { table: "results", files });
-
+    let samples = write_by_year(
+        &staging.table_dir("samples"),
+        &zhijian_model::samples_schema(),
+        &ingested.samples,
+        |s| s.fields.sampling_date.year(),
+        |rows| tables::samples_batch(rows).map_err(arrow("samples")),
+        metadata,
+    )?;
+    let results = write_by_year(
+        &staging.table_dir("results"),
+        &zhijian_model::results_schema(),
+        &ingested.results,
+        |r| r.sampling_date.year(),
+        |rows| tables::results_batch(rows).map_err(arrow("results")),
+        metadata,
+    )?;
     let batch = tables::rejects_batch(&ingested.rejects).map_err(arrow("rejects"))?;
-    let file = write_partition(&staging.table_dir("rejects"), None, &batch.schema(), &[batch], metadata)?;
-    written.push(TableWritten { table: "rejects", files: vec![file] });
-    Ok(written)
+    let rejects = write_partition(&staging.table_dir("rejects"), None, &batch.schema(), &[batch], metadata)?;
+    Ok(vec![
+        TableWritten { table: "samples", files: samples },
+        TableWritten { table: "results", files: results },
+        TableWritten { table: "rejects", files: vec![rejects] },
+    ])
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 //! assert!(schema.field_with_name("sample_key").is_ok());
 //! ```
 
+pub mod checks;
 mod enums;
 mod rules;
 mod schema;

@@ -34,6 +34,7 @@
 //! assert_eq!(errors.0.len(), 3); // the programme, the unknown key, and the missing `item`
 //! ```
 
+mod checks;
 mod error;
 mod field;
 mod parse;
@@ -64,6 +65,8 @@ pub struct Pipeline {
     pub output: PathBuf,
     /// The sources, in file order.
     pub sources: Vec<Source>,
+    /// The checks, from `[[checks]]` and the files `[pipeline] checks` includes, in order.
+    pub checks: Vec<zhijian_model::checks::CheckSpec>,
 }
 
 /// One agency's export.

@@ -9,8 +9,8 @@ use zhijian_model::{Programme, Stage};
 
 use crate::{ColumnMap, ConfigError, ConfigErrors, Encoding, Field, Format, Layout, Pipeline, Source, Vocabulary};
 
-const TOP_KEYS: &[&str] = &["pipeline", "sources"];
-const PIPELINE_KEYS: &[&str] = &["name", "province", "as_of", "seeds", "output"];
+const TOP_KEYS: &[&str] = &["pipeline", "sources", "checks"];
+const PIPELINE_KEYS: &[&str] = &["name", "province", "as_of", "seeds", "output", "checks"];
 const SOURCE_KEYS: &[&str] = &[
     "name",
     "programme",
@@ -39,17 +39,17 @@ const VOCABULARY_KEYS: &[&str] = &[
     "online",
 ];
 
-struct Walker<'a> {
-    file: &'a Path,
-    text: &'a str,
-    errors: Vec<ConfigError>,
+pub(crate) struct Walker<'a> {
+    pub(crate) file: &'a Path,
+    pub(crate) text: &'a str,
+    pub(crate) errors: Vec<ConfigError>,
 }
 
 /// A table with the span to blame when one of its keys is missing.
-struct Section<'t> {
-    table: &'t dyn TableLike,
-    span: Option<Range<usize>>,
-    name: String,
+pub(crate) struct Section<'t> {
+    pub(crate) table: &'t dyn TableLike,
+    pub(crate) span: Option<Range<usize>>,
+    pub(crate) name: String,
 }
 
 pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
@@ -105,29 +105,75 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
         Some(other) => walker.error(other.span(), "expected `[[sources]]`, an array of tables".to_string()),
     }
 
+    let mut checks = walker.checks_of(&root);
+    if let Some(section) = &pipeline {
+        if let Some((includes, span)) = walker.strings(section, "checks") {
+            for include in includes {
+                let path = clean_path(&base.join(&include));
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => match crate::checks::parse_check_file(&path, &text) {
+                        Ok(more) => checks.extend(more),
+                        Err(errors) => walker.errors.extend(errors.0),
+                    },
+                    Err(err) => walker
+                        .error(Some(span.clone()), format!("cannot read the checks file `{}`: {err}", path.display())),
+                }
+            }
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    let mut duplicates = Vec::new();
+    for check in &checks {
+        if seen.contains(&check.name.as_str()) {
+            duplicates.push(ConfigError {
+                file: PathBuf::from(&check.origin.file),
+                line: check.origin.line,
+                column: check.origin.column,
+                snippet: String::new(),
+                message: format!("duplicate check name `{}`", check.name),
+            });
+        }
+        seen.push(&check.name);
+    }
+    walker.errors.extend(duplicates);
+
     let errors = walker.errors;
     match (name, province, seeds, output) {
-        (Some((name, _)), Some((province, _)), Some(seeds), Some(output)) if errors.is_empty() => {
-            Ok(Pipeline { path: file.to_path_buf(), name, province, as_of: as_of.flatten(), seeds, output, sources })
-        }
+        (Some((name, _)), Some((province, _)), Some(seeds), Some(output)) if errors.is_empty() => Ok(Pipeline {
+            path: file.to_path_buf(),
+            name,
+            province,
+            as_of: as_of.flatten(),
+            seeds,
+            output,
+            sources,
+            checks,
+        }),
         _ => {
             let mut errors = errors;
-            errors.sort_by_key(|e| (e.line, e.column));
+            errors.sort_by(|a, b| {
+                (a.file.as_path() != file, &a.file, a.line, a.column).cmp(&(
+                    b.file.as_path() != file,
+                    &b.file,
+                    b.line,
+                    b.column,
+                ))
+            });
             Err(ConfigErrors(errors))
         }
     }
 }
 
 impl Walker<'_> {
-    fn error(&mut self, span: Option<Range<usize>>, message: String) {
+    pub(crate) fn error(&mut self, span: Option<Range<usize>>, message: String) {
         self.errors.push(ConfigError::at(self.file, self.text, span, message));
     }
 
-    fn missing(&mut self, section: &Section<'_>, key: &str, what: &str) {
+    pub(crate) fn missing(&mut self, section: &Section<'_>, key: &str, what: &str) {
         self.error(section.span.clone(), format!("missing `{key}` in {}: {what}", section.name));
     }
 
-    fn check_keys(&mut self, section: &Section<'_>, allowed: &[&str]) {
+    pub(crate) fn check_keys(&mut self, section: &Section<'_>, allowed: &[&str]) {
         for (key, _) in section.table.iter() {
             if !allowed.contains(&key) {
                 let span = section.table.key(key).and_then(|k| k.span());
@@ -139,7 +185,7 @@ impl Walker<'_> {
         }
     }
 
-    fn section<'t>(&mut self, parent: &Section<'t>, key: &str) -> Option<Section<'t>> {
+    pub(crate) fn section<'t>(&mut self, parent: &Section<'t>, key: &str) -> Option<Section<'t>> {
         match parent.table.get(key) {
             None => {
                 self.missing(parent, key, "a table");
@@ -149,7 +195,7 @@ impl Walker<'_> {
         }
     }
 
-    fn as_section<'t>(&mut self, item: &'t Item, name: &str, key: &str) -> Option<Section<'t>> {
+    pub(crate) fn as_section<'t>(&mut self, item: &'t Item, name: &str, key: &str) -> Option<Section<'t>> {
         match item.as_table_like() {
             Some(table) => Some(Section { table, span: item.span(), name: name.to_string() }),
             None => {
@@ -159,7 +205,12 @@ impl Walker<'_> {
         }
     }
 
-    fn string(&mut self, section: &Section<'_>, key: &str, required: bool) -> Option<(String, Range<usize>)> {
+    pub(crate) fn string(
+        &mut self,
+        section: &Section<'_>,
+        key: &str,
+        required: bool,
+    ) -> Option<(String, Range<usize>)> {
         match section.table.get(key) {
             None => {
                 if required {
@@ -178,7 +229,7 @@ impl Walker<'_> {
     }
 
     /// A string or an array of strings.
-    fn strings(&mut self, section: &Section<'_>, key: &str) -> Option<(Vec<String>, Range<usize>)> {
+    pub(crate) fn strings(&mut self, section: &Section<'_>, key: &str) -> Option<(Vec<String>, Range<usize>)> {
         let item = section.table.get(key)?;
         let span = item.span().unwrap_or(0..0);
         match item.as_value() {
@@ -204,7 +255,7 @@ impl Walker<'_> {
     }
 
     /// A TOML date (`2013-09-30`) or a string holding one; `Some(None)` when absent.
-    fn date(&mut self, section: &Section<'_>, key: &str) -> Option<Option<NaiveDate>> {
+    pub(crate) fn date(&mut self, section: &Section<'_>, key: &str) -> Option<Option<NaiveDate>> {
         let Some(item) = section.table.get(key) else { return Some(None) };
         let text = match item.as_value() {
             Some(Value::Datetime(dt)) => dt.value().to_string(),

@@ -13,7 +13,10 @@ use std::time::Instant;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
 use zhijian_aggregate::{CubeOptions, TargetSpec};
+use zhijian_check::{CheckContext, Outcome, SqlEngine};
 use zhijian_pipeline::{ConfigErrors, Pipeline};
 use zhijian_seeds::{SeedErrors, Seeds};
 use zhijian_store::{Staging, StoreError, write_atomic};
@@ -51,15 +54,30 @@ pub enum RunError {
     /// The outputs could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The checks could not be evaluated.
+    #[error(transparent)]
+    Check(#[from] zhijian_check::CheckError),
 }
 
 /// What the caller decides for a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
-    /// Write here instead of the pipeline's `output`.
+    /// Write here (or read from here, for checks) instead of the pipeline's `output`.
     pub output: Option<PathBuf>,
     /// The as-of date when the pipeline file sets none; today by default.
     pub today: Option<NaiveDate>,
+    /// The engine for SQL checks, when the binary has one.
+    pub sql: Option<Arc<dyn SqlEngine>>,
+}
+
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("output", &self.output)
+            .field("today", &self.today)
+            .field("sql", &self.sql.is_some())
+            .finish()
+    }
 }
 
 /// What a completed run did.
@@ -71,6 +89,47 @@ pub struct RunOutcome {
     pub manifest: Manifest,
     /// Per programme, the per-city figures of the as-of year.
     pub summaries: Vec<ProgrammeSummary>,
+    /// The pipeline's checks, evaluated on the new outputs.
+    pub checks: Vec<Outcome>,
+}
+
+/// What `zhijian check` found.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    /// The pipeline's name.
+    pub pipeline_name: String,
+    /// The output folder checked.
+    pub output: PathBuf,
+    /// The as-of date of the run that wrote it.
+    pub as_of: NaiveDate,
+    /// One outcome per check and scope.
+    pub outcomes: Vec<Outcome>,
+}
+
+fn evaluate_checks(
+    pipeline: &Pipeline,
+    seeds: &Seeds,
+    output: &Path,
+    as_of: NaiveDate,
+    sql: Option<&dyn SqlEngine>,
+) -> Result<Vec<Outcome>, RunError> {
+    use zhijian_seeds::AreaKind;
+    let cities =
+        seeds.areas.iter().filter(|a| a.kind == AreaKind::City).map(|a| (a.code.clone(), a.name.clone())).collect();
+    let direct_counties =
+        seeds.areas.iter().filter(|a| a.directly_administered).map(|a| (a.code.clone(), a.name.clone())).collect();
+    let context = CheckContext { output: output.to_path_buf(), as_of, cities, direct_counties, sql };
+    Ok(zhijian_check::evaluate(&pipeline.checks, &context)?)
+}
+
+/// Evaluates the pipeline's checks on the outputs of its last run.
+pub fn check(path: &Path, options: &RunOptions) -> Result<CheckRun, RunError> {
+    let pipeline = Pipeline::load(path)?;
+    let seeds = Seeds::load(&pipeline.seeds)?;
+    let output = options.output.clone().unwrap_or_else(|| pipeline.output.clone());
+    let as_of = zhijian_check::manifest_as_of(&output)?;
+    let outcomes = evaluate_checks(&pipeline, &seeds, &output, as_of, options.sql.as_deref())?;
+    Ok(CheckRun { pipeline_name: pipeline.name, output, as_of, outcomes })
 }
 
 /// The pipeline and its seeds, checked.
@@ -142,8 +201,8 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
 
     let clock = Instant::now();
     let province = seeds.areas.province().map(|p| (p.code.clone(), p.name.clone())).unwrap_or_default();
-    let options = CubeOptions { province_code: province.0.clone(), province_name: province.1.clone() };
-    let aggregates = zhijian_aggregate::aggregate(&staging.table_dir("samples"), &options)?;
+    let cube_options = CubeOptions { province_code: province.0.clone(), province_name: province.1.clone() };
+    let aggregates = zhijian_aggregate::aggregate(&staging.table_dir("samples"), &cube_options)?;
     let targets: Vec<TargetSpec> = seeds
         .targets
         .iter()
@@ -191,5 +250,6 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     tracing::info!(run_id = %run_id, "run finished");
 
     let summaries = summary::summarise(&seeds, &aggregates.pass_rates, &attainment, as_of.year());
-    Ok(RunOutcome { output, manifest, summaries })
+    let checks = evaluate_checks(&pipeline, &seeds, &output, as_of, options.sql.as_deref())?;
+    Ok(RunOutcome { output, manifest, summaries, checks })
 }

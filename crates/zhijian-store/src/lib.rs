@@ -134,6 +134,32 @@ pub fn write_partition(
     Ok(WrittenFile { path, rows })
 }
 
+/// Writes `rows` as one file per year (`year_of` each row), building each year's batch with
+/// `build`. The table folder is created even when there are no rows, so every table lists.
+pub fn write_by_year<T, E>(
+    table_dir: &Path,
+    schema: &SchemaRef,
+    rows: &[T],
+    year_of: impl Fn(&T) -> i32,
+    build: impl Fn(&[&T]) -> Result<RecordBatch, E>,
+    extra_metadata: &[(String, String)],
+) -> Result<Vec<WrittenFile>, E>
+where
+    E: From<StoreError>,
+{
+    let mut by_year: std::collections::BTreeMap<i32, Vec<&T>> = std::collections::BTreeMap::new();
+    for row in rows {
+        by_year.entry(year_of(row)).or_default().push(row);
+    }
+    fs::create_dir_all(table_dir).map_err(io_err("cannot create folder", table_dir))?;
+    let mut files = Vec::with_capacity(by_year.len());
+    for (year, rows) in by_year {
+        let batch = build(&rows)?;
+        files.push(write_partition(table_dir, Some(year), schema, &[batch], extra_metadata)?);
+    }
+    Ok(files)
+}
+
 /// Every Parquet file of a table folder, in path order, skipping hidden (`.`) and temporary
 /// (`_`) entries.
 pub fn table_files(table_dir: &Path) -> Result<Vec<PathBuf>, StoreError> {

@@ -1,0 +1,327 @@
+//! `zhijian check`: every kind of check passing, warning, failing and skipped on the bundled
+//! sample run, with exit codes; JUnit read back by a real JUnit parser; JSON read back.
+//!
+//! The observed values are fixed by the sample data (sample-data/food/README.md): province food
+//! pass rate 268 / 291 = 0.92096…, 293 samples against 25000 × 273/365 = 18698.6 expected,
+//! 29 of 953 rows rejected, 2 verdict conflicts, newest sample 2013-09-10 (20 days before the
+//! as-of date), 18 of 18 cities, 1 failing result reported compliant. Each test sets zones
+//! around those values.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::process::Command;
+
+use common::{Sandbox, stderr, stdout};
+
+/// A sandbox whose pipeline includes only `checks` (TOML), after one run.
+fn sandbox_with(checks: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.path().join("pipelines/checks/henan-2013.toml"), checks).unwrap();
+    let run = sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]);
+    assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
+    sandbox
+}
+
+fn check(sandbox: &Sandbox, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["check", "pipelines/henan-2013.toml"];
+    args.extend_from_slice(extra);
+    let output = sandbox.zhijian(&args);
+    (output.status.code(), format!("{}{}", stdout(&output), stderr(&output)))
+}
+
+/// The status column of the line for `check` (and `scope`, when given).
+fn status_of(table: &str, check: &str) -> String {
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(check))
+        .unwrap_or_else(|| panic!("no line for {check} in\n{table}"));
+    line.split_whitespace().next().unwrap().to_string()
+}
+
+/// One check: `kind` is the kind's name, `]`, and the lines of its table.
+fn kind_table(name: &str, zones: &str, kind: &str) -> String {
+    format!("[[checks]]\nname = \"{name}\"\n{zones}\n[checks.{kind}\n\n")
+}
+
+#[test]
+fn each_kind_of_check_passes_warns_fails_and_skips() {
+    // (name, zones, kind table body, expected status)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("pr-pass", "fail_below = 0.90", "pass_rate]\nprogramme = \"food\"\nscope = \"province\"", "PASS"),
+        (
+            "pr-warn",
+            "warn_below = 0.95\nfail_below = 0.90",
+            "pass_rate]\nprogramme = \"food\"\nscope = \"province\"",
+            "WARN",
+        ),
+        ("pr-fail", "fail_below = 0.95", "pass_rate]\nprogramme = \"food\"\nscope = \"province\"", "FAIL"),
+        (
+            "pr-skip",
+            "fail_below = 0.90",
+            "pass_rate]\nprogramme = \"food\"\nscope = \"province\"\nmin_samples = 1000",
+            "SKIP",
+        ),
+        // 268 of 291: the Wilson lower bound is 0.8844…, below 0.90 though the estimate is not.
+        (
+            "pr-wilson",
+            "fail_below = 0.90",
+            "pass_rate]\nprogramme = \"food\"\nscope = \"province\"\nbound = \"wilson_low\"",
+            "FAIL",
+        ),
+        (
+            "pr-category",
+            "fail_below = 0.80",
+            "pass_rate]\nprogramme = \"food\"\ncategory = \"糕点\"\nscope = \"province\"",
+            "PASS",
+        ),
+        ("att-pass", "fail_below = 0.01", "attainment]\nprogramme = \"food\"\nscope = \"province\"", "PASS"),
+        (
+            "att-warn",
+            "warn_below = 1.0\nfail_below = 0.01",
+            "attainment]\nprogramme = \"food\"\nscope = \"province\"",
+            "WARN",
+        ),
+        ("att-fail", "fail_below = 0.5", "attainment]\nprogramme = \"food\"\nscope = \"province\"", "FAIL"),
+        (
+            "att-shortfall",
+            "fail_above = 18000",
+            "attainment]\nprogramme = \"food\"\nscope = \"province\"\nmeasure = \"shortfall\"",
+            "FAIL",
+        ),
+        (
+            "att-area",
+            "fail_below = 0.5",
+            "attainment]\nprogramme = \"food\"\nscope = \"reporting_unit\"\nareas = [\"419001\"]",
+            "FAIL",
+        ),
+        // The sandbox's agri_products target is set to 0: nothing is expected, nothing to judge.
+        ("att-skip", "fail_below = 0.5", "attainment]\nprogramme = \"agri_products\"\nscope = \"province\"", "SKIP"),
+        ("rej-pass", "fail_above = 0.05", "reject_rate]", "PASS"),
+        ("rej-warn", "warn_above = 0.02\nfail_above = 0.05", "reject_rate]", "WARN"),
+        ("rej-fail", "fail_above = 0.02", "reject_rate]\nsources = [\"food-samr\"]", "FAIL"),
+        ("conf-pass", "fail_above = 2", "verdict_conflicts]", "PASS"),
+        ("conf-warn", "warn_above = 1\nfail_above = 2", "verdict_conflicts]\nprogramme = \"food\"", "WARN"),
+        ("conf-fail", "fail_above = 0.005", "verdict_conflicts]\nmeasure = \"rate\"", "FAIL"),
+        ("conf-skip", "fail_above = 0", "verdict_conflicts]\nprogramme = \"livestock\"\nmeasure = \"rate\"", "SKIP"),
+        ("fresh-pass", "fail_above = 20", "freshness]\nprogramme = \"food\"", "PASS"),
+        ("fresh-warn", "warn_above = 14\nfail_above = 30", "freshness]", "WARN"),
+        ("fresh-fail", "fail_above = 7", "freshness]", "FAIL"),
+        ("fresh-none", "fail_above = 7", "freshness]\nprogramme = \"livestock\"", "FAIL"),
+        ("cov-pass", "fail_below = 18", "coverage]\nprogramme = \"food\"\nof = \"cities\"", "PASS"),
+        ("cov-fail", "fail_below = 18", "coverage]\nprogramme = \"food\"\nof = \"cities\"\nmin_samples = 10", "FAIL"),
+        ("cov-kinds", "warn_below = 34\nfail_below = 10", "coverage]\nprogramme = \"food\"\nof = \"kinds\"", "WARN"),
+        (
+            "sql-pass",
+            "fail_above = 1",
+            "sql]\nquery = \"select * from results where verdict = 'fail' and reported_verdict = 'pass'\"",
+            "PASS",
+        ),
+        (
+            "sql-warn",
+            "warn_above = 0\nfail_above = 1",
+            "sql]\nquery = \"select * from results where verdict = 'fail' and reported_verdict = 'pass'\"",
+            "WARN",
+        ),
+        (
+            "sql-fail",
+            "fail_above = 0",
+            "sql]\nquery = \"select sample_key, verdict from samples where verdict <> 'pass'\"",
+            "FAIL",
+        ),
+    ];
+    let checks: String = cases.iter().map(|(name, zones, kind, _)| kind_table(name, zones, kind)).collect();
+    let sandbox = Sandbox::new();
+    let targets = sandbox.path().join("seeds/targets.csv");
+    let text = std::fs::read_to_string(&targets)
+        .unwrap()
+        .replace("2013,agri_products,province,410000,10000,", "2013,agri_products,province,410000,0,");
+    std::fs::write(&targets, text).unwrap();
+    std::fs::write(sandbox.path().join("pipelines/checks/henan-2013.toml"), checks).unwrap();
+    assert!(matches!(sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]).status.code(), Some(0 | 1)));
+    let (code, table) = check(&sandbox, &[]);
+    assert_eq!(code, Some(1), "{table}");
+    for (name, _, _, expected) in cases {
+        assert_eq!(status_of(&table, name), *expected, "{name}\n{table}");
+    }
+    // Skipped outcomes say why; failing coverage names the missing cities.
+    assert!(table.contains("fewer than min_samples = 1000"), "{table}");
+    assert!(table.contains("15 of 18 cities reported food samples in 2013 (at least 10 each); missing: 410400 平顶山市, 411200 三门峡市, 419001 济源市"), "{table}");
+    assert!(table.contains("11 kind(s) of goods covered in 2013"), "{table}");
+    let last = table.lines().filter(|l| l.starts_with("PASS=")).next_back().unwrap();
+    assert_eq!(last, "PASS=8 WARN=7 FAIL=11 SKIP=3 TOTAL=29");
+}
+
+#[test]
+fn per_area_scopes_give_one_outcome_per_area() {
+    let checks = format!(
+        "{}{}",
+        kind_table("city", "warn_below = 0.90", "pass_rate]\nprogramme = \"food\"\nscope = \"city\"\nmin_samples = 10"),
+        kind_table(
+            "direct",
+            "fail_below = 0.80",
+            "pass_rate]\nprogramme = \"food\"\nscope = \"directly_administered\"\nmin_samples = 5"
+        )
+    );
+    let sandbox = sandbox_with(&checks);
+    let (code, table) = check(&sandbox, &[]);
+    // 永城 6 of 8 = 75% fails; 许昌 8 of 12 and 洛阳 21 of 24 warn; 3 small cities skip.
+    assert_eq!(code, Some(1), "{table}");
+    let lines = |check: &str, status: &str| {
+        table.lines().filter(|l| l.split_whitespace().nth(1) == Some(check) && l.starts_with(status)).count()
+    };
+    assert_eq!((lines("city", "PASS"), lines("city", "WARN"), lines("city", "SKIP")), (13, 2, 3), "{table}");
+    assert_eq!((lines("direct", "PASS"), lines("direct", "FAIL"), lines("direct", "SKIP")), (4, 1, 5), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("FAIL") && l.contains(" direct ") && l.contains("411481 永城市")),
+        "{table}"
+    );
+}
+
+#[test]
+fn exit_codes_follow_the_worst_status() {
+    let sandbox = sandbox_with(&kind_table("w", "warn_above = 0", "verdict_conflicts]"));
+    assert_eq!(check(&sandbox, &[]).0, Some(0));
+    assert_eq!(check(&sandbox, &["--warn-error"]).0, Some(1));
+    // `zhijian run` ends with the same checks and the same exit code.
+    let run = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--warn-error"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stdout(&run));
+    assert!(stdout(&run).contains("PASS=0 WARN=1 FAIL=0 SKIP=0 TOTAL=1"));
+}
+
+#[test]
+fn checks_that_cannot_be_evaluated_exit_2_with_their_location() {
+    // A bad definition: reported with file:line:col, before anything runs.
+    let sandbox = Sandbox::new();
+    let bad = "[[checks]]\nname = \"x\"\nwarn_below = 0.8\nfail_below = 0.9\n[checks.pass_rate]\nprogramme = \"food\"\nscope = \"town\"\n\n[[checks]]\nname = \"y\"\n[checks.sql]\nquery = \"select 1\"\n";
+    std::fs::write(sandbox.path().join("pipelines/checks/henan-2013.toml"), bad).unwrap();
+    let (code, text) = check(&sandbox, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(
+            "pipelines/checks/henan-2013.toml:3:14: `warn_below` = 0.8 lies inside the fail zone (`fail_below` = 0.9)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("pipelines/checks/henan-2013.toml:7:9: unknown scope `town`"), "{text}");
+    assert!(text.contains("pipelines/checks/henan-2013.toml:9:1: a check needs a zone"), "{text}");
+
+    // Missing outputs.
+    let sandbox = Sandbox::new();
+    let (code, text) = check(&sandbox, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("no complete outputs in `out/henan-2013` (no `_SUCCESS`); run `zhijian run` first"),
+        "{text}"
+    );
+
+    // A query polars refuses, and a statement that is not a SELECT.
+    let sandbox = sandbox_with(&kind_table("bad-sql", "fail_above = 0", "sql]\nquery = \"select nope from samples\""));
+    let (code, text) = check(&sandbox, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("pipelines/checks/henan-2013.toml:2:8: check `bad-sql`: the query failed:"), "{text}");
+    std::fs::write(
+        sandbox.path().join("pipelines/checks/henan-2013.toml"),
+        kind_table("drop", "fail_above = 0", "sql]\nquery = \"drop table samples\""),
+    )
+    .unwrap();
+    let (code, text) = check(&sandbox, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("only SELECT queries are accepted, found `drop`"), "{text}");
+    assert!(sandbox.output().join("samples").is_dir());
+}
+
+#[test]
+fn junit_json_and_github_reports_read_back() {
+    let sandbox = Sandbox::new();
+    // The shipped checks: see pipelines/checks/henan-2013.toml.
+    assert_eq!(sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]).status.code(), Some(0));
+    let summary = sandbox.path().join("step-summary.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_zhijian"))
+        .args(["check", "pipelines/henan-2013.toml", "--junit", "checks.xml", "--json", "checks.json", "--github"])
+        .current_dir(sandbox.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    let closing = text.lines().find(|l| l.starts_with("PASS=")).unwrap().to_string();
+    assert_eq!(closing, "PASS=19 WARN=8 FAIL=0 SKIP=8 TOTAL=35");
+
+    // GitHub: warnings only, at most 10, worst first (the province target at 1.6% of schedule).
+    let warnings: Vec<&str> = text.lines().filter(|l| l.starts_with("::warning")).collect();
+    assert_eq!(warnings.len(), 8, "{text}");
+    assert!(
+        warnings[0].contains("title=food-target-province (410000 河南省)::1.6%25 of the pro-rata share"),
+        "{}",
+        warnings[0]
+    );
+    assert!(!text.contains("::error"));
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    assert!(markdown.starts_with("## zhijian check\n\n`PASS=18 WARN=9 FAIL=0 SKIP=8 TOTAL=35`"), "{markdown}");
+    assert_eq!(markdown.lines().filter(|l| l.starts_with("| WARN |")).count(), 8);
+
+    // JSON.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sandbox.path().join("checks.json")).unwrap()).unwrap();
+    assert_eq!(json["metadata"]["schema_version"], "zhijian/check-results/v1");
+    assert_eq!(json["metadata"]["as_of"], "2013-09-30");
+    assert_eq!(json["summary"]["total"], 35);
+    let results = json["results"].as_array().unwrap();
+    let province = results.iter().find(|r| r["check"] == "food-pass-rate-province").unwrap();
+    assert_eq!(province["status"], "pass");
+    assert!((province["observed_value"].as_f64().unwrap() - 268.0 / 291.0).abs() < 1e-12);
+    assert_eq!(province["zones"]["fail_below"], 0.9);
+    let sql = results.iter().find(|r| r["kind"] == "sql").unwrap();
+    assert_eq!((sql["status"].as_str(), sql["observed_value"].as_f64()), (Some("warn"), Some(1.0)));
+    assert_eq!(sql["failures"][1].as_str().unwrap().split(" | ").next(), Some("food:SC134104000151"));
+    let mut ids: Vec<&str> = results.iter().map(|r| r["unique_id"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 35);
+
+    // JUnit, through junitparser.
+    let python = std::env::var("ZHIJIAN_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let script = r#"
+import sys
+from junitparser import JUnitXml, Failure, Skipped
+xml = JUnitXml.fromfile(sys.argv[1])
+cases = [c for suite in xml for c in suite]
+names = {(c.classname, c.name) for c in cases}
+failed = sum(1 for c in cases if any(isinstance(r, Failure) for r in c.result))
+skipped = sum(1 for c in cases if any(isinstance(r, Skipped) for r in c.result))
+print(len(cases), len(names), failed, skipped)
+"#;
+    let parsed = Command::new(&python).args(["-c", script]).arg(sandbox.path().join("checks.xml")).output().unwrap();
+    assert!(
+        parsed.status.success(),
+        "run scripts/test or set ZHIJIAN_PYTHON to a Python with junitparser: {}",
+        stderr(&parsed)
+    );
+    assert_eq!(stdout(&parsed).trim(), "35 35 0 8");
+}
+
+#[test]
+fn junit_failures_carry_their_message() {
+    let sandbox = sandbox_with(&kind_table(
+        "province",
+        "fail_below = 0.95",
+        "pass_rate]\nprogramme = \"food\"\nscope = \"province\"",
+    ));
+    let (code, _) = check(&sandbox, &["--junit", "checks.xml", "--github"]);
+    assert_eq!(code, Some(1));
+    let python = std::env::var("ZHIJIAN_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let script = r#"
+import sys
+from junitparser import JUnitXml, Failure
+case = next(c for suite in JUnitXml.fromfile(sys.argv[1]) for c in suite)
+failure = next(r for r in case.result if isinstance(r, Failure))
+print(case.classname, "|", case.name, "|", failure.message, "|", failure.text.splitlines()[0])
+"#;
+    let parsed = Command::new(&python).args(["-c", script]).arg(sandbox.path().join("checks.xml")).output().unwrap();
+    assert!(parsed.status.success(), "{}", stderr(&parsed));
+    assert_eq!(
+        stdout(&parsed).trim(),
+        "province | 410000 河南省 | pass rate 92.1% in 2013: 268 of 291 judged samples passed | observed 0.921; warn -; fail <0.95"
+    );
+}
