@@ -64,6 +64,9 @@ enum Command {
         /// Write the outputs here instead of the pipeline's `output`.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Publish without evaluating the checks (leave them to `zhijian check`).
+        #[arg(long)]
+        no_checks: bool,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -133,8 +136,8 @@ fn sql_engine() -> Option<Arc<dyn SqlEngine>> {
 
 fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { pipeline, output, report } => {
-            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine() };
+        Command::Run { pipeline, output, no_checks, report } => {
+            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine(), skip_checks: no_checks };
             let outcome = zhijian_run::run(&pipeline, &options)?;
             let totals = &outcome.manifest.totals;
             println!(
@@ -156,7 +159,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             emit_reports(&outcome.checks, &report, &outcome.manifest.pipeline_name, &outcome.manifest.as_of.to_string())
         }
         Command::Check { pipeline, output, report } => {
-            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine() };
+            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine(), skip_checks: false };
             let checked = zhijian_run::check(&pipeline, &options)?;
             print!("{}", report::table(&checked.outcomes));
             emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())

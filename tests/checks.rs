@@ -97,9 +97,11 @@ fn each_kind_of_check_passes_warns_fails_and_skips() {
         ),
         // The sandbox's agri_products target is set to 0: nothing is expected, nothing to judge.
         ("att-skip", "fail_below = 0.5", "attainment]\nprogramme = \"agri_products\"\nscope = \"province\"", "SKIP"),
-        ("rej-pass", "fail_above = 0.05", "reject_rate]", "PASS"),
-        ("rej-warn", "warn_above = 0.02\nfail_above = 0.05", "reject_rate]", "WARN"),
+        ("rej-pass", "fail_above = 0.05", "reject_rate]\nsources = [\"food-samr\"]", "PASS"),
+        ("rej-warn", "warn_above = 0.02\nfail_above = 0.05", "reject_rate]\nsources = [\"food-samr\"]", "WARN"),
         ("rej-fail", "fail_above = 0.02", "reject_rate]\nsources = [\"food-samr\"]", "FAIL"),
+        // The sandbox adds a source `empty-drop` whose file has a header and no rows.
+        ("rej-skip", "fail_above = 0.02", "reject_rate]\nsources = [\"empty-drop\"]", "SKIP"),
         ("conf-pass", "fail_above = 2", "verdict_conflicts]", "PASS"),
         ("conf-warn", "warn_above = 1\nfail_above = 2", "verdict_conflicts]\nprogramme = \"food\"", "WARN"),
         ("conf-fail", "fail_above = 0.005", "verdict_conflicts]\nmeasure = \"rate\"", "FAIL"),
@@ -137,6 +139,12 @@ fn each_kind_of_check_passes_warns_fails_and_skips() {
         .unwrap()
         .replace("2013,agri_products,province,410000,10000,", "2013,agri_products,province,410000,0,");
     std::fs::write(&targets, text).unwrap();
+    let empty = sandbox.path().join("sample-data/empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("drop.csv"), "抽样编号,样品名称,被抽样单位所在市,抽样日期,检验项目,检验结果\n").unwrap();
+    let pipeline = sandbox.path().join("pipelines/henan-2013.toml");
+    let extra = "\n[[sources]]\nname = \"empty-drop\"\nprogramme = \"food\"\nfiles = \"../sample-data/empty/*.csv\"\n[sources.columns]\nsample_id = \"抽样编号\"\nproduct_name = \"样品名称\"\ncity = \"被抽样单位所在市\"\nsampling_date = \"抽样日期\"\nitem = \"检验项目\"\nresult = \"检验结果\"\n";
+    std::fs::write(&pipeline, std::fs::read_to_string(&pipeline).unwrap() + extra).unwrap();
     std::fs::write(sandbox.path().join("pipelines/checks/henan-2013.toml"), checks).unwrap();
     assert!(matches!(sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]).status.code(), Some(0 | 1)));
     let (code, table) = check(&sandbox, &[]);
@@ -149,7 +157,7 @@ fn each_kind_of_check_passes_warns_fails_and_skips() {
     assert!(table.contains("15 of 18 cities reported food samples in 2013 (at least 10 each); missing: 410400 平顶山市, 411200 三门峡市, 419001 济源市"), "{table}");
     assert!(table.contains("11 kind(s) of goods covered in 2013"), "{table}");
     let last = table.lines().filter(|l| l.starts_with("PASS=")).next_back().unwrap();
-    assert_eq!(last, "PASS=8 WARN=7 FAIL=11 SKIP=3 TOTAL=29");
+    assert_eq!(last, "PASS=8 WARN=7 FAIL=11 SKIP=4 TOTAL=30");
 }
 
 #[test]
