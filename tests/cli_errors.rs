@@ -33,8 +33,8 @@ fn a_broken_pipeline_file_reports_every_error_with_its_location() {
             ),
             "{err}"
         );
-        assert!(err.contains("pipelines/henan-2013.toml:15:13: unknown programme `foods`"), "{err}");
-        assert!(err.contains("pipelines/henan-2013.toml:17:12: unknown encoding `big5`, expected one of: auto, utf-8, gb18030, gbk (at `\"big5\"`)"), "{err}");
+        assert!(err.contains("pipelines/henan-2013.toml:16:13: unknown programme `foods`"), "{err}");
+        assert!(err.contains("pipelines/henan-2013.toml:18:12: unknown encoding `big5`, expected one of: auto, utf-8, gb18030, gbk (at `\"big5\"`)"), "{err}");
         assert!(err.contains("unknown field `sample_idd` in sources[0].columns"), "{err}");
         assert!(err.contains("missing `sample_id` in sources[0].columns"), "{err}");
     }

@@ -53,13 +53,13 @@ impl std::fmt::Debug for Tables {
 fn scan(dir: &Path) -> PolarsResult<LazyFrame> {
     let args = ScanArgsParquet { hive_options: HiveOptions::new_enabled(), ..Default::default() };
     let pattern = format!("{}/**/*.parquet", dir.display());
-    LazyFrame::scan_parquet(PlRefPath::new(&pattern), args)
+    LazyFrame::scan_parquet(PlRefPath::new(pattern.as_str()), args)
 }
 
 impl Tables {
     /// Registers every table of `output`.
     pub fn open(output: &Path) -> Result<Tables, QueryError> {
-        let mut context = SQLContext::new();
+        let context = SQLContext::new();
         for table in TABLES {
             let dir = output.join(table);
             if !dir.is_dir() {
@@ -100,7 +100,7 @@ pub fn query_text(output: &Path, sql: &str, keep: usize) -> Result<TextRows, Que
     let mut rows = Vec::with_capacity(head.height());
     for i in 0..head.height() {
         let mut row = Vec::with_capacity(columns.len());
-        for column in head.get_columns() {
+        for column in head.columns() {
             let value = column.get(i).map_err(QueryError::from)?;
             row.push(match value {
                 AnyValue::Null => String::new(),
