@@ -156,7 +156,7 @@ fn each_kind_of_check_passes_warns_fails_and_skips() {
     assert!(table.contains("fewer than min_samples = 1000"), "{table}");
     assert!(table.contains("15 of 18 cities reported food samples in 2013 (at least 10 each); missing: 410400 平顶山市, 411200 三门峡市, 419001 济源市"), "{table}");
     assert!(table.contains("11 kind(s) of goods covered in 2013"), "{table}");
-    let last = table.lines().filter(|l| l.starts_with("PASS=")).next_back().unwrap();
+    let last = table.lines().rfind(|l| l.starts_with("PASS=")).unwrap();
     assert_eq!(last, "PASS=8 WARN=7 FAIL=11 SKIP=4 TOTAL=30");
 }
 

@@ -189,9 +189,9 @@ pub(crate) fn samples(output: &Path) -> Result<Vec<SampleFacts>, CheckError> {
         let conflicts = column(&b, T, "verdict_conflict")?
             .as_boolean_opt()
             .ok_or_else(|| CheckError::Table { table: T, message: "`verdict_conflict` is not Boolean".into() })?;
-        for i in 0..b.num_rows() {
+        for (i, programme) in programme.into_iter().enumerate() {
             out.push(SampleFacts {
-                programme: programme[i].clone(),
+                programme,
                 sampling_date: dates.value_as_date(i),
                 verdict_conflict: conflicts.value(i),
             });

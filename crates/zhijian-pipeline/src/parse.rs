@@ -106,17 +106,18 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Pipeline, ConfigErrors> {
     }
 
     let mut checks = walker.checks_of(&root);
-    if let Some(section) = &pipeline {
-        if let Some((includes, span)) = walker.strings(section, "checks") {
-            for include in includes {
-                let path = clean_path(&base.join(&include));
-                match std::fs::read_to_string(&path) {
-                    Ok(text) => match crate::checks::parse_check_file(&path, &text) {
-                        Ok(more) => checks.extend(more),
-                        Err(errors) => walker.errors.extend(errors.0),
-                    },
-                    Err(err) => walker
-                        .error(Some(span.clone()), format!("cannot read the checks file `{}`: {err}", path.display())),
+    if let Some(section) = &pipeline
+        && let Some((includes, span)) = walker.strings(section, "checks")
+    {
+        for include in includes {
+            let path = clean_path(&base.join(&include));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => match crate::checks::parse_check_file(&path, &text) {
+                    Ok(more) => checks.extend(more),
+                    Err(errors) => walker.errors.extend(errors.0),
+                },
+                Err(err) => {
+                    walker.error(Some(span.clone()), format!("cannot read the checks file `{}`: {err}", path.display()))
                 }
             }
         }

@@ -72,7 +72,7 @@ impl Tables {
 
     /// Runs a SELECT query and collects its result.
     pub fn query(&mut self, sql: &str) -> Result<DataFrame, QueryError> {
-        let first = sql.trim_start().split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let first = sql.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
         if !matches!(first.as_str(), "select" | "with" | "(") {
             return Err(QueryError::NotSelect(first));
         }
