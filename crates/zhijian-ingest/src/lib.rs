@@ -208,9 +208,18 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
             reports.push(report);
         }
         let assembled = assemble(source.programme, rows);
+        // One pass over the rows, not one per file.
+        let mut rejected: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for reject in &assembled.rejects {
+            *rejected.entry(reject.file.as_str()).or_default() += 1;
+        }
+        let mut accepted: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        for result in &assembled.results {
+            *accepted.entry(result.source_file.as_str()).or_default() += 1;
+        }
         for report in &mut reports {
-            report.rows_rejected = assembled.rejects.iter().filter(|r| r.file == report.path).count() as u64;
-            report.rows_accepted = assembled.results.iter().filter(|r| r.source_file == report.path).count() as u64;
+            report.rows_rejected = rejected.get(report.path.as_str()).copied().unwrap_or(0);
+            report.rows_accepted = accepted.get(report.path.as_str()).copied().unwrap_or(0);
             tracing::info!(
                 file = %report.path, encoding = report.encoding, read = report.rows_read,
                 accepted = report.rows_accepted, rejected = report.rows_rejected, "ingested"
