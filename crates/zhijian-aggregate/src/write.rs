@@ -4,16 +4,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 use zhijian_model::{attainment_schema, pass_rates_schema};
-use zhijian_store::{WrittenFile, write_by_year};
+use zhijian_store::{WrittenFile, date32, write_by_year};
 
 use crate::{AggregateError, AttainmentRow, PassRateRow};
-
-fn date32(date: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (date - epoch).num_days() as i32
-}
 
 fn text<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(values.map(Some).collect::<StringArray>())

@@ -46,12 +46,24 @@ pub(crate) struct SourceFacts {
     pub rows_rejected: u64,
 }
 
-fn read(output: &Path, table: &'static str, columns: &[&str]) -> Result<Vec<RecordBatch>, CheckError> {
+/// The batches of `table`, only those of partition `year` when given.
+fn read(
+    output: &Path,
+    table: &'static str,
+    columns: &[&str],
+    year: Option<i32>,
+) -> Result<Vec<RecordBatch>, CheckError> {
     let dir = output.join(table);
     if !dir.is_dir() {
         return Err(CheckError::MissingOutputs { output: output.to_path_buf(), reason: format!("no `{table}` table") });
     }
-    Ok(zhijian_store::read_table(&dir, Some(columns))?)
+    let mut batches = Vec::new();
+    for file in zhijian_store::table_files(&dir)? {
+        if year.is_none_or(|y| zhijian_store::partition_year(&file) == Some(y)) {
+            batches.extend(zhijian_store::read_file(&file, Some(columns))?);
+        }
+    }
+    Ok(batches)
 }
 
 fn column<'b>(batch: &'b RecordBatch, table: &'static str, name: &str) -> Result<&'b dyn Array, CheckError> {
@@ -101,6 +113,7 @@ pub(crate) fn pass_rates(output: &Path) -> Result<Vec<Cell>, CheckError> {
             "pass_rate",
             "wilson_low",
         ],
+        None,
     )? {
         let (period, level, code, name, programme, category) = (
             texts(&b, T, "period")?,
@@ -139,18 +152,8 @@ pub(crate) fn pass_rates(output: &Path) -> Result<Vec<Cell>, CheckError> {
 /// The attainment rows of the target year `year`.
 pub(crate) fn attainment(output: &Path, year: i32) -> Result<Vec<Attained>, CheckError> {
     const T: &str = "attainment";
-    let dir = output.join(T);
-    if !dir.is_dir() {
-        return Err(CheckError::MissingOutputs { output: output.to_path_buf(), reason: format!("no `{T}` table") });
-    }
-    let mut batches = Vec::new();
-    for file in zhijian_store::table_files(&dir)?.into_iter().filter(|f| zhijian_store::partition_year(f) == Some(year))
-    {
-        batches.extend(zhijian_store::read_file(
-            &file,
-            Some(&["programme", "area_level", "area_code", "area_name", "unit", "target", "achieved", "expected"]),
-        )?);
-    }
+    let columns = ["programme", "area_level", "area_code", "area_name", "unit", "target", "achieved", "expected"];
+    let batches = read(output, T, &columns, Some(year))?;
     let mut out = Vec::new();
     for b in batches {
         let (programme, level, code, name, unit) = (
@@ -181,7 +184,7 @@ pub(crate) fn attainment(output: &Path, year: i32) -> Result<Vec<Attained>, Chec
 pub(crate) fn samples(output: &Path) -> Result<Vec<SampleFacts>, CheckError> {
     const T: &str = "samples";
     let mut out = Vec::new();
-    for b in read(output, T, &["programme", "sampling_date", "verdict_conflict"])? {
+    for b in read(output, T, &["programme", "sampling_date", "verdict_conflict"], None)? {
         let programme = texts(&b, T, "programme")?;
         let dates = column(&b, T, "sampling_date")?
             .as_primitive_opt::<Date32Type>()

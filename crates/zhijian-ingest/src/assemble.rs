@@ -69,9 +69,10 @@ pub struct ResultRecord {
 /// A source's tables, before writing.
 #[derive(Debug, Default)]
 pub struct Assembled {
-    /// One per sample with at least one accepted row, sorted by key.
+    /// One per sample with at least one accepted row, in order of first appearance
+    /// ([`crate::ingest`] sorts them by key after merging sources).
     pub samples: Vec<SampleRecord>,
-    /// One per accepted row, sorted by sample key then file order.
+    /// One per accepted row, grouped by sample in order of first appearance.
     pub results: Vec<ResultRecord>,
     /// One per rejected row, in file order.
     pub rejects: Vec<Reject>,
@@ -147,10 +148,6 @@ pub fn assemble(programme: Programme, files: Vec<FileRows>) -> Assembled {
         let early = early_rejects.get(&sample_id).copied().unwrap_or(0);
         assemble_sample(programme, sample_id, rows, early, &mut out);
     }
-    out.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
-    out.results.sort_by(|a, b| {
-        (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
-    });
     out.rejects.sort_by(|a, b| (&a.file, a.record).cmp(&(&b.file, b.record)));
     out
 }

@@ -13,11 +13,7 @@ use zhijian_model::{rejects_schema, results_schema, samples_schema};
 use crate::assemble::{ResultRecord, SampleRecord};
 use crate::normalise::Reject;
 
-/// Days since 1970-01-01, Arrow's Date32.
-pub fn date32(date: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (date - epoch).num_days() as i32
-}
+use zhijian_store::date32;
 
 fn text_list<'a>(rows: impl ExactSizeIterator<Item = impl IntoIterator<Item = &'a str>>) -> ArrayRef {
     let mut builder = ListBuilder::with_capacity(StringBuilder::new(), rows.len());

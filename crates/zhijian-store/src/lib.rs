@@ -45,6 +45,12 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use zhijian_model::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
 
+/// Days since 1970-01-01: Arrow's `Date32`.
+pub fn date32(date: chrono::NaiveDate) -> i32 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
+
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
