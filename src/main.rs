@@ -141,12 +141,17 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let outcome = zhijian_run::run(&pipeline, &options)?;
             let totals = &outcome.manifest.totals;
             println!(
-                "{}: {} file(s), {} row(s) read, {} accepted, {} rejected → {}",
+                "{}: {} file(s), {} row(s) read, {} accepted, {} rejected{} → {}",
                 outcome.manifest.pipeline_name,
                 totals.files,
                 totals.rows_read,
                 totals.rows_accepted,
                 totals.rows_rejected,
+                if totals.rows_superseded > 0 {
+                    format!(", {} replaced by later deliveries", totals.rows_superseded)
+                } else {
+                    String::new()
+                },
                 outcome.output.display()
             );
             println!("as of {}\n", outcome.manifest.as_of);

@@ -1,8 +1,26 @@
-//! Rows → samples: grouping by sample id, the sample-level rules, and sample verdicts.
+//! Rows → samples: grouping by sample id, deliveries, re-tests, the sample-level rules, and
+//! sample verdicts.
+//!
+//! For each sample of a source, in this order:
+//! 1. **Deliveries.** When several files deliver the same sample, the latest file (by name,
+//!    see [`delivery_order`]) wins; the rows of the earlier ones go to `rejects` as
+//!    `sample_redelivered` (severity info) and the sample lists those files in
+//!    `superseded_deliveries`. Original rows and re-test rows are delivered separately.
+//! 2. **Agreement.** The sample fields must agree on every original row (and on every re-test
+//!    row); otherwise all of those rows are rejected (`sample_fields_disagree`).
+//! 3. **Duplicates.** A second row for the same item, method and round is rejected
+//!    (`item_duplicate`); in one-row-per-sample layouts, a second row of the sample in one file
+//!    is (`sample_duplicate`).
+//! 4. **Supersession.** Per item, a confirmation replaces its screening and a re-test (复检)
+//!    replaces the original; in one-row-per-sample layouts a re-test replaces the whole
+//!    original. Replaced results stay in `results` with `superseded = true`.
+//! 5. **Verdict** from the results that were not replaced (see [`decide`]); for re-tested
+//!    samples the verdict before the re-test is kept as `original_verdict`.
 
 use std::collections::HashMap;
 
-use zhijian_model::{Programme, Rule, Verdict};
+use zhijian_model::{Method, Programme, Rule, Verdict};
+use zhijian_pipeline::{Field, Layout};
 
 use crate::judge::judge_sample;
 use crate::normalise::{Reject, ResultFields, Row, SampleFields};
@@ -25,7 +43,7 @@ pub struct SampleRecord {
     pub programme: Programme,
     /// The source's id.
     pub source_sample_id: String,
-    /// Normalised sample fields (from its first row; all rows agree).
+    /// Normalised sample fields (from its first original row; all agree).
     pub fields: SampleFields,
     /// zhijian's verdict.
     pub verdict: Verdict,
@@ -33,12 +51,16 @@ pub struct SampleRecord {
     pub verdict_conflict: bool,
     /// Canonical names of failing items, in source order.
     pub failing_items: Vec<String>,
-    /// Accepted results.
+    /// Accepted results (superseded ones included).
     pub result_count: i32,
     /// Item rows that went to rejects.
     pub rejected_rows: i32,
     /// Warnings on the sample.
     pub flags: Vec<Rule>,
+    /// For re-tested samples, the verdict before the re-test.
+    pub original_verdict: Option<Verdict>,
+    /// Earlier files whose delivery of the sample a later one replaced.
+    pub superseded_deliveries: Vec<String>,
     /// File, record and line of its first row.
     pub source_file: String,
     /// Record of its first row.
@@ -72,10 +94,20 @@ pub struct Assembled {
     /// One per sample with at least one accepted row, in order of first appearance
     /// ([`crate::ingest`] sorts them by key after merging sources).
     pub samples: Vec<SampleRecord>,
-    /// One per accepted row, grouped by sample in order of first appearance.
+    /// The accepted rows' results, grouped by sample in order of first appearance.
     pub results: Vec<ResultRecord>,
     /// One per rejected row, in file order.
     pub rejects: Vec<Reject>,
+    /// Accepted rows per file.
+    pub accepted: HashMap<String, u64>,
+}
+
+/// The order in which deliveries count, later wins: by file name without its extension,
+/// then by the whole name; `2013Q3` comes before `2013Q3-更正` and `2013Q3_v2`.
+pub fn delivery_order(file: &str) -> (String, String) {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    (stem.to_string(), file.to_string())
 }
 
 struct Located {
@@ -85,21 +117,14 @@ struct Located {
 
 impl Located {
     /// Rejects this row for a sample-level rule.
-    fn reject(
-        &self,
-        sample_id: &str,
-        field: zhijian_pipeline::Field,
-        value: String,
-        rule: Rule,
-        message: String,
-    ) -> Reject {
+    fn reject(&self, sample_id: &str, field: Field, value: String, rule: Rule, message: String) -> Reject {
         let row = &self.row;
         Reject {
             file: self.file.clone(),
             record: row.record,
             line: row.line,
             sample_id: Some(sample_id.to_string()),
-            item: Some(row.result.item.clone()),
+            item: row.results.first().map(|r| r.item.clone()),
             field: Some(field),
             column: row.columns.header(field).map(str::to_string),
             value: Some(value),
@@ -110,33 +135,29 @@ impl Located {
     }
 }
 
-/// Groups a source's rows into samples and applies the sample-level rules:
-/// - `sample_fields_disagree`: when the sample fields differ between rows of one sample, every
-///   row of it is rejected (which row is right cannot be told);
-/// - `item_duplicate`: a second row for the same item is rejected; when its result differs
-///   from the first, the sample is also incomplete.
-///
-/// A sample fails when any result fails; it is pending when a result is pending or any of its
-/// rows was rejected for another reason than an identical duplicate.
-pub fn assemble(programme: Programme, files: Vec<FileRows>) -> Assembled {
+/// Groups a source's rows into samples and applies the sample-level rules (see the module
+/// docs).
+pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> Assembled {
     let mut out = Assembled::default();
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, Vec<Located>> = HashMap::new();
-    // Rows of a sample rejected before grouping, by sample id: they make it incomplete.
-    let mut early_rejects: HashMap<String, i32> = HashMap::new();
+    // Rows rejected before grouping, by (sample id, file): they make the sample incomplete
+    // unless a later delivery replaced that file.
+    let mut early_rejects: HashMap<(String, String), i32> = HashMap::new();
     for file in files {
         for outcome in file.outcomes {
             match outcome {
                 Ok(row) => {
-                    let group = groups.entry(row.sample_id.clone()).or_insert_with(|| {
-                        order.push(row.sample_id.clone());
+                    let key = row.sample_key_id().to_string();
+                    let group = groups.entry(key.clone()).or_insert_with(|| {
+                        order.push(key);
                         Vec::new()
                     });
                     group.push(Located { file: file.file.clone(), row });
                 }
                 Err(reject) => {
                     if let Some(id) = &reject.sample_id {
-                        *early_rejects.entry(id.clone()).or_default() += 1;
+                        *early_rejects.entry((id.clone(), reject.file.clone())).or_default() += 1;
                     }
                     out.rejects.push(*reject);
                 }
@@ -145,23 +166,50 @@ pub fn assemble(programme: Programme, files: Vec<FileRows>) -> Assembled {
     }
     for sample_id in order {
         let Some(rows) = groups.remove(&sample_id) else { continue };
-        let early = early_rejects.get(&sample_id).copied().unwrap_or(0);
-        assemble_sample(programme, sample_id, rows, early, &mut out);
+        assemble_sample(programme, layout, sample_id, rows, &early_rejects, &mut out);
     }
     out.rejects.sort_by(|a, b| (&a.file, a.record).cmp(&(&b.file, b.record)));
     out
 }
 
-fn assemble_sample(
-    programme: Programme,
-    sample_id: String,
-    rows: Vec<Located>,
-    early_rejects: i32,
-    out: &mut Assembled,
-) {
-    let first = &rows[0];
+/// Keeps the rows of the latest delivering file; the others go to rejects. Returns the kept
+/// rows and the replaced files, in delivery order.
+fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> (Vec<Located>, Vec<String>) {
+    let Some(latest) = rows.iter().map(|l| delivery_order(&l.file)).max() else { return (rows, Vec::new()) };
+    if rows.iter().all(|l| l.file == latest.1) {
+        return (rows, Vec::new());
+    }
+    let first_kept_line = rows.iter().find(|l| l.file == latest.1).map_or(0, |l| l.row.line);
+    let mut kept = Vec::new();
+    let mut replaced: Vec<String> = Vec::new();
+    for located in rows {
+        if located.file == latest.1 {
+            kept.push(located);
+            continue;
+        }
+        let message = format!(
+            "sample `{sample_id}` was delivered again in `{}` (line {first_kept_line}); the later delivery replaces this row",
+            latest.1
+        );
+        out.rejects.push(located.reject(
+            sample_id,
+            Field::SampleId,
+            sample_id.to_string(),
+            Rule::SampleRedelivered,
+            message,
+        ));
+        if !replaced.contains(&located.file) {
+            replaced.push(located.file.clone());
+        }
+    }
+    replaced.sort_by_key(|f| delivery_order(f));
+    (kept, replaced)
+}
+
+/// Rejects every row when the sample fields differ between rows; returns whether they agree.
+fn fields_agree(sample_id: &str, rows: &[Located], out: &mut Assembled) -> bool {
+    let Some(first) = rows.first() else { return true };
     let reference = first.row.sample.comparable();
-    // Sample fields must agree on every row.
     let disagreement = rows.iter().skip(1).find_map(|other| {
         let theirs = other.row.sample.comparable();
         reference
@@ -170,60 +218,192 @@ fn assemble_sample(
             .find(|(a, b)| a.1 != b.1)
             .map(|(a, b)| (other, a.0, a.1.clone(), b.1.clone()))
     });
-    if let Some((other, field, first_value, other_value)) = disagreement {
-        for located in &rows {
-            let (here, there, there_line) = if std::ptr::eq(located, other) {
-                (&other_value, &first_value, first.row.line)
-            } else {
-                (&first_value, &other_value, other.row.line)
-            };
-            let message = format!(
-                "sample `{sample_id}` has {} `{here}` here but `{there}` on line {there_line}; all its rows are rejected",
-                field.as_str()
-            );
-            out.rejects.push(located.reject(&sample_id, field, here.clone(), Rule::SampleFieldsDisagree, message));
+    let Some((other, field, first_value, other_value)) = disagreement else { return true };
+    for located in rows {
+        let (here, there, there_line) = if std::ptr::eq(located, other) {
+            (&other_value, &first_value, first.row.line)
+        } else {
+            (&first_value, &other_value, other.row.line)
+        };
+        let message = format!(
+            "sample `{sample_id}` has {} `{here}` here but `{there}` on line {there_line}; all its rows are rejected",
+            field.as_str()
+        );
+        out.rejects.push(located.reject(sample_id, field, here.clone(), Rule::SampleFieldsDisagree, message));
+    }
+    false
+}
+
+/// Drops repeated rows: the same item, method and round in item layouts; the same sample
+/// twice in one file in one-row-per-sample layouts. Returns the kept rows and how many were
+/// dropped, and whether a dropped row differed from the kept one (the sample is incomplete).
+fn drop_duplicates(
+    sample_id: &str,
+    layout: Layout,
+    rows: Vec<Located>,
+    out: &mut Assembled,
+) -> (Vec<Located>, i32, bool) {
+    let mut kept: Vec<Located> = Vec::with_capacity(rows.len());
+    let mut dropped = 0;
+    let mut differs = false;
+    for located in rows {
+        let row = &located.row;
+        let earlier = kept.iter().find(|k| match layout {
+            Layout::ItemRows => {
+                let (a, b) = (&k.row.results[0], &row.results[0]);
+                a.item_key() == b.item_key() && a.method == b.method && k.row.is_retest() == row.is_retest()
+            }
+            Layout::SampleRows | Layout::NetContent => k.file == located.file && k.row.is_retest() == row.is_retest(),
+        });
+        let Some(earlier) = earlier else {
+            kept.push(located);
+            continue;
+        };
+        dropped += 1;
+        let reject = match layout {
+            Layout::ItemRows => {
+                let result = &row.results[0];
+                if earlier.row.results[0].raw_result != result.raw_result {
+                    differs = true;
+                }
+                let message = format!(
+                    "item `{}` of sample `{sample_id}` already appears on line {}; the first row is kept",
+                    result.item, earlier.row.line
+                );
+                located.reject(sample_id, Field::Item, result.item_raw.clone(), Rule::ItemDuplicate, message)
+            }
+            Layout::SampleRows | Layout::NetContent => {
+                if earlier.row.raw_record != row.raw_record {
+                    differs = true;
+                }
+                let message = format!(
+                    "sample `{sample_id}` already appears on line {} of this file; the first row is kept",
+                    earlier.row.line
+                );
+                located.reject(sample_id, Field::SampleId, row.sample_id.clone(), Rule::SampleDuplicate, message)
+            }
+        };
+        out.rejects.push(reject);
+    }
+    (kept, dropped, differs)
+}
+
+/// The verdict of a sample from its rows, and which of their results a later one replaced
+/// (indexed like the rows' results, flattened in row order).
+///
+/// - Per item, the results of the highest round count: a re-test over the original, a
+///   confirmation over a screening. In `sample_rows` and `net_content`, a re-test row replaces
+///   every original result.
+/// - `item_rows` and `net_content`: the sample fails when a counting result fails; it is
+///   pending when one is pending or the sample is `incomplete`; else it passes.
+/// - `sample_rows`: the listed failing items decide when one fails or is pending; otherwise
+///   the reported verdict of the deciding row does. A sample reported as failing whose listed
+///   items all pass on their values passes (and is flagged `verdict_conflict`); one reported
+///   as failing without any listed item fails (flagged `failing_items_missing`).
+pub fn decide(layout: Layout, rows: &[&Row], incomplete: bool) -> (Verdict, Vec<bool>, Vec<Rule>) {
+    let rank = |row: &Row, result: &ResultFields| {
+        u8::from(row.is_retest()) * 2 + u8::from(result.method == Some(Method::Confirmation))
+    };
+    let any_retest = rows.iter().any(|r| r.is_retest());
+    let mut best: HashMap<String, u8> = HashMap::new();
+    for row in rows {
+        for result in &row.results {
+            let slot = best.entry(result.item_key()).or_default();
+            *slot = (*slot).max(rank(row, result));
         }
+    }
+    let mut superseded = Vec::new();
+    let mut counting: Vec<&ResultFields> = Vec::new();
+    for row in rows {
+        for result in &row.results {
+            let replaced = match layout {
+                Layout::ItemRows => rank(row, result) < best.get(&result.item_key()).copied().unwrap_or(0),
+                Layout::SampleRows | Layout::NetContent => any_retest && !row.is_retest(),
+            };
+            superseded.push(replaced);
+            if !replaced {
+                counting.push(result);
+            }
+        }
+    }
+    let mut flags = Vec::new();
+    if counting.iter().any(|r| r.method == Some(Method::Screening) && r.verdict == Verdict::Pending) {
+        flags.push(Rule::ConfirmationMissing);
+    }
+    let from_results = judge_sample(counting.iter().map(|r| r.verdict), incomplete);
+    let verdict = match layout {
+        Layout::ItemRows | Layout::NetContent => from_results,
+        Layout::SampleRows => {
+            let deciding = rows.iter().rev().find(|r| r.is_retest() == any_retest).or(rows.last());
+            let reported = deciding.and_then(|r| r.sample.reported_verdict);
+            match (from_results, reported) {
+                (Verdict::Fail | Verdict::Pending, _) => from_results,
+                (_, Some(Verdict::Fail)) if counting.is_empty() => {
+                    flags.push(Rule::FailingItemsMissing);
+                    Verdict::Fail
+                }
+                (_, Some(reported)) if counting.is_empty() => reported,
+                (_, _) => from_results,
+            }
+        }
+    };
+    (verdict, superseded, flags)
+}
+
+fn assemble_sample(
+    programme: Programme,
+    layout: Layout,
+    sample_id: String,
+    rows: Vec<Located>,
+    early_rejects: &HashMap<(String, String), i32>,
+    out: &mut Assembled,
+) {
+    let (originals, retests): (Vec<Located>, Vec<Located>) = rows.into_iter().partition(|l| !l.row.is_retest());
+    let (originals, mut replaced) = latest_delivery(&sample_id, originals, out);
+    let (retests, replaced_retests) = latest_delivery(&sample_id, retests, out);
+    replaced.extend(replaced_retests);
+    let originals = if fields_agree(&sample_id, &originals, out) { originals } else { Vec::new() };
+    let retests = if fields_agree(&sample_id, &retests, out) { retests } else { Vec::new() };
+    let (originals, dropped_originals, differs_originals) = drop_duplicates(&sample_id, layout, originals, out);
+    let (retests, dropped_retests, differs_retests) = drop_duplicates(&sample_id, layout, retests, out);
+    if originals.is_empty() && retests.is_empty() {
         return;
     }
 
-    // Duplicated items: keep the first.
-    let mut seen: HashMap<String, (u64, String)> = HashMap::new();
-    let mut kept: Vec<Located> = Vec::with_capacity(rows.len());
-    let mut rejected_rows = early_rejects;
-    let mut incomplete = early_rejects > 0;
-    for located in rows {
-        let key = located.row.result.item_key();
-        match seen.get(&key) {
-            Some((line, raw_result)) => {
-                let row = &located.row;
-                if *raw_result != row.result.raw_result {
-                    incomplete = true;
-                }
-                rejected_rows += 1;
-                let message = format!(
-                    "item `{}` of sample `{sample_id}` already appears on line {line}; the first row is kept",
-                    row.result.item
-                );
-                let value = row.result.item_raw.clone();
-                out.rejects.push(located.reject(
-                    &sample_id,
-                    zhijian_pipeline::Field::Item,
-                    value,
-                    Rule::ItemDuplicate,
-                    message,
-                ));
-            }
-            None => {
-                seen.insert(key, (located.row.line, located.row.result.raw_result.clone()));
-                kept.push(located);
-            }
-        }
-    }
+    // Rows of the kept deliveries rejected before grouping.
+    let early = |rows: &[Located]| -> i32 {
+        let mut files: Vec<&str> = rows.iter().map(|l| l.file.as_str()).collect();
+        files.sort_unstable();
+        files.dedup();
+        files.iter().map(|f| early_rejects.get(&(sample_id.clone(), f.to_string())).copied().unwrap_or(0)).sum()
+    };
+    let early_originals = early(&originals);
+    let early_retests = early(&retests);
+    let rejected_rows = early_originals + early_retests + dropped_originals + dropped_retests;
+    let incomplete =
+        early_originals + early_retests > 0 || (layout == Layout::ItemRows && (differs_originals || differs_retests));
 
-    let verdict = judge_sample(kept.iter().map(|l| l.row.result.verdict), incomplete);
-    let first = &kept[0];
-    let fields = first.row.sample.clone();
-    let mut flags: Vec<Rule> = kept.iter().flat_map(|l| l.row.sample_flags.iter().copied()).collect();
+    let all: Vec<&Row> = originals.iter().chain(retests.iter()).map(|l| &l.row).collect();
+    let (verdict, superseded, mut flags) = decide(layout, &all, incomplete);
+    let original_verdict = if retests.is_empty() || originals.is_empty() {
+        None
+    } else {
+        let original_rows: Vec<&Row> = originals.iter().map(|l| &l.row).collect();
+        Some(decide(layout, &original_rows, early_originals > 0).0)
+    };
+
+    let Some(first) = originals.first().or(retests.first()) else { return };
+    let (source_file, source_record, source_line) = (first.file.clone(), first.row.record, first.row.line);
+    let mut fields = first.row.sample.clone();
+    if let Some(retest) = retests.first() {
+        fields.is_retest = true;
+        fields.reported_verdict = retest.row.sample.reported_verdict.or(fields.reported_verdict);
+        fields.report_date = retest.row.sample.report_date.or(fields.report_date);
+    }
+    flags.extend(originals.iter().chain(retests.iter()).flat_map(|l| l.row.sample_flags.iter().copied()));
+    if originals.is_empty() {
+        flags.push(Rule::RetestWithoutOriginal);
+    }
     let verdict_conflict = fields.reported_verdict.is_some_and(|r| verdict != Verdict::Pending && r != verdict);
     if verdict_conflict {
         flags.push(Rule::VerdictConflict);
@@ -233,35 +413,59 @@ fn assemble_sample(
     }
     flags.sort();
     flags.dedup();
+
     let sample_key = format!("{}:{sample_id}", programme.as_str());
-    let failing_items =
-        kept.iter().filter(|l| l.row.result.verdict == Verdict::Fail).map(|l| l.row.result.item.clone()).collect();
+    let mut failing_items = Vec::new();
+    let mut results = Vec::new();
+    let mut index = 0;
+    for located in originals.into_iter().chain(retests) {
+        *out.accepted.entry(located.file.clone()).or_default() += 1;
+        let Located { file, row } = located;
+        for mut result in row.results {
+            result.superseded = superseded.get(index).copied().unwrap_or(false);
+            index += 1;
+            if !result.superseded && result.verdict == Verdict::Fail && !failing_items.contains(&result.item) {
+                failing_items.push(result.item.clone());
+            }
+            results.push(ResultRecord {
+                sample_key: sample_key.clone(),
+                programme,
+                sampling_date: fields.sampling_date,
+                fields: result,
+                source_file: file.clone(),
+                source_record: row.record,
+                source_line: row.line,
+            });
+        }
+    }
     out.samples.push(SampleRecord {
-        sample_key: sample_key.clone(),
+        sample_key,
         programme,
         source_sample_id: sample_id,
         verdict,
         verdict_conflict,
         failing_items,
-        result_count: kept.len() as i32,
+        result_count: results.len() as i32,
         rejected_rows,
         flags,
-        source_file: first.file.clone(),
-        source_record: first.row.record,
-        source_line: first.row.line,
+        original_verdict,
+        superseded_deliveries: replaced,
+        source_file,
+        source_record,
+        source_line,
         fields,
     });
-    let sampling_date = out.samples.last().map(|s| s.fields.sampling_date);
-    for located in kept {
-        let row = located.row;
-        out.results.push(ResultRecord {
-            sample_key: sample_key.clone(),
-            programme,
-            sampling_date: sampling_date.unwrap_or(row.sample.sampling_date),
-            fields: row.result,
-            source_file: located.file,
-            source_record: row.record,
-            source_line: row.line,
-        });
+    out.results.extend(results);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_deliveries_sort_after_the_file_they_correct() {
+        let mut files = ["d/2013Q3_v2.csv", "d/2013Q3-更正.csv", "d/2013Q3.csv", "d/2013Q2.csv"];
+        files.sort_by_key(|f| delivery_order(f));
+        assert_eq!(files, ["d/2013Q2.csv", "d/2013Q3.csv", "d/2013Q3-更正.csv", "d/2013Q3_v2.csv"]);
     }
 }

@@ -1,7 +1,8 @@
 //! Reading agencies' files into zhijian's `samples`, `results` and `rejects` tables.
 //!
 //! For each source of a pipeline: find its files, decode them ([`decode`]: BOM, strict UTF-8,
-//! GB18030), read the records and map the header onto canonical fields ([`read`]), normalise
+//! GB18030) or open them as workbooks ([`excel`]: xlsx, xls), read the records and map the
+//! header onto canonical fields ([`read`]), normalise
 //! every record into a typed row or a located reject ([`normalise`]), group rows into samples
 //! and apply the sample-level rules ([`assemble`]), and build Arrow batches ([`tables`]).
 //! Files are processed in parallel with rayon; the output order is defined and does not depend
@@ -21,6 +22,7 @@
 
 pub mod assemble;
 pub mod decode;
+pub mod excel;
 pub mod judge;
 pub mod normalise;
 pub mod parse;
@@ -122,8 +124,11 @@ pub struct FileReport {
     pub rows_read: u64,
     /// Records that became results.
     pub rows_accepted: u64,
-    /// Records that went to rejects.
+    /// Records that went to rejects for an error.
     pub rows_rejected: u64,
+    /// Records that a later delivery of their sample replaced (in rejects as
+    /// `sample_redelivered`). rows_read = rows_accepted + rows_rejected + rows_superseded.
+    pub rows_superseded: u64,
     /// Records with every cell empty, skipped.
     pub rows_blank: u64,
 }
@@ -207,22 +212,21 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
             rows.push(file_rows);
             reports.push(report);
         }
-        let assembled = assemble(source.programme, rows);
-        // One pass over the rows, not one per file.
-        let mut rejected: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+        let assembled = assemble(source.programme, source.layout, rows);
+        // One pass over the rejects, not one per file.
+        let mut rejected: std::collections::HashMap<(&str, bool), u64> = std::collections::HashMap::new();
         for reject in &assembled.rejects {
-            *rejected.entry(reject.file.as_str()).or_default() += 1;
-        }
-        let mut accepted: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
-        for result in &assembled.results {
-            *accepted.entry(result.source_file.as_str()).or_default() += 1;
+            let superseded = reject.rule == zhijian_model::Rule::SampleRedelivered;
+            *rejected.entry((reject.file.as_str(), superseded)).or_default() += 1;
         }
         for report in &mut reports {
-            report.rows_rejected = rejected.get(report.path.as_str()).copied().unwrap_or(0);
-            report.rows_accepted = accepted.get(report.path.as_str()).copied().unwrap_or(0);
+            report.rows_rejected = rejected.get(&(report.path.as_str(), false)).copied().unwrap_or(0);
+            report.rows_superseded = rejected.get(&(report.path.as_str(), true)).copied().unwrap_or(0);
+            report.rows_accepted = assembled.accepted.get(report.path.as_str()).copied().unwrap_or(0);
             tracing::info!(
                 file = %report.path, encoding = report.encoding, read = report.rows_read,
-                accepted = report.rows_accepted, rejected = report.rows_rejected, "ingested"
+                accepted = report.rows_accepted, rejected = report.rows_rejected,
+                superseded = report.rows_superseded, "ingested"
             );
         }
         out.samples.extend(assembled.samples);
@@ -245,27 +249,39 @@ fn read_file(pipeline: &Pipeline, context: &Context<'_>, path: &Path) -> Result<
     let source = context.source;
     let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio)
-        .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
-    tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
-    let Format::Csv { delimiter, header_row } = source.format;
-    let table = read_table(&decoded.text, delimiter, header_row)
-        .map_err(|source| IngestError::Table { path: path.to_path_buf(), source })?;
-    let columns = ColumnIndex::new(&table.header, &source.columns)
-        .map_err(|source| IngestError::Table { path: path.to_path_buf(), source })?;
+    let table_error = |source| IngestError::Table { path: path.to_path_buf(), source };
+    let (table, encoding, replacements) = match &source.format {
+        Format::Csv { delimiter, header_row, header_rows } => {
+            let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio)
+                .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
+            tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
+            let table = read_table(&decoded.text, *delimiter, *header_row, *header_rows).map_err(table_error)?;
+            (table, decoded.encoding, decoded.replacements as u64)
+        }
+        Format::Excel { kind, sheet, header_row, header_rows } => {
+            let table = excel::read_workbook(&bytes, sheet.as_ref(), *header_row, *header_rows).map_err(table_error)?;
+            let encoding = match kind {
+                zhijian_pipeline::ExcelKind::Xlsx => "xlsx",
+                zhijian_pipeline::ExcelKind::Xls => "xls",
+            };
+            (table, encoding, 0)
+        }
+    };
+    let columns = ColumnIndex::new(&table, &source.columns, &source.layout.required_fields()).map_err(table_error)?;
     let name = pipeline.relative_name(path);
-    let normaliser = FileNormaliser::new(context, columns, name.clone());
+    let normaliser = FileNormaliser::new(context, columns, name.clone(), table.date1904);
     let outcomes = table.records.iter().map(|record| normaliser.normalise(record)).collect();
     let report = FileReport {
         source: source.name.clone(),
         path: name.clone(),
         sha256,
         bytes: bytes.len() as u64,
-        encoding: decoded.encoding,
-        replacements: decoded.replacements as u64,
+        encoding,
+        replacements,
         rows_read: table.records.len() as u64,
         rows_accepted: 0,
         rows_rejected: 0,
+        rows_superseded: 0,
         rows_blank: table.blank_records,
     };
     Ok((FileRows { file: name, outcomes }, report))

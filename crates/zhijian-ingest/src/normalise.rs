@@ -2,14 +2,21 @@
 //!
 //! Checks run in a fixed order and the first error decides the reject, so every row lands in
 //! exactly one place. Warnings do not stop the row; they are collected as flags.
+//!
+//! A row carries the results its layout yields: one per record in `item_rows`; the failing
+//! items packed in one cell in `sample_rows` (none for a passing sample); three computed
+//! results (mean, units short by more than T, units short by more than 2T) in `net_content`.
 
 use chrono::NaiveDate;
 use zhijian_model::{Method, ResultType, Rule, Stage, Verdict};
-use zhijian_pipeline::{Field, Source};
+use zhijian_pipeline::{Field, Layout, Source};
 use zhijian_seeds::{Area, CategoryPath, Seeds, Unit, UnitTable, normalise_text};
 
 use crate::judge::{EffectiveLimit, judge_result};
-use crate::parse::{ParsedLimit, ParsedResult, Qualitative, VocabularyIndex, parse_date, parse_method};
+use crate::parse::{
+    ParsedLimit, ParsedResult, Qualitative, Tolerance, VocabularyIndex, parse_date_in, parse_method, parse_number,
+    parse_tolerance, split_any,
+};
 use crate::read::{ColumnIndex, RawRecord};
 
 /// What a source's rows are normalised with.
@@ -161,6 +168,13 @@ pub struct ResultFields {
     pub verdict_conflict: bool,
     /// Warnings.
     pub flags: Vec<Rule>,
+    /// The declared value the limits derive from (标明值, labelled quantity), in `unit`.
+    pub declared_value: Option<f64>,
+    /// From a re-test row.
+    pub is_retest: bool,
+    /// A later result (its confirmation, a re-test) replaced it for the sample's verdict; set
+    /// when the sample is assembled.
+    pub superseded: bool,
 }
 
 impl ResultFields {
@@ -181,14 +195,34 @@ pub struct Row {
     pub raw_record: String,
     /// 抽样编号.
     pub sample_id: String,
+    /// For a re-test row, the sample it re-tests (原抽样编号, else its own id).
+    pub retest_of: Option<String>,
     /// Sample-level fields.
     pub sample: SampleFields,
     /// Flags on the sample (category or stage unknown).
     pub sample_flags: Vec<Rule>,
-    /// Result-level fields.
-    pub result: ResultFields,
+    /// The results the row yields (see the module docs).
+    pub results: Vec<ResultFields>,
     /// Column headers, for messages about sample fields.
     pub columns: std::sync::Arc<ColumnIndex>,
+}
+
+impl Row {
+    /// The sample the row belongs to: the re-tested sample for re-test rows, else its own.
+    pub fn sample_key_id(&self) -> &str {
+        self.retest_of.as_deref().unwrap_or(&self.sample_id)
+    }
+
+    /// Whether the row is a re-test (复检).
+    pub fn is_retest(&self) -> bool {
+        self.retest_of.is_some()
+    }
+}
+
+/// Where a result's cells come from: the record's columns, or the parts of a packed item.
+enum Cells<'r> {
+    Record(&'r RawRecord),
+    Packed(&'r [(Field, String)]),
 }
 
 /// Normalises the records of one file.
@@ -197,12 +231,23 @@ pub struct FileNormaliser<'a> {
     context: &'a Context<'a>,
     columns: std::sync::Arc<ColumnIndex>,
     file: String,
+    date1904: bool,
 }
 
 impl<'a> FileNormaliser<'a> {
-    /// A normaliser for `file` (as shown in outputs) with its header mapping.
-    pub fn new(context: &'a Context<'a>, columns: ColumnIndex, file: String) -> Self {
-        FileNormaliser { context, columns: std::sync::Arc::new(columns), file }
+    /// A normaliser for `file` (as shown in outputs) with its header mapping; `date1904` when
+    /// the file's Excel serial dates count from 1904.
+    pub fn new(context: &'a Context<'a>, columns: ColumnIndex, file: String, date1904: bool) -> Self {
+        FileNormaliser { context, columns: std::sync::Arc::new(columns), file, date1904 }
+    }
+
+    fn cell<'c>(&'c self, cells: &Cells<'c>, field: Field) -> Option<&'c str> {
+        match cells {
+            Cells::Record(record) => self.columns.get(record, field),
+            Cells::Packed(parts) => {
+                parts.iter().find(|(f, _)| *f == field).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+            }
+        }
     }
 
     /// Builds a reject for `record`.
@@ -248,11 +293,16 @@ impl<'a> FileNormaliser<'a> {
                 )
             })
         };
+        let layout = ctx.source.layout;
         let sample_id = normalise_text(required(Field::SampleId, None)?);
         let sid = Some(sample_id.as_str());
         let product_name = normalise_text(required(Field::ProductName, sid)?);
-        let item_raw = required(Field::Item, sid)?.to_string();
-        let raw_result = required(Field::Result, sid)?.to_string();
+        let item_cells = match layout {
+            Layout::ItemRows => {
+                Some((required(Field::Item, sid)?.to_string(), required(Field::Result, sid)?.to_string()))
+            }
+            Layout::SampleRows | Layout::NetContent => None,
+        };
 
         // Place.
         let areas = &ctx.seeds.areas;
@@ -344,14 +394,20 @@ impl<'a> FileNormaliser<'a> {
         if stage_raw.is_some() && stage.is_none() {
             sample_flags.push(Rule::StageUnknown);
         }
+        if layout == Layout::SampleRows {
+            required(Field::SampleVerdict, sid)?;
+        }
         let reported_verdict = self.verdict_word(record, sid, Field::SampleVerdict)?;
         let item_reported_verdict = self.verdict_word(record, sid, Field::ItemVerdict)?;
-        let category = ctx.seeds.categories.resolve_path([
-            get(Field::Category1).unwrap_or(""),
-            get(Field::Category2).unwrap_or(""),
-            get(Field::Category3).unwrap_or(""),
-            get(Field::Category4).unwrap_or(""),
-        ]);
+        let category = ctx.seeds.categories.resolve_path(
+            ctx.source.programme.as_str(),
+            [
+                get(Field::Category1).unwrap_or(""),
+                get(Field::Category2).unwrap_or(""),
+                get(Field::Category3).unwrap_or(""),
+                get(Field::Category4).unwrap_or(""),
+            ],
+        );
         if category.unknown_level.is_some() {
             sample_flags.push(Rule::CategoryUnknown);
         }
@@ -371,25 +427,312 @@ impl<'a> FileNormaliser<'a> {
             sampling_date,
             report_date,
             reported_verdict,
-            is_retest: get(Field::Retest).is_some_and(|t| ctx.vocabulary.is_yes(t)),
+            is_retest: false,
             category,
         };
-        let result = self.result(record, sid, &sample, item_raw, raw_result, item_reported_verdict)?;
+        let original = get(Field::OriginalSampleId).map(normalise_text);
+        let retest_of = if original.is_some() || get(Field::Retest).is_some_and(|t| ctx.vocabulary.is_yes(t)) {
+            Some(original.unwrap_or_else(|| sample_id.clone()))
+        } else {
+            None
+        };
+        let sample = SampleFields { is_retest: retest_of.is_some(), ..sample };
+        let mut results = match item_cells {
+            Some((item_raw, raw_result)) => {
+                let cells = Cells::Record(record);
+                vec![self.result(record, sid, &sample, &cells, item_raw, raw_result, item_reported_verdict)?]
+            }
+            None if layout == Layout::NetContent => self.net_content_results(record, sid)?,
+            None => self.packed_results(record, sid, &sample)?,
+        };
+        for result in &mut results {
+            result.is_retest = retest_of.is_some();
+        }
         Ok(Row {
             record: record.record,
             line: record.line,
             raw_record: record.joined(),
             sample_id,
+            retest_of,
             sample,
             sample_flags,
-            result,
+            results,
             columns: self.columns.clone(),
         })
     }
 
+    /// `sample_rows`: the failing items packed in one cell, each `item║result║limit`.
+    fn packed_results(
+        &self,
+        record: &RawRecord,
+        sid: Option<&str>,
+        sample: &SampleFields,
+    ) -> Result<Vec<ResultFields>, Box<Reject>> {
+        let ctx = self.context;
+        let Some(cell) = self.columns.get(record, Field::FailingItems) else { return Ok(Vec::new()) };
+        if ctx.vocabulary.limit(cell, false) == Some(ParsedLimit::None) {
+            return Ok(Vec::new());
+        }
+        let packed = &ctx.source.packed;
+        let fail_word = ctx.source.vocabulary.fail.first().cloned().unwrap_or_else(|| "不合格".to_string());
+        let mut results = Vec::new();
+        for item_text in split_any(cell, &packed.items).into_iter().filter(|t| !t.is_empty()) {
+            let parts = split_any(item_text, &packed.parts);
+            let invalid = |message: String| {
+                self.reject(record, sid, Field::FailingItems, Some(item_text), Rule::PackedItemInvalid, message)
+            };
+            if parts.len() > 3 || parts.first().is_none_or(|p| p.is_empty()) {
+                return Err(invalid(format!(
+                    "expected `item{0}result{0}limit` (result and limit optional), found `{item_text}` ({1} parts)",
+                    packed.parts.first().map_or("║", String::as_str),
+                    parts.len()
+                )));
+            }
+            let item_raw = parts[0].to_string();
+            let mut cells: Vec<(Field, String)> = vec![(Field::Item, item_raw.clone())];
+            let raw_result = match parts.get(1).filter(|p| !p.is_empty()) {
+                Some(result) => {
+                    let (value, unit) = self.split_unit(result);
+                    if let Some(unit) = unit {
+                        cells.push((Field::ResultUnit, unit));
+                    }
+                    value
+                }
+                // Named without a value: the lab's verdict is all there is.
+                None => fail_word.clone(),
+            };
+            if let Some(limit) = parts.get(2).filter(|p| !p.is_empty()) {
+                let (value, unit) = self.split_unit(limit);
+                cells.push((Field::LimitMax, value));
+                if let Some(unit) = unit {
+                    cells.push((Field::LimitMaxUnit, unit));
+                }
+            }
+            let mut result = self
+                .result(record, sid, sample, &Cells::Packed(&cells), item_raw, raw_result, Some(Verdict::Fail))
+                .map_err(|mut reject| {
+                    // Point at the packed cell, whatever part of it was wrong.
+                    reject.message = format!("failing item `{item_text}`: {}", reject.message);
+                    reject.field = Some(Field::FailingItems);
+                    reject.column = self.columns.header(Field::FailingItems).map(str::to_string);
+                    reject.value = Some(item_text.to_string());
+                    reject
+                })?;
+            if result.verdict == Verdict::Pending && result.flags.contains(&Rule::LimitMissing) {
+                // Nothing to judge the value against: the listing itself says it failed.
+                result.verdict = Verdict::Fail;
+                result.verdict_conflict = false;
+                result.flags.retain(|f| *f != Rule::VerdictConflict);
+            }
+            result.raw_result = item_text.to_string();
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// Splits a trailing unit off a value or limit: `0.12mg/kg` → (`0.12`, `mg/kg`). Only a
+    /// unit of seeds/units.csv right after a digit counts.
+    fn split_unit(&self, text: &str) -> (String, Option<String>) {
+        let text = normalise_text(text);
+        for (i, _) in text.char_indices().skip(1) {
+            let (head, tail) = text.split_at(i);
+            if head.trim_end().ends_with(|c: char| c.is_ascii_digit())
+                && self.context.seeds.units.resolve(tail.trim()).is_some()
+            {
+                return (head.trim().to_string(), Some(tail.trim().to_string()));
+            }
+        }
+        (text, None)
+    }
+
+    /// `net_content`: the sample judged by the plan of seeds/net_content_plans.csv for its
+    /// number of units: the mean ≥ Qn − λ·s; at most c units short by more than T; none short
+    /// by more than 2T.
+    fn net_content_results(&self, record: &RawRecord, sid: Option<&str>) -> Result<Vec<ResultFields>, Box<Reject>> {
+        let ctx = self.context;
+        let units = &ctx.seeds.units;
+        let get = |field: Field| self.columns.get(record, field);
+        let invalid = |field: Field, value: Option<&str>, message: String| {
+            self.reject(record, sid, field, value, Rule::QuantityInvalid, message)
+        };
+        let required = |field: Field| {
+            get(field).ok_or_else(|| {
+                let column = self.columns.header(field).unwrap_or("?");
+                self.reject(
+                    record,
+                    sid,
+                    field,
+                    None,
+                    Rule::RequiredMissing,
+                    format!("`{}` (column `{column}`) is empty", field.as_str()),
+                )
+            })
+        };
+        let labelled_text = required(Field::LabelledQuantity)?;
+        let measured_text = required(Field::MeasuredValues)?;
+        let shortfall_text = required(Field::AllowedShortfall)?;
+
+        let (labelled_number, labelled_unit) = self.split_unit(labelled_text);
+        let unit_text =
+            labelled_unit.or_else(|| get(Field::ResultUnit).map(str::to_string)).or(ctx.source.default_unit.clone());
+        let labelled_unit = unit_text.as_deref().and_then(|u| units.resolve(u));
+        let base = labelled_unit.and_then(|u| match u.dimension.as_str() {
+            "mass" => units.resolve("g"),
+            "volume" => units.resolve("mL"),
+            _ => None,
+        });
+        let (Some(labelled), Some(labelled_unit), Some(base)) = (parse_number(&labelled_number), labelled_unit, base)
+        else {
+            return Err(invalid(
+                Field::LabelledQuantity,
+                Some(labelled_text),
+                format!(
+                    "expected a labelled quantity with a mass or volume unit such as `500g` or `1.8L`, found `{labelled_text}`"
+                ),
+            ));
+        };
+        let to_base = |value: f64, unit: Option<&str>| -> Option<f64> {
+            let from = match unit {
+                Some(text) => units.resolve(text)?,
+                None => labelled_unit,
+            };
+            UnitTable::convert(value, from, base)
+        };
+        let Some(qn) = to_base(labelled, None).filter(|q| *q > 0.0) else {
+            return Err(invalid(
+                Field::LabelledQuantity,
+                Some(labelled_text),
+                format!("expected a positive quantity, found `{labelled_text}`"),
+            ));
+        };
+        let mut measured = Vec::new();
+        for piece in split_any(measured_text, &ctx.source.packed.values).into_iter().filter(|p| !p.is_empty()) {
+            let (number, unit) = self.split_unit(piece);
+            match parse_number(&number).and_then(|v| to_base(v, unit.as_deref())) {
+                Some(v) if v >= 0.0 => measured.push(v),
+                _ => {
+                    return Err(invalid(
+                        Field::MeasuredValues,
+                        Some(measured_text),
+                        format!("expected measured quantities such as `498.6, 501.2`, found `{piece}`"),
+                    ));
+                }
+            }
+        }
+        let shortfall = {
+            let text = normalise_text(shortfall_text);
+            let value = match text.strip_suffix('%') {
+                Some(percent) => parse_number(percent).map(|p| qn * p / 100.0),
+                None => {
+                    let (number, unit) = self.split_unit(&text);
+                    parse_number(&number).and_then(|v| to_base(v, unit.as_deref()))
+                }
+            };
+            match value.filter(|t| *t > 0.0) {
+                Some(t) => t,
+                None => {
+                    return Err(invalid(
+                        Field::AllowedShortfall,
+                        Some(shortfall_text),
+                        format!("expected an allowed shortfall such as `15g` or `3%`, found `{shortfall_text}`"),
+                    ));
+                }
+            }
+        };
+        let Some(plan) = ctx.seeds.net_content_plans.for_sample_size(measured.len()) else {
+            let sizes: Vec<String> = ctx.seeds.net_content_plans.sample_sizes().map(|n| n.to_string()).collect();
+            return Err(self.reject(
+                record,
+                sid,
+                Field::MeasuredValues,
+                Some(measured_text),
+                Rule::NetContentPlanUnknown,
+                format!(
+                    "{} measured units, but seeds/net_content_plans.csv has plans for {} units only",
+                    measured.len(),
+                    sizes.join(", ")
+                ),
+            ));
+        };
+        let n = measured.len() as f64;
+        let mean = measured.iter().sum::<f64>() / n;
+        let sd = if measured.len() > 1 {
+            (measured.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+        } else {
+            0.0
+        };
+        let mean_min = qn - plan.lambda * sd;
+        let short = measured.iter().filter(|x| qn - **x > shortfall).count();
+        let short_2t = measured.iter().filter(|x| qn - **x > 2.0 * shortfall).count();
+        let count_unit = units.resolve("件").map(|u| u.symbol.clone());
+        let basis = format!(
+            "{} (n={}, c={}, λ={}, T={})",
+            plan.basis,
+            plan.sample_size,
+            plan.max_short_units,
+            plan.lambda,
+            round6(shortfall)
+        );
+        let computed =
+            |item: &str, code: &str, value: f64, unit: Option<String>, limit: EffectiveLimit, declared: Option<f64>| {
+                let verdict = judge_result(ParsedResult::Value(value), &limit, None).unwrap_or(Verdict::Pending);
+                ResultFields {
+                    item: item.to_string(),
+                    item_raw: item.to_string(),
+                    analyte_code: Some(code.to_string()),
+                    result_type: ResultType::Value,
+                    value: Some(value),
+                    unit,
+                    raw_result: measured_text.to_string(),
+                    raw_unit: unit_text.clone(),
+                    lod: None,
+                    loq: None,
+                    exceedance: None,
+                    limit,
+                    limit_basis: Some(basis.clone()),
+                    limit_source: Some("record"),
+                    method: None,
+                    qualitative: None,
+                    verdict,
+                    reported_verdict: None,
+                    verdict_conflict: false,
+                    flags: Vec::new(),
+                    declared_value: declared,
+                    is_retest: false,
+                    superseded: false,
+                }
+            };
+        Ok(vec![
+            computed(
+                NET_CONTENT_MEAN,
+                "net_content_mean",
+                mean,
+                Some(base.symbol.clone()),
+                EffectiveLimit { min: Some(mean_min), ..Default::default() },
+                Some(qn),
+            ),
+            computed(
+                NET_CONTENT_SHORT,
+                "net_content_short_units",
+                short as f64,
+                count_unit.clone(),
+                EffectiveLimit { max: Some(f64::from(plan.max_short_units)), ..Default::default() },
+                None,
+            ),
+            computed(
+                NET_CONTENT_SHORT_2T,
+                "net_content_short_2t_units",
+                short_2t as f64,
+                count_unit,
+                EffectiveLimit { max: Some(0.0), ..Default::default() },
+                None,
+            ),
+        ])
+    }
+
     fn date(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<NaiveDate, Box<Reject>> {
         let name = if field == Field::SamplingDate { "sampling date" } else { "report date" };
-        let Some(date) = parse_date(text) else {
+        let Some(date) = parse_date_in(text, self.date1904) else {
             return Err(self.reject(
                 record,
                 sid,
@@ -444,17 +787,19 @@ impl<'a> FileNormaliser<'a> {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn result(
         &self,
         record: &RawRecord,
         sid: Option<&str>,
         sample: &SampleFields,
+        cells: &Cells<'_>,
         item_raw: String,
         raw_result: String,
         reported_verdict: Option<Verdict>,
     ) -> Result<ResultFields, Box<Reject>> {
         let ctx = self.context;
-        let get = |field: Field| self.columns.get(record, field);
+        let get = |field: Field| self.cell(cells, field);
         let mut flags = Vec::new();
         let analyte = ctx.seeds.analytes.resolve(&item_raw);
         if analyte.is_none() {
@@ -491,9 +836,10 @@ impl<'a> FileNormaliser<'a> {
             Some(text) => Some(self.unit(record, sid, unit_field, text)?),
             None => None,
         };
+        // Qualitative analytes (no canonical unit) keep the unit the source wrote.
         let canonical: Option<&Unit> = match analyte {
-            Some(a) => ctx.seeds.units.resolve(&a.unit),
-            None => source_unit,
+            Some(a) if !a.unit.is_empty() => ctx.seeds.units.resolve(&a.unit),
+            _ => source_unit,
         };
         let has_number =
             matches!(parsed, ParsedResult::Value(_) | ParsedResult::BelowLoq(_) | ParsedResult::NotDetected(Some(_)));
@@ -610,6 +956,44 @@ impl<'a> FileNormaliser<'a> {
                 }
             }
         }
+        // A declared value with its tolerance (fertiliser nutrients, pesticide content).
+        let mut declared_value = None;
+        if let Some(text) = get(Field::DeclaredValue) {
+            let tolerance_text = get(Field::Tolerance).unwrap_or("");
+            let (number, unit) = self.split_unit(text);
+            let declared = parse_number(&number);
+            let tolerance = parse_tolerance(tolerance_text);
+            let (Some(declared), Some(tolerance)) = (declared, tolerance) else {
+                let (field, value) =
+                    if declared.is_none() { (Field::DeclaredValue, text) } else { (Field::Tolerance, tolerance_text) };
+                return Err(self.reject(
+                    record,
+                    sid,
+                    field,
+                    Some(value),
+                    Rule::ToleranceInvalid,
+                    format!("expected a declared value such as `45` or `45%` and a tolerance such as `±1.5`, `-1.5` or `+0.5`, found `{text}` and `{tolerance_text}`"),
+                ));
+            };
+            let from = match unit.as_deref().or(unit_text) {
+                Some(t) => Some(self.unit(record, sid, Field::DeclaredValue, t)?),
+                None => canonical,
+            };
+            let convert = |v: f64| to_canonical(v, from, Field::DeclaredValue, Some(text));
+            declared_value = Some(convert(declared)?);
+            if !record_has_limit {
+                match tolerance {
+                    Tolerance::None => limit.min = Some(convert(declared)?),
+                    Tolerance::Both(t) => {
+                        limit.min = Some(convert(declared - t)?);
+                        limit.max = Some(convert(declared + t)?);
+                    }
+                    Tolerance::Below(t) => limit.min = Some(convert(declared - t)?),
+                    Tolerance::Above(t) => limit.max = Some(convert(declared + t)?),
+                }
+                record_has_limit = true;
+            }
+        }
         let mut limit_basis = get(Field::LimitBasis).map(normalise_text);
         let mut limit_source = record_has_limit.then_some("record");
         if !record_has_limit
@@ -673,6 +1057,20 @@ impl<'a> FileNormaliser<'a> {
             reported_verdict,
             verdict_conflict,
             flags,
+            declared_value,
+            is_retest: false,
+            superseded: false,
         })
     }
+}
+
+/// Item names of the results a net-content sample yields.
+pub const NET_CONTENT_MEAN: &str = "净含量平均值";
+/// Units short by more than the allowed shortfall T.
+pub const NET_CONTENT_SHORT: &str = "短缺量大于T的件数";
+/// Units short by more than 2T.
+pub const NET_CONTENT_SHORT_2T: &str = "短缺量大于2T的件数";
+
+fn round6(value: f64) -> f64 {
+    (value * 1e6).round() / 1e6
 }

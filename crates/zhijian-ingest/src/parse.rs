@@ -12,6 +12,12 @@ use zhijian_seeds::{normalise_key, normalise_text};
 /// `2013年7月5日`, `20130705`, each optionally followed by a time, and Excel serial numbers
 /// (1900 date system) such as `41460`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    parse_date_in(text, false)
+}
+
+/// [`parse_date`], with Excel serial numbers counted in the 1904 date system when `date1904`
+/// (a workbook saved with that setting).
+pub fn parse_date_in(text: &str, date1904: bool) -> Option<NaiveDate> {
     let text = normalise_text(text);
     // Drop a trailing time of day: `2013-07-05 00:00:00`, `2013-07-05T08:30`.
     let date_part = text.split([' ', 'T']).next().unwrap_or("");
@@ -24,7 +30,7 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         && date_part.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         && let Ok(serial) = date_part.parse::<f64>()
     {
-        return excel_serial_date(serial, false);
+        return excel_serial_date(serial, date1904);
     }
     let parts: Vec<&str> = date_part.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
@@ -118,6 +124,65 @@ pub enum ParsedLimit {
     Min { value: f64, strict: bool },
     /// `a~b`.
     Range { min: f64, max: f64 },
+}
+
+/// A tolerance around a declared value (允许偏差).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    /// Empty or `/`: at least the declared value.
+    None,
+    /// `±t` or a bare `t`: from declared − t to declared + t.
+    Both(f64),
+    /// `-t`: at least declared − t.
+    Below(f64),
+    /// `+t`: at most declared + t.
+    Above(f64),
+}
+
+/// Parses a tolerance cell: `±1.5`, `+/-1.5`, `-1.5`, `+0.5`, `1.5` (both sides), empty or
+/// `/` (none: at least the declared value).
+pub fn parse_tolerance(text: &str) -> Option<Tolerance> {
+    let key = normalise_key(text).replace('−', "-");
+    if key.is_empty() || key == "/" || key == "-" || key == "—" {
+        return Some(Tolerance::None);
+    }
+    for prefix in ["±", "+/-", "+-"] {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            return parse_number(rest).filter(|t| *t >= 0.0).map(Tolerance::Both);
+        }
+    }
+    if let Some(rest) = key.strip_prefix('-') {
+        return parse_number(rest).filter(|t| *t >= 0.0).map(Tolerance::Below);
+    }
+    if let Some(rest) = key.strip_prefix('+') {
+        return parse_number(rest).filter(|t| *t >= 0.0).map(Tolerance::Above);
+    }
+    parse_number(&key).filter(|t| *t >= 0.0).map(Tolerance::Both)
+}
+
+/// Splits `text` at each occurrence of any of `separators` (the longest wins where two start
+/// together); pieces are trimmed and kept in place, empty ones too.
+pub fn split_any<'t>(text: &'t str, separators: &[String]) -> Vec<&'t str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    loop {
+        let next = separators
+            .iter()
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| rest.find(s.as_str()).map(|i| (i, s.len())))
+            .min_by_key(|(i, len)| (*i, std::cmp::Reverse(*len)));
+        match next {
+            Some((i, len)) => {
+                pieces.push(rest[..i].trim());
+                rest = &rest[i + len..];
+            }
+            None => {
+                pieces.push(rest.trim());
+                break;
+            }
+        }
+    }
+    pieces
 }
 
 /// A word that is not in the source's vocabulary.
@@ -354,6 +419,23 @@ mod tests {
         assert_eq!(v.limit("", true), Some(ParsedLimit::None));
         assert_eq!(v.limit("5~10", false), Some(ParsedLimit::Range { min: 5.0, max: 10.0 }));
         assert_eq!(v.limit("约0.5", false), None);
+    }
+
+    #[test]
+    fn tolerances_and_packed_cells() {
+        assert_eq!(parse_tolerance("±1.5"), Some(Tolerance::Both(1.5)));
+        assert_eq!(parse_tolerance("+/-2"), Some(Tolerance::Both(2.0)));
+        assert_eq!(parse_tolerance("-1.5"), Some(Tolerance::Below(1.5)));
+        assert_eq!(parse_tolerance("－1.5"), Some(Tolerance::Below(1.5)));
+        assert_eq!(parse_tolerance("+0.5"), Some(Tolerance::Above(0.5)));
+        assert_eq!(parse_tolerance("2"), Some(Tolerance::Both(2.0)));
+        assert_eq!(parse_tolerance(""), Some(Tolerance::None));
+        assert_eq!(parse_tolerance("about 2"), None);
+        let seps = vec!["；".to_string(), ";".to_string(), "\n".to_string()];
+        assert_eq!(split_any("铅║0.5║≤0.2；镉║0.3║≤0.2;\n", &seps), ["铅║0.5║≤0.2", "镉║0.3║≤0.2", "", ""]);
+        assert_eq!(split_any("", &seps), [""]);
+        let parts = vec!["║".to_string()];
+        assert_eq!(split_any("毒死蜱║║≤0.1 ", &parts), ["毒死蜱", "", "≤0.1"]);
     }
 
     #[test]

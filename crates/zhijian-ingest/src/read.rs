@@ -1,4 +1,5 @@
-//! Reading delimited text into records and mapping its header onto canonical fields.
+//! Reading delimited text into records and mapping its header onto canonical fields. Excel
+//! workbooks become the same [`Table`] in [`crate::excel`].
 
 use std::collections::HashMap;
 
@@ -24,10 +25,15 @@ impl RawRecord {
 }
 
 /// A file's header and records.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Table {
-    /// The header cells.
+    /// The header of each column: the texts of its header rows, top to bottom, joined with
+    /// `/` (`检测结果/检验结论` under a merged two-row header).
     pub header: Vec<String>,
+    /// The bottom part of each column's header (`检验结论`), which aliases may name alone.
+    pub header_leaves: Vec<String>,
+    /// Excel serial numbers in this file count from 1904 (a workbook saved on a Mac).
+    pub date1904: bool,
     /// Data records, blank ones excluded.
     pub records: Vec<RawRecord>,
     /// Records with every cell empty (Excel's trailing `,,,,` rows), skipped and counted.
@@ -42,6 +48,20 @@ pub enum ReadError {
     NoHeader {
         /// The configured header line.
         header_row: usize,
+    },
+    /// The workbook could not be opened.
+    #[error("cannot read the workbook: {message}")]
+    Workbook {
+        /// calamine's message.
+        message: String,
+    },
+    /// The configured worksheet does not exist.
+    #[error("no worksheet {wanted} in the workbook; it has: {}", .found.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))]
+    NoSheet {
+        /// The sheet asked for, quoted or numbered.
+        wanted: String,
+        /// The sheets the workbook has.
+        found: Vec<String>,
     },
     /// The CSV reader failed.
     #[error("line {line}: {message}")]
@@ -79,11 +99,48 @@ fn describe_missing(missing: &[(Field, Vec<String>)], found: &[String]) -> Strin
     )
 }
 
-/// Parses `text` as delimited records; lines before `header_row` (1-based) are titles.
-pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table, ReadError> {
+/// Composes a header from its rows (top to bottom): each column's non-empty texts, without
+/// repeats, joined with `/`. An empty cell in an upper row takes the text on its left, as a
+/// merged group header exported to CSV leaves it (`检测结果,,`).
+pub fn compose_header(rows: &[Vec<String>], fill_right: bool) -> (Vec<String>, Vec<String>) {
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut filled: Vec<Vec<String>> = rows.to_vec();
+    if fill_right {
+        let last = filled.len().saturating_sub(1);
+        for row in filled.iter_mut().take(last) {
+            let mut left = String::new();
+            row.resize(width, String::new());
+            for cell in row.iter_mut() {
+                if cell.trim().is_empty() {
+                    cell.clone_from(&left);
+                } else {
+                    left = cell.trim().to_string();
+                }
+            }
+        }
+    }
+    let mut header = Vec::with_capacity(width);
+    let mut leaves = Vec::with_capacity(width);
+    for column in 0..width {
+        let mut parts: Vec<String> = Vec::new();
+        for row in &filled {
+            let text = row.get(column).map_or("", |c| c.trim()).replace(['\n', '\r'], "");
+            if !text.is_empty() && parts.last() != Some(&text) {
+                parts.push(text);
+            }
+        }
+        leaves.push(parts.last().cloned().unwrap_or_default());
+        header.push(parts.join("/"));
+    }
+    (header, leaves)
+}
+
+/// Parses `text` as delimited records; lines before `header_row` (1-based) are titles, and the
+/// header spans `header_rows` records.
+pub fn read_table(text: &str, delimiter: u8, header_row: usize, header_rows: usize) -> Result<Table, ReadError> {
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut header: Option<Vec<String>> = None;
+    let mut header_lines: Vec<Vec<String>> = Vec::new();
     let mut records = Vec::new();
     let mut blank_records = 0;
     let mut record = csv::StringRecord::new();
@@ -101,8 +158,8 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table,
         if (line as usize) < header_row {
             continue;
         }
-        if header.is_none() {
-            header = Some(record.iter().map(|c| c.trim().to_string()).collect());
+        if header_lines.len() < header_rows.max(1) {
+            header_lines.push(record.iter().map(|c| c.trim().to_string()).collect());
             continue;
         }
         if record.iter().all(|c| c.trim().is_empty()) {
@@ -115,8 +172,11 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize) -> Result<Table,
             fields: record.iter().map(str::to_string).collect(),
         });
     }
-    let header = header.ok_or(ReadError::NoHeader { header_row })?;
-    Ok(Table { header, records, blank_records })
+    if header_lines.len() < header_rows.max(1) {
+        return Err(ReadError::NoHeader { header_row });
+    }
+    let (header, header_leaves) = compose_header(&header_lines, true);
+    Ok(Table { header, header_leaves, date1904: false, records, blank_records })
 }
 
 /// Line numbers from byte offsets. The csv reader's own line count lags by one after a
@@ -155,30 +215,36 @@ pub struct ColumnIndex {
 
 impl ColumnIndex {
     /// Maps the header onto the fields of `columns`: for each field, the first of its aliases
-    /// that the header has (width, case and spaces folded). Fails when a required field has
-    /// no column.
-    pub fn new(header: &[String], columns: &ColumnMap) -> Result<ColumnIndex, ReadError> {
+    /// that the header has (width, case and spaces folded), matching a column's whole header
+    /// (`检测结果/检验结论`) first, then its bottom part (`检验结论`). Fails when a field of
+    /// `required` has no column.
+    pub fn new(table: &Table, columns: &ColumnMap, required: &[Field]) -> Result<ColumnIndex, ReadError> {
+        let header = &table.header;
         let keys: Vec<String> = header.iter().map(|h| normalise_key(h)).collect();
+        let leaves: Vec<String> = table.header_leaves.iter().map(|h| normalise_key(h)).collect();
         let mut positions = HashMap::new();
         let mut missing = Vec::new();
         for field in Field::ALL {
             let aliases = columns.aliases(*field);
             let found = aliases.iter().find_map(|alias| {
                 let key = normalise_key(alias);
-                keys.iter().position(|k| *k == key)
+                keys.iter().position(|k| *k == key).or_else(|| leaves.iter().position(|k| *k == key))
             });
             match found {
                 Some(i) => {
                     positions.insert(*field, (i, header[i].clone()));
                 }
-                None if field.required() => missing.push((*field, aliases.to_vec())),
+                None if required.contains(field) => missing.push((*field, aliases.to_vec())),
                 None => {}
             }
         }
         if missing.is_empty() {
             Ok(ColumnIndex { positions })
         } else {
-            Err(ReadError::MissingColumns { missing, found: header.to_vec() })
+            Err(ReadError::MissingColumns {
+                missing,
+                found: header.iter().filter(|h| !h.is_empty()).cloned().collect(),
+            })
         }
     }
 
@@ -202,7 +268,7 @@ mod tests {
     #[test]
     fn titles_blank_rows_and_lines() {
         let text = "2013年食品抽检汇总表\n抽样编号,样品名称\nA1,\"面粉\nB\"\n,\nA2,大米\n";
-        let table = read_table(text, b',', 2).unwrap();
+        let table = read_table(text, b',', 2, 1).unwrap();
         assert_eq!(table.header, ["抽样编号", "样品名称"]);
         assert_eq!(table.blank_records, 1);
         let lines: Vec<(u64, u64)> = table.records.iter().map(|r| (r.record, r.line)).collect();
@@ -236,16 +302,38 @@ result = "检验结果"
         )
         .unwrap();
         let columns = &pipeline.sources[0].columns;
-        let header: Vec<String> = ["样品编号", "样品名称", "所在市", "抽样日期", "检验项目"].map(String::from).to_vec();
-        let err = ColumnIndex::new(&header, columns).unwrap_err();
+        let required = pipeline.sources[0].layout.required_fields();
+        let table = |header: &[&str]| {
+            let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+            Table { header_leaves: header.clone(), header, ..Table::default() }
+        };
+        let err =
+            ColumnIndex::new(&table(&["样品编号", "样品名称", "所在市", "抽样日期", "检验项目"]), columns, &required)
+                .unwrap_err();
         assert_eq!(
             err.to_string(),
             "missing required column(s): `result` (expected a column named `检验结果`); the header has: `样品编号`, `样品名称`, `所在市`, `抽样日期`, `检验项目`"
         );
-        let header: Vec<String> =
-            ["样品编号 ", "样品名称", "所在市", "抽样日期", "检验项目", "检验结果"].map(String::from).to_vec();
-        let index = ColumnIndex::new(&header, columns).unwrap();
+        let index = ColumnIndex::new(
+            &table(&["样品编号 ", "样品名称", "所在市", "抽样日期", "检验项目", "检验结果"]),
+            columns,
+            &required,
+        )
+        .unwrap();
         assert_eq!(index.header(Field::SampleId), Some("样品编号 "));
+    }
+
+    #[test]
+    fn two_row_headers_join_and_match_by_leaf() {
+        let text = "抽样信息,,检测结果,\n抽样编号,样品名称,检验项目,检验结果\nA1,面粉,铅,0.1\n";
+        let table = read_table(text, b',', 1, 2).unwrap();
+        assert_eq!(table.header, ["抽样信息/抽样编号", "抽样信息/样品名称", "检测结果/检验项目", "检测结果/检验结果"]);
+        assert_eq!(table.header_leaves, ["抽样编号", "样品名称", "检验项目", "检验结果"]);
+        assert_eq!(table.records.len(), 1);
+        assert_eq!(table.records[0].line, 3);
+        let (header, _) =
+            compose_header(&[vec!["序号".into(), "检测".into()], vec!["序号".into(), "结论".into()]], false);
+        assert_eq!(header, ["序号", "检测/结论"], "a vertically merged cell appears once");
     }
 }
 
@@ -254,7 +342,7 @@ mod line_tests {
     #[test]
     fn crlf_and_lf_give_the_same_lines() {
         for text in ["h1,h2\r\na,b\r\n\r\nc,\"d\r\ne\"\r\nf,g", "h1,h2\na,b\n\nc,\"d\ne\"\nf,g"] {
-            let table = super::read_table(text, b',', 1).unwrap();
+            let table = super::read_table(text, b',', 1, 1).unwrap();
             let lines: Vec<u64> = table.records.iter().map(|r| r.line).collect();
             assert_eq!(lines, [2, 4, 6], "{text:?}");
         }

@@ -113,6 +113,8 @@ pub fn samples_batch(rows: &[&SampleRecord]) -> Result<RecordBatch, ArrowError> 
         strings(rows.iter().map(|r| Some(r.source_file.as_str()))),
         int64s(rows.iter().map(|r| r.source_record as i64)),
         int64s(rows.iter().map(|r| r.source_line as i64)),
+        strings(rows.iter().map(|r| r.original_verdict.map(|v| v.as_str()))),
+        text_list(rows.iter().map(|r| r.superseded_deliveries.iter().map(String::as_str))),
     ];
     RecordBatch::try_new(samples_schema(), columns)
 }
@@ -148,6 +150,9 @@ pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> 
         strings(rows.iter().map(|r| Some(r.source_file.as_str()))),
         int64s(rows.iter().map(|r| r.source_record as i64)),
         int64s(rows.iter().map(|r| r.source_line as i64)),
+        floats(rows.iter().map(|r| r.fields.declared_value)),
+        bools(rows.iter().map(|r| r.fields.is_retest)),
+        bools(rows.iter().map(|r| r.fields.superseded)),
     ];
     RecordBatch::try_new(results_schema(), columns)
 }

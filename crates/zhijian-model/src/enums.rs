@@ -132,6 +132,9 @@ code_enum! {
         Error => "error",
         /// The row is kept and flagged.
         Warning => "warning",
+        /// The row goes to `rejects` although nothing is wrong with it: a later delivery of
+        /// the same sample replaced it.
+        Info => "info",
     }
 }
 

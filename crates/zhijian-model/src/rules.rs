@@ -6,7 +6,8 @@ use crate::Severity;
 
 macro_rules! rules {
     ($($(#[$meta:meta])* $variant:ident => $code:literal, $severity:ident, $checks:literal, $action:literal;)+) => {
-        /// A validation rule: an error sends the row to `rejects`, a warning keeps it flagged.
+        /// A validation rule: an error sends the row to `rejects`, a warning keeps it flagged,
+        /// an info sends to `rejects` a row that a later delivery replaced.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Rule { $($(#[$meta])* $variant),+ }
@@ -104,6 +105,26 @@ rules! {
     SampleFieldsDisagree => "sample_fields_disagree", Error,
         "sample fields (product, category, place, entity, dates, verdict) agree on every row of a sample; all its rows are rejected",
         "make the sample's rows agree at the source";
+    /// A one-row-per-sample source repeats a sample in one file.
+    SampleDuplicate => "sample_duplicate", Error,
+        "in a one-row-per-sample layout, a sample id appears once per file (re-tests aside); the first row is kept",
+        "remove the repeated row at the source, or mark it as a re-test";
+    /// A packed failing-items cell that does not parse.
+    PackedItemInvalid => "packed_item_invalid", Error,
+        "each failing item packed in one cell reads `item║result║limit` (result and limit optional), items separated by `；`",
+        "correct the cell at the source, or set the source's `[sources.packed]` separators";
+    /// A declared value or tolerance that does not parse.
+    ToleranceInvalid => "tolerance_invalid", Error,
+        "a declared value (标明值) is a number and its tolerance is `±t`, `-t`, `+t` or empty",
+        "correct the declared value or the tolerance at the source";
+    /// A net-content record whose quantity, values or allowed shortfall do not parse.
+    QuantityInvalid => "quantity_invalid", Error,
+        "a net-content record has a labelled quantity with a mass or volume unit (500g, 1.8L), numeric measured values and an allowed shortfall (15g, 3%)",
+        "correct the labelled quantity, the measured values or the allowed shortfall at the source";
+    /// A net-content sample with a number of units that no sampling plan has.
+    NetContentPlanUnknown => "net_content_plan_unknown", Error,
+        "the number of measured units of a net-content sample matches a sampling plan in seeds/net_content_plans.csv",
+        "check that every measured unit was delivered, or add the plan to seeds/net_content_plans.csv";
     /// A sample-level verdict word that is not in the vocabulary.
     VerdictUnknown => "verdict_unknown", Error,
         "a verdict is a word of the pipeline's verdict vocabulary (合格, 不合格, …) or empty",
@@ -114,7 +135,7 @@ rules! {
         "add the item and its aliases to seeds/analytes.csv";
     /// The category is not in seeds/categories.csv.
     CategoryUnknown => "category_unknown", Warning,
-        "the food category names are in seeds/categories.csv",
+        "the category names are in the programme's tree in seeds/categories.csv",
         "add the category to seeds/categories.csv, or correct it at the source";
     /// A stage word that is not in the vocabulary.
     StageUnknown => "stage_unknown", Warning,
@@ -132,6 +153,22 @@ rules! {
     SampleIncomplete => "sample_incomplete", Warning,
         "every item row of a sample was accepted; a sample with rejected rows and no failing result is pending",
         "fix the rejected rows (see `rejects`) and deliver them again";
+    /// A sample reported as failing without any failing item.
+    FailingItemsMissing => "failing_items_missing", Warning,
+        "a sample reported as failing names its failing items",
+        "ask the lab for the failing items; the sample counts as failed on its reported verdict";
+    /// A screening positive that no confirmation followed.
+    ConfirmationMissing => "confirmation_missing", Warning,
+        "a screening positive (test strip, ELISA) is followed by a confirmation (LC-MS/MS); until then the sample is pending",
+        "deliver the confirmation result; the sample stays pending until it arrives";
+    /// A re-test whose original sample was not delivered.
+    RetestWithoutOriginal => "retest_without_original", Warning,
+        "a re-test (复检) refers to a sample the source delivered",
+        "deliver the original sample's rows, or correct the original sample id";
+    /// The row was replaced by a later delivery of the same sample.
+    SampleRedelivered => "sample_redelivered", Info,
+        "a sample is delivered once; when a later file (by name) delivers it again, the later delivery replaces every row of the earlier one",
+        "nothing, if the later file is the correction; otherwise remove the sample from the later file";
     /// The LOD exceeds the LOQ.
     LodAboveLoq => "lod_above_loq", Warning,
         "LOD ≤ LOQ",

@@ -12,7 +12,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// The schema version written to each Parquet file's key/value metadata. Bumped on additive
 /// changes; columns are never renamed, retyped or removed.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The metadata key that holds [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "zhijian.schema_version";
@@ -132,6 +132,18 @@ pub fn samples_schema() -> SchemaRef {
         list_of_text("flags", "codes of the warnings raised on the sample (see the rules table)"),
     ];
     cols.extend(source_columns());
+    // Added in schema version 2.
+    cols.extend([
+        text(
+            "original_verdict",
+            true,
+            "for re-tested samples, the verdict before the re-test replaced it; null otherwise",
+        ),
+        list_of_text(
+            "superseded_deliveries",
+            "earlier files that delivered this sample; their rows are in `rejects` as sample_redelivered",
+        ),
+    ]);
     build(cols)
 }
 
@@ -171,6 +183,25 @@ pub fn results_schema() -> SchemaRef {
         list_of_text("flags", "codes of the warnings raised on the result"),
     ];
     cols.extend(source_columns());
+    // Added in schema version 2.
+    cols.extend([
+        with_unit(
+            col(
+                "declared_value",
+                DataType::Float64,
+                true,
+                "labelled or declared value the limits derive from (标明值, 标注净含量), in `unit`",
+            ),
+            "see `unit`",
+        ),
+        col("is_retest", DataType::Boolean, false, "the result comes from a re-test (复检)"),
+        col(
+            "superseded",
+            DataType::Boolean,
+            false,
+            "a later result replaced this one for the sample's verdict: its confirmation, or a re-test",
+        ),
+    ]);
     build(cols)
 }
 
@@ -189,7 +220,11 @@ pub fn rejects_schema() -> SchemaRef {
         text("column", true, "the column header in the file"),
         text("value", true, "the offending value as written"),
         text("rule", false, "rule code (see the rules table)"),
-        text("severity", false, "always error: warnings keep their row"),
+        text(
+            "severity",
+            false,
+            "error, or info for a row that a later delivery of its sample replaced; warnings keep their row",
+        ),
         text("message", false, "what is wrong, in words"),
         text("raw_record", false, "the whole record, fields joined by `|`"),
     ]);

@@ -15,7 +15,8 @@ macro_rules! fields {
                 match self { $(Field::$variant => $key),+ }
             }
 
-            /// Whether a source must map this field.
+            /// Whether every source must map this field, whatever its layout (see
+            /// [`crate::Layout::required_fields`] for the rest).
             pub fn required(self) -> bool {
                 match self { $(Field::$variant => $required),+ }
             }
@@ -66,9 +67,9 @@ fields! {
     /// 报告日期.
     ReportDate => "report_date", false;
     /// 检验项目.
-    Item => "item", true;
+    Item => "item", false;
     /// 检验结果.
-    Result => "result", true;
+    Result => "result", false;
     /// 结果单位.
     ResultUnit => "result_unit", false;
     /// 检出限 (LOD).
@@ -93,6 +94,20 @@ fields! {
     SampleVerdict => "sample_verdict", false;
     /// 是否复检.
     Retest => "retest", false;
+    /// 原抽样编号: the sample a re-test row belongs to, when it has its own id.
+    OriginalSampleId => "original_sample_id", false;
+    /// 不合格项目║检验结果║标准值, several items in one cell (one-row-per-sample layouts).
+    FailingItems => "failing_items", false;
+    /// 标明值: the declared content a tolerance applies to (fertiliser, pesticide).
+    DeclaredValue => "declared_value", false;
+    /// 允许偏差: `±t`, `-t` or `+t` around the declared value.
+    Tolerance => "tolerance", false;
+    /// 标注净含量: labelled quantity with its unit (500g, 1.8L).
+    LabelledQuantity => "labelled_quantity", false;
+    /// 实际含量: the measured quantity of each unit, several in one cell.
+    MeasuredValues => "measured_values", false;
+    /// 允许短缺量 T: in the labelled unit (15g) or as a percentage of it (3%).
+    AllowedShortfall => "allowed_shortfall", false;
 }
 
 /// The column headers that each canonical field may appear under.

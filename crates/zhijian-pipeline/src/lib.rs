@@ -92,6 +92,8 @@ pub struct Source {
     pub vocabulary: Vocabulary,
     /// Unit assumed for a number whose record names none, if the source allows one.
     pub default_unit: Option<String>,
+    /// Separators of values packed in one cell.
+    pub packed: Packed,
 }
 
 /// How the bytes of a file are decoded.
@@ -108,20 +110,123 @@ pub enum Encoding {
 /// How a source lays out its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// One row per sample × test item, the sample's fields repeated on each row (SAMR export).
+    /// One row per sample × test item, the sample's fields repeated on each row (SAMR export,
+    /// livestock monitoring). `item_rows`.
     ItemRows,
+    /// One row per sample with its verdict; the failing items, if any, packed in one cell
+    /// (农产品例行监测, consumer products). `sample_rows`.
+    SampleRows,
+    /// One row per pre-packaged sample: labelled quantity, the measured units, the allowed
+    /// shortfall; zhijian judges it by the sampling plans of seeds/net_content_plans.csv.
+    /// `net_content`.
+    NetContent,
+}
+
+impl Layout {
+    /// Every layout.
+    pub const ALL: &'static [Layout] = &[Layout::ItemRows, Layout::SampleRows, Layout::NetContent];
+
+    /// The name used in pipeline files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::ItemRows => "item_rows",
+            Layout::SampleRows => "sample_rows",
+            Layout::NetContent => "net_content",
+        }
+    }
+
+    /// The layout with this name.
+    pub fn from_name(name: &str) -> Option<Layout> {
+        Layout::ALL.iter().copied().find(|l| l.as_str() == name)
+    }
+
+    /// The fields a source of this layout must map.
+    pub fn required_fields(self) -> Vec<Field> {
+        let mut fields: Vec<Field> = Field::ALL.iter().copied().filter(|f| f.required()).collect();
+        fields.extend_from_slice(match self {
+            Layout::ItemRows => &[Field::Item, Field::Result],
+            Layout::SampleRows => &[Field::SampleVerdict],
+            Layout::NetContent => &[Field::LabelledQuantity, Field::MeasuredValues, Field::AllowedShortfall],
+        });
+        fields
+    }
 }
 
 /// The file format and its options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
-    /// Delimited text.
+    /// Delimited text: `[sources.format.csv]`.
     Csv {
         /// Field delimiter, `,` by default.
         delimiter: u8,
         /// 1-based line of the header row; lines above it are skipped (titles).
         header_row: usize,
+        /// Lines the header spans, 1 by default; their texts join with `/`.
+        header_rows: usize,
     },
+    /// An Excel workbook: `[sources.format.xlsx]` or `[sources.format.xls]`. The kind is read
+    /// from the file's bytes, so a legacy `.xls` named `.xlsx` still reads.
+    Excel {
+        /// Which kind the pipeline file declared.
+        kind: ExcelKind,
+        /// The worksheet: by name, or by position from 1; the first sheet by default.
+        sheet: Option<SheetRef>,
+        /// 1-based row of the (first) header row; rows above it are skipped (titles).
+        header_row: usize,
+        /// Rows the header spans (a merged two-row header: 2); their texts join with `/`.
+        header_rows: usize,
+    },
+}
+
+impl Format {
+    /// The header's first row (1-based) and how many rows it spans.
+    pub fn header(&self) -> (usize, usize) {
+        match self {
+            Format::Csv { header_row, header_rows, .. } | Format::Excel { header_row, header_rows, .. } => {
+                (*header_row, *header_rows)
+            }
+        }
+    }
+}
+
+/// The Excel file kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExcelKind {
+    /// Office Open XML, `.xlsx`.
+    Xlsx,
+    /// Legacy BIFF8, `.xls`.
+    Xls,
+}
+
+/// A worksheet of a workbook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetRef {
+    /// By its tab name.
+    Name(String),
+    /// By its position, from 1.
+    Position(usize),
+}
+
+/// How several values share one cell: `[sources.packed]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    /// Between failing items: `；`, `;`, a line break.
+    pub items: Vec<String>,
+    /// Between an item's parts (item, result, limit): `║`.
+    pub parts: Vec<String>,
+    /// Between measured values of a net-content sample: `,`, `，`, `；`, `;`, `、`, spaces.
+    pub values: Vec<String>,
+}
+
+impl Default for Packed {
+    fn default() -> Self {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Packed {
+            items: words(&["；", ";", "\n"]),
+            parts: words(&["║"]),
+            values: words(&[",", "，", "；", ";", "、", " ", "\n"]),
+        }
+    }
 }
 
 /// The words a source uses for values. Matching folds width, case and spaces.

@@ -7,7 +7,10 @@ use chrono::NaiveDate;
 use toml_edit::{Item, TableLike, Value};
 use zhijian_model::{Programme, Stage};
 
-use crate::{ColumnMap, ConfigError, ConfigErrors, Encoding, Field, Format, Layout, Pipeline, Source, Vocabulary};
+use crate::{
+    ColumnMap, ConfigError, ConfigErrors, Encoding, ExcelKind, Field, Format, Layout, Packed, Pipeline, SheetRef,
+    Source, Vocabulary,
+};
 
 const TOP_KEYS: &[&str] = &["pipeline", "sources", "checks"];
 const PIPELINE_KEYS: &[&str] = &["name", "province", "as_of", "seeds", "output", "checks"];
@@ -22,8 +25,11 @@ const SOURCE_KEYS: &[&str] = &[
     "columns",
     "vocabulary",
     "default_unit",
+    "packed",
 ];
-const CSV_KEYS: &[&str] = &["delimiter", "header_row"];
+const CSV_KEYS: &[&str] = &["delimiter", "header_row", "header_rows"];
+const EXCEL_KEYS: &[&str] = &["sheet", "header_row", "header_rows"];
+const PACKED_KEYS: &[&str] = &["items", "parts", "values"];
 const VOCABULARY_KEYS: &[&str] = &[
     "pass",
     "fail",
@@ -331,18 +337,23 @@ impl Walker<'_> {
         };
         let layout = match self.string(section, "layout", false) {
             None => Some(Layout::ItemRows),
-            Some((text, span)) => match text.as_str() {
-                "item_rows" => Some(Layout::ItemRows),
-                _ => {
-                    self.error(Some(span), format!("unknown layout `{text}`, expected one of: item_rows"));
+            Some((text, span)) => match Layout::from_name(&text) {
+                Some(layout) => Some(layout),
+                None => {
+                    let expected: Vec<&str> = Layout::ALL.iter().map(|l| l.as_str()).collect();
+                    self.error(
+                        Some(span),
+                        format!("unknown layout `{text}`, expected one of: {}", expected.join(", ")),
+                    );
                     None
                 }
             },
         };
         let format = self.format(section);
-        let columns = self.columns(section);
+        let columns = self.columns(section, layout.unwrap_or(Layout::ItemRows));
         let vocabulary = self.vocabulary(section);
         let default_unit = self.string(section, "default_unit", false).map(|(s, _)| s);
+        let packed = self.packed(section);
         Some(Source {
             name: name?.0,
             programme: programme?,
@@ -354,12 +365,57 @@ impl Walker<'_> {
             columns: columns?,
             vocabulary: vocabulary?,
             default_unit,
+            packed: packed?,
         })
+    }
+
+    /// `[sources.packed]`: separators of values sharing one cell.
+    fn packed(&mut self, section: &Section<'_>) -> Option<Packed> {
+        let mut packed = Packed::default();
+        let Some(item) = section.table.get("packed") else { return Some(packed) };
+        let table = self.as_section(item, &format!("{}.packed", section.name), "packed")?;
+        self.check_keys(&table, PACKED_KEYS);
+        let mut ok = true;
+        for key in PACKED_KEYS {
+            if table.table.get(key).is_none() {
+                continue;
+            }
+            match self.strings(&table, key) {
+                Some((list, span)) if list.is_empty() || list.iter().any(|s| s.is_empty()) => {
+                    self.error(Some(span), format!("`{key}` needs at least one separator, none of them empty"));
+                    ok = false;
+                }
+                Some((list, _)) => {
+                    let slot = match *key {
+                        "items" => &mut packed.items,
+                        "parts" => &mut packed.parts,
+                        _ => &mut packed.values,
+                    };
+                    *slot = list;
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(packed)
+    }
+
+    /// A positive integer key, `default` when absent.
+    fn positive(&mut self, section: &Section<'_>, key: &str, default: usize, what: &str) -> Option<usize> {
+        match section.table.get(key) {
+            None => Some(default),
+            Some(item) => match item.as_integer() {
+                Some(n) if n >= 1 => Some(n as usize),
+                _ => {
+                    self.error(item.span(), format!("expected `{key}` to be {what}"));
+                    None
+                }
+            },
+        }
     }
 
     /// `[sources.format.csv]`: an externally tagged table, one key naming the format.
     fn format(&mut self, section: &Section<'_>) -> Option<Format> {
-        let default = Format::Csv { delimiter: b',', header_row: 1 };
+        let default = Format::Csv { delimiter: b',', header_row: 1, header_rows: 1 };
         let Some(item) = section.table.get("format") else { return Some(default) };
         let outer = self.as_section(item, &format!("{}.format", section.name), "format")?;
         let mut result = None;
@@ -384,22 +440,45 @@ impl Walker<'_> {
                             }
                         },
                     };
-                    let header_row = match csv.table.get("header_row") {
-                        None => Some(1),
-                        Some(item) => match item.as_integer() {
-                            Some(n) if n >= 1 => Some(n as usize),
+                    let header_row = self.positive(&csv, "header_row", 1, "a line number from 1");
+                    let header_rows = self.positive(&csv, "header_rows", 1, "a number of lines from 1");
+                    result = match (delimiter, header_row, header_rows) {
+                        (Some(delimiter), Some(header_row), Some(header_rows)) => {
+                            Some(Format::Csv { delimiter, header_row, header_rows })
+                        }
+                        _ => None,
+                    };
+                }
+                "xlsx" | "xls" => {
+                    let kind = if key == "xlsx" { ExcelKind::Xlsx } else { ExcelKind::Xls };
+                    let excel = self.as_section(inner, &format!("{}.format.{key}", section.name), key)?;
+                    self.check_keys(&excel, EXCEL_KEYS);
+                    let sheet = match excel.table.get("sheet") {
+                        None => Some(None),
+                        Some(item) => match (item.as_str(), item.as_integer()) {
+                            (Some(name), _) if !name.trim().is_empty() => Some(Some(SheetRef::Name(name.to_string()))),
+                            (_, Some(n)) if n >= 1 => Some(Some(SheetRef::Position(n as usize))),
                             _ => {
-                                self.error(item.span(), "expected `header_row` to be a line number from 1".to_string());
+                                self.error(
+                                    item.span(),
+                                    "expected `sheet` to be a worksheet name or its position from 1".to_string(),
+                                );
                                 None
                             }
                         },
                     };
-                    result =
-                        delimiter.zip(header_row).map(|(delimiter, header_row)| Format::Csv { delimiter, header_row });
+                    let header_row = self.positive(&excel, "header_row", 1, "a row number from 1");
+                    let header_rows = self.positive(&excel, "header_rows", 1, "a number of rows from 1");
+                    result = match (sheet, header_row, header_rows) {
+                        (Some(sheet), Some(header_row), Some(header_rows)) => {
+                            Some(Format::Excel { kind, sheet, header_row, header_rows })
+                        }
+                        _ => None,
+                    };
                 }
                 other => {
                     let span = outer.table.key(other).and_then(|k| k.span());
-                    self.error(span, format!("unknown format `{other}`, expected one of: csv"));
+                    self.error(span, format!("unknown format `{other}`, expected one of: csv, xlsx, xls"));
                     return None;
                 }
             }
@@ -411,7 +490,7 @@ impl Walker<'_> {
         result
     }
 
-    fn columns(&mut self, section: &Section<'_>) -> Option<ColumnMap> {
+    fn columns(&mut self, section: &Section<'_>, layout: Layout) -> Option<ColumnMap> {
         let columns = self.section(section, "columns")?;
         let columns = Section { name: format!("{}.columns", section.name), ..columns };
         let mut map = ColumnMap::default();
@@ -439,9 +518,13 @@ impl Walker<'_> {
                 None => ok = false,
             }
         }
-        for field in Field::ALL.iter().filter(|f| f.required()) {
-            if map.aliases(*field).is_empty() && columns.table.get(field.as_str()).is_none() {
-                self.missing(&columns, field.as_str(), "a column header (or a list of them) for a required field");
+        for field in layout.required_fields() {
+            if map.aliases(field).is_empty() && columns.table.get(field.as_str()).is_none() {
+                let what = format!(
+                    "a column header (or a list of them) for a field the `{}` layout requires",
+                    layout.as_str()
+                );
+                self.missing(&columns, field.as_str(), &what);
                 ok = false;
             }
         }
@@ -555,7 +638,7 @@ online = ["网店"]
         assert_eq!(p.as_of, NaiveDate::from_ymd_opt(2013, 9, 30));
         let s = &p.sources[0];
         assert_eq!(s.encoding, Encoding::Gb18030);
-        assert_eq!(s.format, Format::Csv { delimiter: b';', header_row: 2 });
+        assert_eq!(s.format, Format::Csv { delimiter: b';', header_row: 2, header_rows: 1 });
         assert_eq!(s.files, ["data/*.csv"]);
         assert_eq!(clean_path(Path::new("../a/./b/../c")), PathBuf::from("../a/c"));
         assert_eq!(clean_path(Path::new("/x/../../y")), PathBuf::from("/y"));
@@ -579,10 +662,10 @@ online = ["网店"]
             [
                 "t.toml:5:9: expected `as_of` to be a date like 2013-09-30 (at `\"2013-02-30\"`)",
                 "t.toml:11:13: unknown programme `foods`, expected one of: food, agri_products, livestock, agri_inputs, consumer_products, net_content (at `\"foods\"`)",
-                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit (at `encodng`)",
+                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit, packed (at `encodng`)",
                 "t.toml:18:14: expected `header_row` to be a line number from 1 (at `0`)",
-                "t.toml:20:1: missing `city` in sources[0].columns: a column header (or a list of them) for a required field (at `[sources.columns]`)",
-                "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest (at `cty`)",
+                "t.toml:20:1: missing `city` in sources[0].columns: a column header (or a list of them) for a field the `item_rows` layout requires (at `[sources.columns]`)",
+                "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest, original_sample_id, failing_items, declared_value, tolerance, labelled_quantity, measured_values, allowed_shortfall (at `cty`)",
             ]
         );
     }

@@ -71,8 +71,11 @@ pub struct FileEntry {
     pub rows_read: u64,
     /// Records that became results.
     pub rows_accepted: u64,
-    /// Records that went to rejects.
+    /// Records that went to rejects for an error.
     pub rows_rejected: u64,
+    /// Records that a later delivery of their sample replaced (in rejects as
+    /// `sample_redelivered`); rows_read = rows_accepted + rows_rejected + rows_superseded.
+    pub rows_superseded: u64,
     /// Blank records skipped.
     pub rows_blank: u64,
 }
@@ -97,8 +100,10 @@ pub struct Totals {
     pub rows_read: u64,
     /// Records accepted.
     pub rows_accepted: u64,
-    /// Records rejected.
+    /// Records rejected for an error.
     pub rows_rejected: u64,
+    /// Records replaced by a later delivery.
+    pub rows_superseded: u64,
 }
 
 impl Manifest {
@@ -126,6 +131,7 @@ impl Manifest {
                 rows_read: f.rows_read,
                 rows_accepted: f.rows_accepted,
                 rows_rejected: f.rows_rejected,
+                rows_superseded: f.rows_superseded,
                 rows_blank: f.rows_blank,
             })
             .collect();
@@ -149,6 +155,7 @@ impl Manifest {
             rows_read: inputs.iter().map(|f| f.rows_read).sum(),
             rows_accepted: inputs.iter().map(|f| f.rows_accepted).sum(),
             rows_rejected: inputs.iter().map(|f| f.rows_rejected).sum(),
+            rows_superseded: inputs.iter().map(|f| f.rows_superseded).sum(),
         };
         Manifest {
             manifest_version: 1,

@@ -21,7 +21,7 @@ pub struct Analyte {
     pub name: String,
     /// Group: contaminant, pesticide, vet_drug, lean_meat_agent, additive, quality …
     pub group: String,
-    /// Canonical unit symbol; values and limits are converted to it.
+    /// Canonical unit symbol; values and limits are converted to it. Empty for qualitative items.
     pub unit: String,
     /// Banned everywhere: any detection at or above the decision limit fails.
     pub banned: bool,
@@ -62,10 +62,12 @@ impl AnalyteTable {
                 errors.push(row_error(dir, ANALYTES, row.line, "code", &r.code, "duplicate code"));
                 continue;
             }
-            let Some(unit) = units.resolve(&r.unit) else {
+            // An empty unit marks a qualitative item (pass/fail, positive/negative only).
+            if !r.unit.is_empty() && units.resolve(&r.unit).is_none() {
                 errors.push(row_error(dir, ANALYTES, row.line, "unit", &r.unit, "unknown unit (see units.csv)"));
                 continue;
-            };
+            }
+            let unit = units.resolve(&r.unit);
             let index = table.analytes.len();
             for name in std::iter::once(r.name.as_str()).chain(split_aliases(&r.aliases)) {
                 if let Some(previous) = table.by_key.insert(normalise_key(name), index)
@@ -86,7 +88,7 @@ impl AnalyteTable {
                 code: r.code,
                 name: normalise_text(&r.name),
                 group: r.group,
-                unit: unit.symbol.clone(),
+                unit: unit.map(|u| u.symbol.clone()).unwrap_or_default(),
                 banned: r.banned,
                 decision_limit: r.decision_limit,
             });

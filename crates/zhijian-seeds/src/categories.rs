@@ -1,4 +1,5 @@
-//! The four-level food category tree (食品大类 / 亚类 / 次亚类 / 细类).
+//! The category trees, one per programme, of up to four levels (food: 食品大类 / 亚类 / 次亚类 /
+//! 细类; other programmes: the kinds of goods their plan item names).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,11 +21,14 @@ pub struct Category {
     pub name: String,
     /// The parent's id; `None` at level 1.
     pub parent: Option<String>,
+    /// The programme whose tree it belongs to.
+    pub programme: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CategoryRow {
+    programme: String,
     id: String,
     level: u8,
     name: String,
@@ -48,7 +52,7 @@ pub struct CategoryPath {
 pub struct CategoryTree {
     nodes: Vec<Category>,
     by_id: HashMap<String, usize>,
-    /// (parent id or "" for level 1, normalised name or alias) → index.
+    /// (parent id, or `@programme` for level 1; normalised name or alias) → index.
     by_name: HashMap<(String, String), usize>,
 }
 
@@ -67,6 +71,10 @@ impl CategoryTree {
                 errors.push(row_error(dir, FILE, row.line, "id", &r.id, "duplicate id"));
                 continue;
             }
+            if r.programme.parse::<zhijian_model::Programme>().is_err() {
+                errors.push(row_error(dir, FILE, row.line, "programme", &r.programme, "unknown programme code"));
+                continue;
+            }
             let parent = (!r.parent_id.is_empty()).then(|| r.parent_id.clone());
             match (&parent, r.level) {
                 (None, 1) => {}
@@ -75,6 +83,17 @@ impl CategoryTree {
                     continue;
                 }
                 (Some(p), level) => match tree.by_id.get(p).map(|&i| &tree.nodes[i]) {
+                    Some(node) if node.programme != r.programme => {
+                        errors.push(row_error(
+                            dir,
+                            FILE,
+                            row.line,
+                            "parent_id",
+                            p,
+                            "the parent belongs to another programme",
+                        ));
+                        continue;
+                    }
                     Some(node) if node.level + 1 == level => {}
                     Some(_) => {
                         errors.push(row_error(dir, FILE, row.line, "parent_id", p, "the parent is not one level up"));
@@ -94,7 +113,7 @@ impl CategoryTree {
                 },
             }
             let index = tree.nodes.len();
-            let scope = parent.clone().unwrap_or_default();
+            let scope = parent.clone().unwrap_or_else(|| format!("@{}", r.programme));
             for name in std::iter::once(r.name.as_str()).chain(split_aliases(&r.aliases)) {
                 if tree.by_name.insert((scope.clone(), normalise_key(name)), index).is_some() {
                     errors.push(row_error(
@@ -108,7 +127,13 @@ impl CategoryTree {
                 }
             }
             tree.by_id.insert(r.id.clone(), index);
-            tree.nodes.push(Category { id: r.id, level: r.level, name: normalise_text(&r.name), parent });
+            tree.nodes.push(Category {
+                id: r.id,
+                level: r.level,
+                name: normalise_text(&r.name),
+                parent,
+                programme: r.programme,
+            });
         }
         let top = tree.nodes.iter().filter(|c| c.level == 1).count();
         if !tree.nodes.is_empty() && top == 0 {
@@ -122,9 +147,9 @@ impl CategoryTree {
         self.by_id.get(id).map(|&i| &self.nodes[i])
     }
 
-    /// The level-1 categories, in file order.
-    pub fn top_level(&self) -> impl Iterator<Item = &Category> {
-        self.nodes.iter().filter(|c| c.level == 1)
+    /// The level-1 categories of `programme`, in file order.
+    pub fn top_level<'a>(&'a self, programme: &'a str) -> impl Iterator<Item = &'a Category> {
+        self.nodes.iter().filter(move |c| c.level == 1 && c.programme == programme)
     }
 
     /// `id` and its ancestors, deepest first.
@@ -137,11 +162,12 @@ impl CategoryTree {
         })
     }
 
-    /// Resolves the four names of a source record level by level. Empty names are skipped;
-    /// once a level is unknown, it and the levels below keep their text as written.
-    pub fn resolve_path(&self, raw: [&str; 4]) -> CategoryPath {
+    /// Resolves the four names of a source record level by level in `programme`'s tree. Empty
+    /// names are skipped; once a level is unknown, it and the levels below keep their text as
+    /// written.
+    pub fn resolve_path(&self, programme: &str, raw: [&str; 4]) -> CategoryPath {
         let mut path = CategoryPath::default();
-        let mut parent: Option<String> = Some(String::new());
+        let mut parent: Option<String> = Some(format!("@{programme}"));
         for (level, text) in raw.iter().enumerate() {
             let text = normalise_text(text);
             if text.is_empty() {
@@ -177,15 +203,15 @@ mod tests {
         let mut errors = Vec::new();
         let tree = CategoryTree::load(Path::new("../../seeds"), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(tree.top_level().count(), 34);
-        let path = tree.resolve_path(["食用农产品", "蔬菜", "叶菜类蔬菜", "韭菜"]);
+        assert_eq!(tree.top_level("food").count(), 34);
+        let path = tree.resolve_path("food", ["食用农产品", "蔬菜", "叶菜类蔬菜", "韭菜"]);
         assert_eq!(path.deepest_id.as_deref(), Some("32.01.01.01"));
         assert_eq!(path.unknown_level, None);
         let ids: Vec<_> = tree.ancestors("32.01.01.01").map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["32.01.01.01", "32.01.01", "32.01", "32"]);
-        let alias = tree.resolve_path(["食用油", "", "", ""]);
+        let alias = tree.resolve_path("food", ["食用油", "", "", ""]);
         assert_eq!(alias.names[0].as_deref(), Some("食用油、油脂及其制品"));
-        let unknown = tree.resolve_path(["肉制品", "腌腊肉制品", "", ""]);
+        let unknown = tree.resolve_path("food", ["肉制品", "腌腊肉制品", "", ""]);
         assert_eq!(unknown.deepest_id.as_deref(), Some("04"));
         assert_eq!(unknown.unknown_level, Some(2));
         assert_eq!(unknown.names[1].as_deref(), Some("腌腊肉制品"));

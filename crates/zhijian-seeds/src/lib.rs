@@ -1,6 +1,6 @@
 //! The reference tables zhijian judges and normalises with, kept as CSV files in `seeds/`
-//! (dbt's sense of seeds): areas and their aliases, the food category tree, analytes and their
-//! limits, units, programmes and targets.
+//! (dbt's sense of seeds): areas and their aliases, the category trees of each programme, analytes and
+//! their limits, units, programmes, targets and net-content sampling plans.
 //!
 //! [`Seeds::load`] reads a seeds folder, checks every table (unique keys, parents that exist,
 //! known units, codes from the code lists) and reports every problem at once, each naming file
@@ -22,6 +22,7 @@ mod analytes;
 mod areas;
 mod categories;
 mod error;
+mod net_content;
 mod normalise;
 mod read;
 mod targets;
@@ -33,6 +34,7 @@ pub use analytes::{Analyte, AnalyteTable, Limit, LimitTable};
 pub use areas::{Area, AreaKind, AreaTable};
 pub use categories::{Category, CategoryPath, CategoryTree};
 pub use error::{SeedError, SeedErrors};
+pub use net_content::{NetContentPlan, NetContentPlans};
 pub use normalise::{normalise_key, normalise_text};
 pub use targets::{ProgrammeInfo, Target};
 pub use units::{Unit, UnitTable};
@@ -54,6 +56,8 @@ pub struct Seeds {
     pub programmes: Vec<ProgrammeInfo>,
     /// `targets.csv`.
     pub targets: Vec<Target>,
+    /// `net_content_plans.csv`.
+    pub net_content_plans: NetContentPlans,
 }
 
 impl Seeds {
@@ -68,8 +72,9 @@ impl Seeds {
         let limits = LimitTable::load(dir, &analytes, &categories, &units, &mut errors);
         let programmes = targets::load_programmes(dir, &mut errors);
         let targets = targets::load_targets(dir, &areas, &mut errors);
+        let net_content_plans = NetContentPlans::load(dir, &mut errors);
         if errors.is_empty() {
-            Ok(Seeds { areas, categories, units, analytes, limits, programmes, targets })
+            Ok(Seeds { areas, categories, units, analytes, limits, programmes, targets, net_content_plans })
         } else {
             Err(SeedErrors(errors))
         }
