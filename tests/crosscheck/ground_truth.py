@@ -90,6 +90,8 @@ def check(folder):
             checks.append(("superseded_deliveries", want["superseded_deliveries"]))
         if "tests" in want:
             checks.append(("result_count", want["tests"]))
+        if s["sampling_date"].strftime("%Y-%m") != want["month"]:
+            problems.append(f"{folder}: sample {sample_id}: sampled {s['sampling_date']}, expected in {want['month']}")
         for column, value in checks:
             if s[column] != value:
                 problems.append(f"{folder}: sample {sample_id}: {column} = {s[column]!r}, expected {value!r}")
