@@ -547,7 +547,8 @@ impl<'a> FileNormaliser<'a> {
 
     /// `net_content`: the sample judged by the plan of seeds/net_content_plans.csv for its
     /// number of units: the mean ≥ Qn − λ·s; at most c units short by more than T; none short
-    /// by more than 2T.
+    /// by more than 2T. Quantities are in grams or millilitres (measured values and T without a
+    /// unit too); T may be a percentage of the labelled quantity.
     fn net_content_results(&self, record: &RawRecord, sid: Option<&str>) -> Result<Vec<ResultFields>, Box<Reject>> {
         let ctx = self.context;
         let units = &ctx.seeds.units;
@@ -591,14 +592,15 @@ impl<'a> FileNormaliser<'a> {
                 ),
             ));
         };
+        // Measured values and T without a unit are in grams or millilitres, as scales read.
         let to_base = |value: f64, unit: Option<&str>| -> Option<f64> {
             let from = match unit {
                 Some(text) => units.resolve(text)?,
-                None => labelled_unit,
+                None => base,
             };
             UnitTable::convert(value, from, base)
         };
-        let Some(qn) = to_base(labelled, None).filter(|q| *q > 0.0) else {
+        let Some(qn) = UnitTable::convert(labelled, labelled_unit, base).filter(|q| *q > 0.0) else {
             return Err(invalid(
                 Field::LabelledQuantity,
                 Some(labelled_text),
@@ -661,7 +663,8 @@ impl<'a> FileNormaliser<'a> {
         } else {
             0.0
         };
-        let mean_min = qn - plan.lambda * sd;
+        // Six decimals: measured quantities are written to one or two.
+        let (mean, mean_min) = (round6(mean), round6(qn - plan.lambda * sd));
         let short = measured.iter().filter(|x| qn - **x > shortfall).count();
         let short_2t = measured.iter().filter(|x| qn - **x > 2.0 * shortfall).count();
         let count_unit = units.resolve("件").map(|u| u.symbol.clone());
