@@ -1,7 +1,8 @@
 //! `zhijian check`: every kind of check passing, warning, failing and skipped on the bundled
 //! sample run, with exit codes; JUnit read back by a real JUnit parser; JSON read back.
 //!
-//! The observed values are fixed by the sample data (sample-data/food/README.md): province food
+//! The pipeline keeps only its food source ([`Sandbox::food_only`]), so the observed values are
+//! fixed by the food sample data (sample-data/food/README.md): province food
 //! pass rate 268 / 291 = 0.92096…, 293 samples against 25000 × 273/365 = 18698.6 expected,
 //! 29 of 953 rows rejected, 2 verdict conflicts, newest sample 2013-09-10 (20 days before the
 //! as-of date), 18 of 18 cities, 1 failing result reported compliant. Each test sets zones
@@ -16,7 +17,7 @@ use common::{Sandbox, stderr, stdout};
 
 /// A sandbox whose pipeline includes only `checks` (TOML), after one run.
 fn sandbox_with(checks: &str) -> Sandbox {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::food_only();
     std::fs::write(sandbox.path().join("pipelines/checks/henan-2013.toml"), checks).unwrap();
     let run = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks"]);
     assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
@@ -133,7 +134,7 @@ fn each_kind_of_check_passes_warns_fails_and_skips() {
         ),
     ];
     let checks: String = cases.iter().map(|(name, zones, kind, _)| kind_table(name, zones, kind)).collect();
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::food_only();
     let targets = sandbox.path().join("seeds/targets.csv");
     let text = std::fs::read_to_string(&targets)
         .unwrap()
@@ -200,7 +201,7 @@ fn exit_codes_follow_the_worst_status() {
 #[test]
 fn checks_that_cannot_be_evaluated_exit_2_with_their_location() {
     // A bad definition: reported with file:line:col, before anything runs.
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::food_only();
     let bad = "[[checks]]\nname = \"x\"\nwarn_below = 0.8\nfail_below = 0.9\n[checks.pass_rate]\nprogramme = \"food\"\nscope = \"town\"\n\n[[checks]]\nname = \"y\"\n[checks.sql]\nquery = \"select 1\"\n";
     std::fs::write(sandbox.path().join("pipelines/checks/henan-2013.toml"), bad).unwrap();
     let (code, text) = check(&sandbox, &[]);
@@ -215,7 +216,7 @@ fn checks_that_cannot_be_evaluated_exit_2_with_their_location() {
     assert!(text.contains("pipelines/checks/henan-2013.toml:9:1: a check needs a zone"), "{text}");
 
     // Missing outputs.
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::food_only();
     let (code, text) = check(&sandbox, &[]);
     assert_eq!(code, Some(2), "{text}");
     assert!(
@@ -241,7 +242,7 @@ fn checks_that_cannot_be_evaluated_exit_2_with_their_location() {
 
 #[test]
 fn junit_json_and_github_reports_read_back() {
-    let sandbox = Sandbox::new();
+    let sandbox = Sandbox::food_only();
     // The shipped checks: see pipelines/checks/henan-2013.toml.
     assert_eq!(sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]).status.code(), Some(0));
     let summary = sandbox.path().join("step-summary.md");

@@ -31,6 +31,19 @@ impl Sandbox {
         Sandbox { dir }
     }
 
+    /// A sandbox whose bundled pipeline keeps only its first source (food sampling) and the
+    /// food checks, for tests whose expected figures are the food sample data's.
+    pub fn food_only() -> Sandbox {
+        let sandbox = Sandbox::new();
+        let pipeline = sandbox.path().join("pipelines/henan-2013.toml");
+        let text = std::fs::read_to_string(&pipeline).unwrap();
+        let second = text.match_indices("\n[[sources]]").nth(1).map_or(text.len(), |(i, _)| i);
+        let text = text[..second].replace(", \"checks/henan-2013-programmes.toml\"", "");
+        assert!(!text.contains("programmes.toml"), "the food-only pipeline still includes the other checks");
+        std::fs::write(&pipeline, text).unwrap();
+        sandbox
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

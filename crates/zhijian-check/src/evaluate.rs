@@ -137,6 +137,10 @@ fn evaluate_one(spec: &CheckSpec, context: &CheckContext<'_>, loaded: &mut Loade
                 };
                 out.push(outcome(spec, scope, observed, message));
             }
+            if out.is_empty() {
+                // A programme without a single sample skips, visibly, rather than vanish.
+                out.push(outcome(spec, level.as_str().to_string(), None, format!("no {programme} samples in {label}")));
+            }
             Ok(out)
         }
         CheckKind::Attainment { programme, scope, measure } => {
