@@ -461,6 +461,119 @@ fn assemble_sample(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::EffectiveLimit;
+    use zhijian_model::ResultType;
+
+    fn result(item: &str, verdict: Verdict, method: Option<Method>) -> ResultFields {
+        ResultFields {
+            item: item.to_string(),
+            item_raw: item.to_string(),
+            analyte_code: None,
+            result_type: ResultType::Qualitative,
+            value: None,
+            unit: None,
+            raw_result: String::new(),
+            raw_unit: None,
+            lod: None,
+            loq: None,
+            limit: EffectiveLimit::default(),
+            limit_basis: None,
+            limit_source: None,
+            method,
+            qualitative: None,
+            exceedance: None,
+            verdict,
+            reported_verdict: None,
+            verdict_conflict: false,
+            flags: Vec::new(),
+            declared_value: None,
+            is_retest: false,
+            superseded: false,
+        }
+    }
+
+    fn row(results: Vec<ResultFields>, retest: bool, reported: Option<Verdict>) -> Row {
+        let sample = SampleFields {
+            sub_programme: None,
+            product_name: "x".into(),
+            category: Default::default(),
+            city: zhijian_seeds::Area {
+                code: "410100".into(),
+                name: "郑州市".into(),
+                kind: zhijian_seeds::AreaKind::City,
+                parent: Some("410000".into()),
+                directly_administered: false,
+            },
+            county: None,
+            reporting_unit_code: "410100".into(),
+            entity_name: None,
+            entity_credit_code: None,
+            stage: None,
+            stage_raw: None,
+            site_type: None,
+            producer_name: None,
+            lab_name: None,
+            sampling_date: chrono::NaiveDate::from_ymd_opt(2013, 7, 1).unwrap(),
+            report_date: None,
+            reported_verdict: reported,
+            is_retest: retest,
+        };
+        Row {
+            record: 0,
+            line: 2,
+            raw_record: String::new(),
+            sample_id: "S1".into(),
+            retest_of: retest.then(|| "S1".to_string()),
+            sample,
+            sample_flags: Vec::new(),
+            results,
+            columns: std::sync::Arc::new(crate::read::ColumnIndex::default()),
+        }
+    }
+
+    use Method::{Confirmation, Screening};
+    use Verdict::{Fail, Pass, Pending};
+
+    #[test]
+    fn confirmations_and_retests_replace_what_came_before() {
+        // A screening positive alone: pending, and says a confirmation is missing.
+        let screened = row(
+            vec![result("克伦特罗", Pending, Some(Screening)), result("沙丁胺醇", Pass, Some(Screening))],
+            false,
+            None,
+        );
+        let (verdict, superseded, flags) = decide(Layout::ItemRows, &[&screened], false);
+        assert_eq!((verdict, superseded, flags), (Pending, vec![false, false], vec![Rule::ConfirmationMissing]));
+        // Its negative confirmation clears it; a positive one fails the sample.
+        for (confirmation, expected) in [(Pass, Pass), (Fail, Fail)] {
+            let confirmed = row(vec![result("克伦特罗", confirmation, Some(Confirmation))], false, None);
+            let (verdict, superseded, flags) = decide(Layout::ItemRows, &[&screened, &confirmed], false);
+            assert_eq!((verdict, superseded, flags), (expected, vec![true, false, false], vec![]));
+        }
+        // A re-test of one item replaces that item only.
+        let original = row(vec![result("铅", Fail, None), result("镉", Pass, None)], false, None);
+        let retest = row(vec![result("铅", Pass, None)], true, None);
+        let (verdict, superseded, _) = decide(Layout::ItemRows, &[&original, &retest], false);
+        assert_eq!((verdict, superseded), (Pass, vec![true, false, false]));
+    }
+
+    #[test]
+    fn one_row_per_sample_verdicts() {
+        let listed = |verdict| row(vec![result("多菌灵", verdict, None)], false, Some(Fail));
+        // Reported fail, nothing listed: fail, flagged.
+        let bare = row(vec![], false, Some(Fail));
+        assert_eq!(decide(Layout::SampleRows, &[&bare], false).0, Fail);
+        assert_eq!(decide(Layout::SampleRows, &[&bare], false).2, vec![Rule::FailingItemsMissing]);
+        // Reported fail, the listed item complies on its values: pass (the caller flags the conflict).
+        assert_eq!(decide(Layout::SampleRows, &[&listed(Pass)], false).0, Pass);
+        assert_eq!(decide(Layout::SampleRows, &[&listed(Fail)], false).0, Fail);
+        // Reported pass, nothing listed: pass.
+        assert_eq!(decide(Layout::SampleRows, &[&row(vec![], false, Some(Pass))], false).0, Pass);
+        // A re-test row replaces the whole original.
+        let retest = row(vec![], true, Some(Pass));
+        let (verdict, superseded, _) = decide(Layout::SampleRows, &[&listed(Fail), &retest], false);
+        assert_eq!((verdict, superseded), (Pass, vec![true]));
+    }
 
     #[test]
     fn later_deliveries_sort_after_the_file_they_correct() {

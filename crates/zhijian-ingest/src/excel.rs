@@ -76,10 +76,11 @@ pub fn read_workbook(
     for merge in &merges {
         let (top, left) = (merge.start.0 as usize, merge.start.1 as usize);
         let Some(value) = grid.get(top).and_then(|cells| cells.get(left)).cloned() else { continue };
-        for r in top..=(merge.end.0 as usize).min(height.saturating_sub(1)) {
-            for c in left..=(merge.end.1 as usize).min(width.saturating_sub(1)) {
-                if grid[r][c].is_empty() {
-                    grid[r][c].clone_from(&value);
+        let (bottom, right) = (merge.end.0 as usize, merge.end.1 as usize);
+        for cells in grid.iter_mut().take(bottom + 1).skip(top) {
+            for cell in cells.iter_mut().take(right + 1).skip(left) {
+                if cell.is_empty() {
+                    cell.clone_from(&value);
                 }
             }
         }
@@ -145,6 +146,69 @@ mod tests {
         assert_eq!(number_text(0.12), "0.12");
         assert_eq!(number_text(-3.0), "-3");
         assert_eq!(cell_text(&Data::Bool(true)), "TRUE");
+    }
+
+    fn workbook(name: &str) -> Vec<u8> {
+        std::fs::read(format!("../../sample-data/{name}")).unwrap()
+    }
+
+    #[test]
+    fn a_merged_two_row_header_titles_merged_cells_dates_and_formulas() {
+        let bytes = workbook("agri-products/routine-monitoring-2013.xlsx");
+        let sheet = SheetRef::Name("例行监测".to_string());
+        let table = read_workbook(&bytes, Some(&sheet), 3, 2).unwrap();
+        assert_eq!(
+            &table.header[..14],
+            [
+                "序号",
+                "样品编号",
+                "样品信息/样品名称",
+                "样品信息/产品类别",
+                "样品信息/抽样环节",
+                "抽样地点/市",
+                "抽样地点/县（区）",
+                "抽样地点/受检单位",
+                "抽样日期",
+                "检测结果/检测项目数",
+                "检测结果/判定结论",
+                "检测结果/不合格项目║检验结果║标准值",
+                "检测机构",
+                "是否复检",
+            ]
+        );
+        assert_eq!(table.header_leaves[5], "市");
+        assert!(!table.date1904);
+        // Rows 5..=127 hold data (the totals row included); the bordered rows below are not data.
+        assert_eq!(table.records.len(), 123);
+        assert_eq!((table.records[0].line, table.records[122].line), (5, 127));
+        // 序号 is `=ROW()-4`: its cached value.
+        assert_eq!(table.records[9].fields[0], "10");
+        // A city merged down its rows reads on every row; every row names one.
+        assert!(table.records[..122].iter().all(|r| !r.fields[5].is_empty()));
+        // Sampling dates: date cells as ISO dates; text and serials as written.
+        let dates: Vec<&str> = table.records.iter().map(|r| r.fields[8].as_str()).collect();
+        assert!(dates.iter().any(|d| d.len() == 10 && d.starts_with("2013-0")), "{dates:?}");
+        assert!(dates.iter().any(|d| d.contains('年')), "{dates:?}");
+        assert!(dates.iter().any(|d| d.len() == 5 && d.starts_with("41")), "a bare serial: {dates:?}");
+        let wrong = SheetRef::Name("Sheet1".to_string());
+        let err = read_workbook(&bytes, Some(&wrong), 3, 2).unwrap_err();
+        assert_eq!(err.to_string(), "no worksheet `Sheet1` in the workbook; it has: `填表说明`, `例行监测`");
+    }
+
+    #[test]
+    fn legacy_xls_in_the_1904_date_system() {
+        let table = read_workbook(&workbook("agri-inputs/nongzi-choucha-2013.xls"), None, 2, 1).unwrap();
+        assert!(table.date1904);
+        assert_eq!(table.header[0], "抽查编号");
+        assert_eq!(table.records.len(), 244);
+        // Date cells read in 1904 are 2013 dates, not 2017 ones.
+        let first = &table.records[0].fields[8];
+        assert!(first.starts_with("2013-"), "{first}");
+        // NZ2013044's dates are bare numbers: the parser needs the workbook's system.
+        let serial = table.records.iter().find(|r| r.fields[0] == "NZ2013044").unwrap();
+        let date = crate::parse::parse_date_in(&serial.fields[8], table.date1904).unwrap();
+        assert_eq!(date.to_string(), "2013-04-02");
+        assert_ne!(crate::parse::parse_date_in(&serial.fields[8], false), Some(date));
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl NetContentPlans {
                 errors.push(row_error(dir, FILE, row.line, "sample_size", &r.sample_size.to_string(), "duplicate"));
                 continue;
             }
-            if r.sample_size == 0 || r.max_short_units >= r.sample_size || !(r.lambda >= 0.0) {
+            if r.sample_size == 0 || r.max_short_units >= r.sample_size || !r.lambda.is_finite() || r.lambda < 0.0 {
                 errors.push(row_error(
                     dir,
                     FILE,
