@@ -112,3 +112,23 @@ fn usage_errors_exit_2() {
     assert_exit_2(&sandbox.zhijian(&["frobnicate"]));
     assert_exit_2(&sandbox.zhijian(&["run"]));
 }
+
+#[test]
+fn a_workbook_that_cannot_be_read_or_lacks_its_sheet_is_named() {
+    let sandbox = Sandbox::new();
+    let folder = sandbox.path().join("sample-data/agri-products");
+    std::fs::write(folder.join("routine-monitoring-2013-更正.xlsx"), b"PK\x03\x04 not a workbook").unwrap();
+    let err = assert_exit_2(&sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]));
+    assert!(
+        err.contains("sample-data/agri-products/routine-monitoring-2013-更正.xlsx`: cannot read the workbook"),
+        "{err}"
+    );
+    assert!(!sandbox.output().exists());
+
+    let sandbox = Sandbox::new();
+    let path = sandbox.path().join("pipelines/henan-2013.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("sheet = \"例行监测\"", "sheet = \"监测结果\"");
+    std::fs::write(&path, text).unwrap();
+    let err = assert_exit_2(&sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]));
+    assert!(err.contains("no worksheet `监测结果` in the workbook; it has: `填表说明`, `例行监测`"), "{err}");
+}

@@ -276,23 +276,26 @@ impl<'a> FileNormaliser<'a> {
         })
     }
 
+    /// The trimmed cell of `field`, or a `required_missing` reject when it is empty.
+    fn required<'r>(&self, record: &'r RawRecord, sid: Option<&str>, field: Field) -> Result<&'r str, Box<Reject>> {
+        self.columns.get(record, field).ok_or_else(|| {
+            let column = self.columns.header(field).unwrap_or("?");
+            self.reject(
+                record,
+                sid,
+                field,
+                None,
+                Rule::RequiredMissing,
+                format!("`{}` (column `{column}`) is empty", field.as_str()),
+            )
+        })
+    }
+
     /// One record → a row or a reject.
     pub fn normalise(&self, record: &RawRecord) -> Result<Row, Box<Reject>> {
         let ctx = self.context;
         let get = |field: Field| self.columns.get(record, field);
-        let required = |field: Field, sample_id: Option<&str>| {
-            get(field).ok_or_else(|| {
-                let column = self.columns.header(field).unwrap_or("?");
-                self.reject(
-                    record,
-                    sample_id,
-                    field,
-                    None,
-                    Rule::RequiredMissing,
-                    format!("`{}` (column `{column}`) is empty", field.as_str()),
-                )
-            })
-        };
+        let required = |field: Field, sample_id: Option<&str>| self.required(record, sample_id, field);
         let layout = ctx.source.layout;
         let sample_id = normalise_text(required(Field::SampleId, None)?);
         let sid = Some(sample_id.as_str());
@@ -556,19 +559,7 @@ impl<'a> FileNormaliser<'a> {
         let invalid = |field: Field, value: Option<&str>, message: String| {
             self.reject(record, sid, field, value, Rule::QuantityInvalid, message)
         };
-        let required = |field: Field| {
-            get(field).ok_or_else(|| {
-                let column = self.columns.header(field).unwrap_or("?");
-                self.reject(
-                    record,
-                    sid,
-                    field,
-                    None,
-                    Rule::RequiredMissing,
-                    format!("`{}` (column `{column}`) is empty", field.as_str()),
-                )
-            })
-        };
+        let required = |field: Field| self.required(record, sid, field);
         let labelled_text = required(Field::LabelledQuantity)?;
         let measured_text = required(Field::MeasuredValues)?;
         let shortfall_text = required(Field::AllowedShortfall)?;
