@@ -85,6 +85,37 @@ enum Command {
         /// The pipeline file.
         pipeline: PathBuf,
     },
+    /// Query the tables with SQL (polars SQL; SELECT only, nothing is ever written to them).
+    #[command(group = clap::ArgGroup::new("tables").required(true).args(["pipeline", "dir"]))]
+    Query {
+        /// The query; read from stdin when absent or `-`. Tables: samples, results, rejects,
+        /// pass_rates, attainment.
+        sql: Option<String>,
+        /// Query the outputs of this pipeline file.
+        #[arg(long)]
+        pipeline: Option<PathBuf>,
+        /// Query the outputs in this folder.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// How to print the result.
+        #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+        format: QueryFormat,
+        /// Write the result to this file instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum QueryFormat {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header; lists joined with `;`.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// Parquet (zstd); needs --output, or stdout redirected to a file.
+    Parquet,
 }
 
 fn main() -> ExitCode {
@@ -169,6 +200,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", report::table(&checked.outcomes));
             emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())
         }
+        Command::Query { sql, pipeline, dir, format, output } => query(sql, pipeline, dir, format, output),
         Command::Validate { pipeline } => {
             let validated = zhijian_run::validate(&pipeline)?;
             println!("{}: ok", pipeline.display());
@@ -179,6 +211,98 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `zhijian query`: resolves the tables' folder, reads the SQL, runs it, writes the result.
+fn query(
+    sql: Option<String>,
+    pipeline: Option<PathBuf>,
+    dir: Option<PathBuf>,
+    format: QueryFormat,
+    output: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let tables = match (pipeline, dir) {
+        (_, Some(dir)) => dir,
+        (Some(pipeline), None) => zhijian_run::output_folder(&pipeline)?,
+        (None, None) => anyhow::bail!("give --pipeline FILE or --dir OUTPUT"),
+    };
+    let sql = match sql.as_deref() {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("cannot read the query from stdin")?;
+            text
+        }
+        Some(text) => text.to_string(),
+    };
+    if sql.trim().is_empty() {
+        anyhow::bail!("no query: give it as an argument or on stdin");
+    }
+    if let Some(path) = &output {
+        // The result may go anywhere but into the tables it was read from.
+        let inside = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if let (Some(target), Some(root)) = (inside(parent), inside(&tables))
+            && target.starts_with(&root)
+        {
+            anyhow::bail!(
+                "`{}` lies inside the tables' folder `{}`; write the result elsewhere",
+                path.display(),
+                tables.display()
+            );
+        }
+    }
+    if format == QueryFormat::Parquet && output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        anyhow::bail!("parquet is binary: give --output FILE or redirect stdout");
+    }
+    run_query(&tables, &sql, format, output.as_deref())
+}
+
+#[cfg(feature = "sql")]
+fn run_query(
+    tables: &std::path::Path,
+    sql: &str,
+    format: QueryFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let mut opened = zhijian_query::Tables::open(tables)?;
+    let mut frame = opened.query(sql)?;
+    let format = match format {
+        QueryFormat::Table => zhijian_query::OutputFormat::Table,
+        QueryFormat::Csv => zhijian_query::OutputFormat::Csv,
+        QueryFormat::Json => zhijian_query::OutputFormat::Json,
+        QueryFormat::Parquet => zhijian_query::OutputFormat::Parquet,
+    };
+    match output {
+        Some(path) => {
+            // Written beside its destination and renamed into place: never a half-written file.
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let temporary = path.with_file_name(format!(".{name}.zhijian-tmp"));
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&temporary).with_context(|| format!("cannot write `{}`", path.display()))?,
+            );
+            zhijian_query::write_frame(&mut frame, format, &mut file)?;
+            file.flush().with_context(|| format!("cannot write `{}`", path.display()))?;
+            drop(file);
+            std::fs::rename(&temporary, path).with_context(|| format!("cannot write `{}`", path.display()))?;
+        }
+        None => {
+            let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            zhijian_query::write_frame(&mut frame, format, &mut stdout)?;
+            stdout.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "sql"))]
+fn run_query(
+    _tables: &std::path::Path,
+    _sql: &str,
+    _format: QueryFormat,
+    _output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`zhijian query` needs zhijian built with the `sql` feature (the default); this build has it off")
 }
 
 /// Writes the requested reports and returns the exit code the outcomes call for.

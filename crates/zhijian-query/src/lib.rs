@@ -4,8 +4,9 @@
 //! `results`, `rejects`, `pass_rates`, `attainment`), each a lazy scan of its Hive-partitioned
 //! Parquet files, read as any analyst would read them. Queries are read-only: polars SQL has
 //! no statement that writes or deletes files, and only `SELECT` (and `WITH … SELECT`) is
-//! accepted.
+//! accepted. [`write_frame`] renders a result as an aligned text table, CSV, JSON or Parquet.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -28,9 +29,28 @@ pub enum QueryError {
     /// Only reading statements are accepted.
     #[error("only SELECT queries are accepted, found `{0}`")]
     NotSelect(String),
+    /// The query names a table that does not exist.
+    #[error("{message}\nthe tables are: {}", .tables.join(", "))]
+    UnknownTable {
+        /// polars' message.
+        message: String,
+        /// The tables that exist.
+        tables: Vec<String>,
+    },
+    /// The query names a column that does not exist.
+    #[error("{message}\n{}", .columns.iter().map(|(t, c)| format!("columns of `{t}`: {}", c.join(", "))).collect::<Vec<_>>().join("\n"))]
+    UnknownColumn {
+        /// polars' message.
+        message: String,
+        /// The columns of each table the query names.
+        columns: Vec<(String, Vec<String>)>,
+    },
     /// polars refused the query or failed to run it.
     #[error("{0}")]
     Polars(String),
+    /// Writing the result failed.
+    #[error("cannot write the result: {0}")]
+    Write(String),
 }
 
 impl From<PolarsError> for QueryError {
@@ -42,6 +62,8 @@ impl From<PolarsError> for QueryError {
 /// The tables of one output folder, registered for SQL.
 pub struct Tables {
     context: SQLContext,
+    /// Each table's columns, in schema order, for messages about unknown names.
+    columns: Vec<(String, Vec<String>)>,
 }
 
 impl std::fmt::Debug for Tables {
@@ -60,24 +82,214 @@ impl Tables {
     /// Registers every table of `output`.
     pub fn open(output: &Path) -> Result<Tables, QueryError> {
         let context = SQLContext::new();
+        let mut columns = Vec::new();
         for table in TABLES {
             let dir = output.join(table);
             if !dir.is_dir() {
                 return Err(QueryError::MissingTable { table, output: output.to_path_buf() });
             }
-            context.register(table, scan(&dir)?);
+            let mut frame = scan(&dir)?;
+            let schema = frame.collect_schema()?;
+            columns.push((table.to_string(), schema.iter_names().map(|n| n.to_string()).collect()));
+            context.register(table, frame);
         }
-        Ok(Tables { context })
+        Ok(Tables { context, columns })
     }
 
-    /// Runs a SELECT query and collects its result.
+    /// Each table's columns.
+    pub fn columns(&self) -> &[(String, Vec<String>)] {
+        &self.columns
+    }
+
+    /// Runs a SELECT query and collects its result. An unknown table or column gets an error
+    /// that lists what exists.
     pub fn query(&mut self, sql: &str) -> Result<DataFrame, QueryError> {
-        let first = sql.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
-        if !matches!(first.as_str(), "select" | "with" | "(") {
+        let first = sql.trim_start().split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+        let first = first.to_ascii_lowercase();
+        let opens_with_parenthesis = sql.trim_start().starts_with('(');
+        if !opens_with_parenthesis && !matches!(first.as_str(), "select" | "with") {
             return Err(QueryError::NotSelect(first));
         }
-        Ok(self.context.execute(sql)?.collect()?)
+        let result = self.context.execute(sql).and_then(|frame| frame.collect());
+        result.map_err(|err| self.explain(sql, err))
     }
+
+    fn explain(&self, sql: &str, err: PolarsError) -> QueryError {
+        let message = err.to_string();
+        let lower = message.to_ascii_lowercase();
+        if lower.contains("relation") && lower.contains("not found") {
+            return QueryError::UnknownTable { message, tables: TABLES.iter().map(|t| t.to_string()).collect() };
+        }
+        if matches!(err, PolarsError::ColumnNotFound(_)) || (lower.contains("column") && lower.contains("not found")) {
+            let sql_lower = sql.to_ascii_lowercase();
+            let named: Vec<(String, Vec<String>)> = self
+                .columns
+                .iter()
+                .filter(|(table, _)| {
+                    sql_lower
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .any(|word| word == table.as_str())
+                })
+                .cloned()
+                .collect();
+            return QueryError::UnknownColumn { message, columns: named };
+        }
+        QueryError::Polars(message)
+    }
+}
+
+/// How [`write_frame`] renders a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// An aligned text table with a row count, for people.
+    Table,
+    /// CSV with a header; lists joined with `;`.
+    Csv,
+    /// A JSON array of row objects.
+    Json,
+    /// Parquet (zstd), for another program.
+    Parquet,
+}
+
+/// Writes `frame` to `out` in `format`.
+pub fn write_frame(frame: &mut DataFrame, format: OutputFormat, out: &mut dyn Write) -> Result<(), QueryError> {
+    let write = |err: PolarsError| QueryError::Write(err.to_string());
+    match format {
+        OutputFormat::Table => render_table(frame, out).map_err(|e| QueryError::Write(e.to_string())),
+        OutputFormat::Csv => {
+            let mut flat = flatten_lists(frame)?;
+            CsvWriter::new(out).include_header(true).finish(&mut flat).map_err(write)
+        }
+        OutputFormat::Json => write_json(frame, out),
+        OutputFormat::Parquet => ParquetWriter::new(out)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(frame)
+            .map(|_| ())
+            .map_err(write),
+    }
+}
+
+/// A JSON array of row objects, numbers in their shortest exact form (polars' own JSON writer
+/// rounds some floats in the last digit).
+fn write_json(frame: &DataFrame, out: &mut dyn Write) -> Result<(), QueryError> {
+    let names: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let mut rows = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let mut row = serde_json::Map::with_capacity(names.len());
+        for (name, column) in names.iter().zip(frame.columns()) {
+            row.insert(name.clone(), json_value(column.get(i)?));
+        }
+        rows.push(serde_json::Value::Object(row));
+    }
+    serde_json::to_writer(&mut *out, &rows).map_err(|e| QueryError::Write(e.to_string()))?;
+    writeln!(out).map_err(|e| QueryError::Write(e.to_string()))
+}
+
+fn json_value(value: AnyValue<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::Int8(v) => v.into(),
+        AnyValue::Int16(v) => v.into(),
+        AnyValue::Int32(v) => v.into(),
+        AnyValue::Int64(v) => v.into(),
+        AnyValue::UInt8(v) => v.into(),
+        AnyValue::UInt16(v) => v.into(),
+        AnyValue::UInt32(v) => v.into(),
+        AnyValue::UInt64(v) => v.into(),
+        AnyValue::Float32(v) => serde_json::Number::from_f64(f64::from(v)).map_or(Value::Null, Value::Number),
+        AnyValue::Float64(v) => serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::List(items) => {
+            Value::Array((0..items.len()).map(|i| items.get(i).map(json_value).unwrap_or(Value::Null)).collect())
+        }
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// The text of one cell: empty for null, lists joined with `;`.
+fn cell_text(value: AnyValue<'_>) -> String {
+    match value {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::List(items) => {
+            (0..items.len()).map(|i| items.get(i).map(cell_text).unwrap_or_default()).collect::<Vec<_>>().join(";")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// CSV has no lists: list columns become text joined with `;`.
+fn flatten_lists(frame: &DataFrame) -> Result<DataFrame, QueryError> {
+    let mut flat = frame.clone();
+    for column in frame.columns() {
+        if matches!(column.dtype(), DataType::List(_)) {
+            let texts: Vec<Option<String>> = (0..column.len())
+                .map(|i| column.get(i).map(|v| if matches!(v, AnyValue::Null) { None } else { Some(cell_text(v)) }))
+                .collect::<PolarsResult<_>>()?;
+            let name = column.name().clone();
+            flat.replace(name.as_str(), Column::new(name.clone(), texts))?;
+        }
+    }
+    Ok(flat)
+}
+
+/// Display width: CJK and full-width characters take two columns in a terminal.
+fn width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+fn render_table(frame: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
+    let header: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        rows.push(frame.columns().iter().map(|c| c.get(i).map(cell_text).unwrap_or_default()).collect());
+    }
+    let numeric: Vec<bool> = frame.columns().iter().map(|c| c.dtype().is_primitive_numeric()).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|j| rows.iter().map(|r| width(&r[j])).chain(std::iter::once(width(&header[j]))).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &[String], out: &mut dyn Write| -> std::io::Result<()> {
+        let mut text = String::new();
+        for (j, cell) in cells.iter().enumerate() {
+            let pad = " ".repeat(widths[j] - width(cell));
+            if j > 0 {
+                text.push_str("  ");
+            }
+            if numeric[j] {
+                text.push_str(&pad);
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                if j + 1 < cells.len() {
+                    text.push_str(&pad);
+                }
+            }
+        }
+        writeln!(out, "{}", text.trim_end())
+    };
+    line(&header, out)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(&rule, out)?;
+    for row in &rows {
+        line(row, out)?;
+    }
+    writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })
 }
 
 /// A query's result as text cells.
@@ -102,12 +314,7 @@ pub fn query_text(output: &Path, sql: &str, keep: usize) -> Result<TextRows, Que
         let mut row = Vec::with_capacity(columns.len());
         for column in head.columns() {
             let value = column.get(i).map_err(QueryError::from)?;
-            row.push(match value {
-                AnyValue::Null => String::new(),
-                AnyValue::String(s) => s.to_string(),
-                AnyValue::StringOwned(s) => s.to_string(),
-                other => other.to_string(),
-            });
+            row.push(cell_text(value));
         }
         rows.push(row);
     }

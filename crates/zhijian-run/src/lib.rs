@@ -134,6 +134,11 @@ pub fn check(path: &Path, options: &RunOptions) -> Result<CheckRun, RunError> {
     Ok(CheckRun { pipeline_name: pipeline.name, output, as_of, outcomes })
 }
 
+/// The output folder of the pipeline file at `path`, for reading its tables.
+pub fn output_folder(path: &Path) -> Result<PathBuf, RunError> {
+    Ok(Pipeline::load(path)?.output)
+}
+
 /// The pipeline and its seeds, checked.
 #[derive(Debug)]
 pub struct Validated {
