@@ -31,9 +31,50 @@ fn readme_commands(readme: &str) -> Vec<Vec<String>> {
         } else {
             continue;
         };
-        commands.push(args.split_whitespace().map(str::to_string).collect());
+        commands.push(shell_words(args));
     }
     commands
+}
+
+/// Splits a command line as a POSIX shell would for the simple cases the README uses: words
+/// separated by spaces, `"…"` and `'…'` quoting.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn shell_words_split_like_a_shell() {
+    assert_eq!(
+        shell_words(r#"query --dir out "select 'a b' from x"  -q"#),
+        ["query", "--dir", "out", "select 'a b' from x", "-q"]
+    );
 }
 
 #[test]
