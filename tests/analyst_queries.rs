@@ -183,7 +183,16 @@ fn unknown_names_list_what_exists_and_nothing_can_be_written() {
     );
     expect_error(
         &["query", "--dir", "out/henan-2013", "select verdct from samples"],
-        &["verdct", "columns of `samples`: sample_key, programme,"],
+        &["verdct", "valid columns: [\"sample_key\", \"programme\",", "Did you mean \"verdict\"?"],
+    );
+    expect_error(
+        &[
+            "query",
+            "--dir",
+            "out/henan-2013",
+            "select r.verdct from results r join samples s on s.sample_key = r.sample_key",
+        ],
+        &["verdct", "columns of `samples`: sample_key, programme,", "columns of `results`: sample_key, programme,"],
     );
     for statement in
         ["drop table samples", "delete from samples", "copy samples to 'x.csv'", "create table x as select 1"]

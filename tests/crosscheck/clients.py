@@ -7,7 +7,8 @@ the README tells them to, and checks that all three see what zhijian wrote.
 - the partition column: partitioned tables show `year`, from the folder names;
 - pass rates: every cell of pass_rates, as each client reads it, equals the cell as
   `zhijian query --format json` returned it (ZHIJIAN_PASS_RATES_JSON);
-- samples: each client's count of samples per programme and verdict agrees.
+- samples: each client's count of samples per programme and verdict agrees;
+- every file carries the schema version in its key/value metadata.
 
 Prints one line per check and exits 1 on the first disagreement.
 """
@@ -18,6 +19,7 @@ import sys
 import duckdb
 import polars as pl
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 out = pathlib.Path(sys.argv[1])
 zhijian_cells = json.loads(pathlib.Path(sys.argv[2]).read_text(encoding="utf-8"))
@@ -68,6 +70,12 @@ for name, read in CLIENTS.items():
             elif counts != baseline:
                 failures.append(f"{name}: samples per programme and verdict {counts} != duckdb's {baseline}")
     print(f"{name}: {len(expected_rows)} tables read, {len(reference)} pass-rate cells compared")
+
+files = sorted(out.glob("*/**/*.parquet"))
+versions = {pq.read_metadata(f).metadata.get(b"zhijian.schema_version") for f in files}
+if versions != {manifest["schema_version"].encode()}:
+    failures.append(f"schema versions in the files: {versions}, the manifest says {manifest['schema_version']}")
+print(f"schema version {manifest['schema_version']} in all {len(files)} files")
 
 for f in failures:
     print(f)

@@ -120,7 +120,13 @@ impl Tables {
         if lower.contains("relation") && lower.contains("not found") {
             return QueryError::UnknownTable { message, tables: TABLES.iter().map(|t| t.to_string()).collect() };
         }
-        if matches!(err, PolarsError::ColumnNotFound(_)) || (lower.contains("column") && lower.contains("not found")) {
+        // polars lists the valid columns itself when one table is in scope; otherwise list them.
+        let listed = lower.contains("valid columns");
+        if !listed
+            && (matches!(err, PolarsError::ColumnNotFound(_))
+                || (lower.contains("column") && lower.contains("not found"))
+                || lower.contains("no column named"))
+        {
             let sql_lower = sql.to_ascii_lowercase();
             let named: Vec<(String, Vec<String>)> = self
                 .columns
