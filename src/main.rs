@@ -85,6 +85,18 @@ enum Command {
         /// The pipeline file.
         pipeline: PathBuf,
     },
+    /// Write the quality-status report (report.html with SVG charts, report.md) for a period.
+    Report {
+        /// The pipeline file whose last run the report reads.
+        #[arg(long)]
+        pipeline: PathBuf,
+        /// `2013`, `2013-Q3` or `2013-07`; the year of the as-of date by default.
+        #[arg(long)]
+        period: Option<String>,
+        /// The folder to write into; the output's `report/` by default.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Query the tables with SQL (polars SQL; SELECT only, nothing is ever written to them).
     #[command(group = clap::ArgGroup::new("tables").required(true).args(["pipeline", "dir"]))]
     Query {
@@ -201,6 +213,12 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())
         }
         Command::Query { sql, pipeline, dir, format, output } => query(sql, pipeline, dir, format, output),
+        Command::Report { pipeline, period, out } => {
+            let dir = zhijian_run::report(&pipeline, period.as_deref(), out.as_deref())?;
+            println!("{}", dir.join("report.html").display());
+            println!("{}", dir.join("report.md").display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Validate { pipeline } => {
             let validated = zhijian_run::validate(&pipeline)?;
             println!("{}: ok", pipeline.display());

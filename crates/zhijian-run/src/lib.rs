@@ -30,6 +30,9 @@ pub enum RunError {
     /// The pipeline file is invalid.
     #[error(transparent)]
     Pipeline(#[from] ConfigErrors),
+    /// The report could not be built.
+    #[error(transparent)]
+    Report(#[from] zhijian_report::ReportError),
     /// The seeds are invalid.
     #[error(transparent)]
     Seeds(#[from] SeedErrors),
@@ -134,6 +137,66 @@ pub fn check(path: &Path, options: &RunOptions) -> Result<CheckRun, RunError> {
     Ok(CheckRun { pipeline_name: pipeline.name, output, as_of, outcomes })
 }
 
+/// The folder of the output holding the year-to-date report.
+pub const REPORT_DIR: &str = "report";
+
+/// What a report of `pipeline` shows for `period`: programmes in seed order, pass-rate
+/// thresholds from the pipeline's province- and city-scoped pass-rate checks (their fail zone,
+/// else their warn zone), and the directly administered counties.
+fn report_options(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate, period: &str) -> zhijian_report::ReportOptions {
+    use zhijian_model::checks::{CheckKind, Scope};
+    let province = seeds.areas.province().map(|p| (p.code.clone(), p.name.clone())).unwrap_or_default();
+    let mut thresholds: Vec<(String, f64)> = Vec::new();
+    for spec in &pipeline.checks {
+        if let CheckKind::PassRate { programme, category, scope, .. } = &spec.kind
+            && category == "all"
+            && matches!(scope, Scope::Level(zhijian_model::AreaLevel::Province | zhijian_model::AreaLevel::City))
+            && let Some(t) = spec.zones.fail_below.or(spec.zones.warn_below)
+            && !thresholds.iter().any(|(p, _)| p == programme.as_str())
+        {
+            thresholds.push((programme.as_str().to_string(), t));
+        }
+    }
+    zhijian_report::ReportOptions {
+        period: period.to_string(),
+        as_of,
+        province,
+        programmes: seeds.programmes.iter().map(|p| (p.code.as_str().to_string(), p.name.clone())).collect(),
+        thresholds,
+        direct_counties: seeds
+            .areas
+            .iter()
+            .filter(|a| a.directly_administered)
+            .filter_map(|a| Some((a.code.clone(), a.parent.clone()?)))
+            .collect(),
+    }
+}
+
+fn write_report(report: &zhijian_report::Report, dir: &Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(dir).map_err(|source| zhijian_store::StoreError::Io {
+        path: dir.to_path_buf(),
+        action: "cannot create",
+        source,
+    })?;
+    write_atomic(&dir.join("report.html"), report.html().as_bytes())?;
+    write_atomic(&dir.join("report.md"), report.markdown().as_bytes())?;
+    Ok(())
+}
+
+/// Writes the quality-status report of the last run of the pipeline at `path` for `period`
+/// (default: the year of the as-of date) into `out` (default: the output's `report` folder).
+/// Returns the folder written.
+pub fn report(path: &Path, period: Option<&str>, out: Option<&Path>) -> Result<PathBuf, RunError> {
+    let pipeline = Pipeline::load(path)?;
+    let seeds = Seeds::load(&pipeline.seeds)?;
+    let as_of = zhijian_check::manifest_as_of(&pipeline.output)?;
+    let period = period.map_or_else(|| as_of.year().to_string(), str::to_string);
+    let report = zhijian_report::Report::build(&pipeline.output, report_options(&pipeline, &seeds, as_of, &period))?;
+    let dir = out.map_or_else(|| pipeline.output.join(REPORT_DIR), Path::to_path_buf);
+    write_report(&report, &dir)?;
+    Ok(dir)
+}
+
 /// The output folder of the pipeline file at `path`, for reading its tables.
 pub fn output_folder(path: &Path) -> Result<PathBuf, RunError> {
     Ok(Pipeline::load(path)?.output)
@@ -234,9 +297,19 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     written.push(zhijian_ingest::TableWritten { table: "attainment", files: attainment_files });
     timings.push(("aggregate", clock.elapsed()));
 
+    // The year-to-date report, published with the tables it reads.
+    let clock = Instant::now();
+    let report = zhijian_report::Report::build(
+        &staging.table_dir(""),
+        report_options(&pipeline, &seeds, as_of, &as_of.year().to_string()),
+    )?;
+    write_report(&report, &staging.table_dir(REPORT_DIR))?;
+    timings.push(("report", clock.elapsed()));
+
     let clock = Instant::now();
     let staging_dir = staging.table_dir("");
-    let tables: Vec<&str> = written.iter().map(|t| t.table).collect();
+    let mut tables: Vec<&str> = written.iter().map(|t| t.table).collect();
+    tables.push(REPORT_DIR);
     staging.publish(&tables)?;
     timings.push(("publish", clock.elapsed()));
 

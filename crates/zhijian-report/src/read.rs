@@ -1,0 +1,115 @@
+//! The published tables, read into plain rows with typed accessors.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use chrono::NaiveDate;
+
+use crate::ReportError;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    List(Vec<String>),
+}
+
+/// One row of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Record(HashMap<String, Value>);
+
+impl Record {
+    pub(crate) fn text(&self, column: &str) -> &str {
+        match self.0.get(column) {
+            Some(Value::Text(s)) => s,
+            _ => "",
+        }
+    }
+    pub(crate) fn int(&self, column: &str) -> i64 {
+        match self.0.get(column) {
+            Some(Value::Int(v)) => *v,
+            _ => 0,
+        }
+    }
+    pub(crate) fn float(&self, column: &str) -> Option<f64> {
+        match self.0.get(column) {
+            Some(Value::Float(v)) => Some(*v),
+            _ => None,
+        }
+    }
+    pub(crate) fn flag(&self, column: &str) -> bool {
+        matches!(self.0.get(column), Some(Value::Bool(true)))
+    }
+    pub(crate) fn date(&self, column: &str) -> Option<NaiveDate> {
+        match self.0.get(column) {
+            Some(Value::Date(d)) => Some(*d),
+            _ => None,
+        }
+    }
+    pub(crate) fn list(&self, column: &str) -> &[String] {
+        match self.0.get(column) {
+            Some(Value::List(v)) => v,
+            _ => &[],
+        }
+    }
+}
+
+fn value(array: &dyn Array, row: usize) -> Value {
+    if array.is_null(row) {
+        return Value::Null;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Value::Text(array.as_string::<i32>().value(row).to_string()),
+        DataType::Int64 => Value::Int(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Int32 => Value::Int(i64::from(array.as_primitive::<Int32Type>().value(row))),
+        DataType::Float64 => Value::Float(array.as_primitive::<Float64Type>().value(row)),
+        DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
+        DataType::Date32 => array.as_primitive::<Date32Type>().value_as_date(row).map_or(Value::Null, Value::Date),
+        DataType::List(_) => {
+            let items = array.as_list::<i32>().value(row);
+            let strings = items.as_string_opt::<i32>();
+            Value::List(strings.map_or_else(Vec::new, |s| (0..s.len()).map(|i| s.value(i).to_string()).collect()))
+        }
+        _ => Value::Null,
+    }
+}
+
+/// Every row of `table` in `output`, the given columns only.
+pub(crate) fn read(output: &Path, table: &'static str, columns: &[&str]) -> Result<Vec<Record>, ReportError> {
+    let dir = output.join(table);
+    if !dir.is_dir() {
+        return Err(ReportError::MissingTable { table, output: output.to_path_buf() });
+    }
+    let mut rows = Vec::new();
+    for file in zhijian_store::table_files(&dir)? {
+        for batch in zhijian_store::read_file(&file, Some(columns))? {
+            rows.extend(records(&batch));
+        }
+    }
+    Ok(rows)
+}
+
+fn records(batch: &RecordBatch) -> Vec<Record> {
+    let schema = batch.schema();
+    (0..batch.num_rows())
+        .map(|row| {
+            Record(
+                schema
+                    .fields()
+                    .iter()
+                    .zip(batch.columns())
+                    .map(|(field, column)| (field.name().clone(), value(column.as_ref(), row)))
+                    .collect(),
+            )
+        })
+        .collect()
+}
