@@ -57,6 +57,9 @@ pub enum RunError {
     /// The outputs could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another run holds the output's lock.
+    #[error(transparent)]
+    Lock(#[from] zhijian_store::LockError),
     /// The checks could not be evaluated.
     #[error(transparent)]
     Check(#[from] zhijian_check::CheckError),
@@ -243,6 +246,9 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let as_of = pipeline.as_of.or(options.today).unwrap_or_else(|| Utc::now().date_naive());
     timings.push(("load", clock.elapsed()));
     let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id());
+    // One run at a time per output; held until this function returns.
+    let _lock =
+        zhijian_store::RunLock::acquire(&output, &started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
     tracing::info!(pipeline = %path.display(), %as_of, output = %output.display(), %run_id, "run started");
 
     let clock = Instant::now();
@@ -306,13 +312,8 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     write_report(&report, &staging.table_dir(REPORT_DIR))?;
     timings.push(("report", clock.elapsed()));
 
-    let clock = Instant::now();
+    // The manifest and `_SUCCESS` go into the set they describe; the set is published whole.
     let staging_dir = staging.table_dir("");
-    let mut tables: Vec<&str> = written.iter().map(|t| t.table).collect();
-    tables.push(REPORT_DIR);
-    staging.publish(&tables)?;
-    timings.push(("publish", clock.elapsed()));
-
     let manifest = Manifest::new(
         &run_id,
         &pipeline,
@@ -325,8 +326,11 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         &timings,
     );
     let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
-    write_atomic(&output.join("_manifest.json"), &json)?;
-    write_atomic(&output.join("_SUCCESS"), b"")?;
+    write_atomic(&staging.table_dir("_manifest.json"), &json)?;
+    write_atomic(&staging.table_dir("_SUCCESS"), b"")?;
+    let clock = Instant::now();
+    staging.publish()?;
+    tracing::info!(duration_ms = clock.elapsed().as_millis() as u64, "published");
     tracing::info!(run_id = %run_id, "run finished");
 
     let summaries = summary::summarise(&seeds, &aggregates.pass_rates, &attainment, as_of.year());

@@ -1,0 +1,167 @@
+//! Nightly operation: one run at a time per output, stale locks from killed runs cleared, and
+//! a `kill -9` at any moment leaving either the previous complete set of outputs or the new one,
+//! with a rerun equal to a clean run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, stderr, stdout};
+
+const CORRECTION: &str = "sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv";
+
+/// Every published file (tables and report) by path, with a digest of its bytes; the manifest,
+/// which holds the run id and timings, is left out.
+fn fingerprint(output: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![output.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(output).unwrap().to_string_lossy().into_owned();
+            if name == "_manifest.json" {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            // FNV-1a: enough to tell sets apart, no dependency.
+            let hash =
+                bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+            files.insert(name, format!("{hash:016x}:{}", bytes.len()));
+        }
+    }
+    files
+}
+
+fn clean_run(with_correction: bool) -> (BTreeMap<String, String>, Duration) {
+    let sandbox = Sandbox::new();
+    if !with_correction {
+        std::fs::remove_file(sandbox.path().join(CORRECTION)).unwrap();
+    }
+    let start = Instant::now();
+    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q"]);
+    let took = start.elapsed();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    (fingerprint(&sandbox.output()), took)
+}
+
+#[test]
+fn a_second_run_exits_2_at_once_naming_the_running_one() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.path().join("out")).unwrap();
+    // This test process is alive: its pid holds the lock.
+    let lock = sandbox.path().join("out/.henan-2013.lock");
+    std::fs::write(&lock, format!("pid={}\nstarted=2013-10-01T02:00:00Z\n", std::process::id())).unwrap();
+    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "another zhijian run is writing `../out/henan-2013`: pid {}, started 2013-10-01T02:00:00Z",
+            std::process::id()
+        )) || err.contains(&format!("pid {}, started 2013-10-01T02:00:00Z", std::process::id())),
+        "{err}"
+    );
+    assert!(!sandbox.output().exists(), "nothing published");
+    assert!(lock.exists(), "the running one's lock is left alone");
+}
+
+#[test]
+fn a_stale_lock_left_by_a_killed_run_is_cleared() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.path().join("out")).unwrap();
+    let mut gone = Command::new("true").spawn().unwrap();
+    let pid = gone.id();
+    gone.wait().unwrap();
+    let lock = sandbox.path().join("out/.henan-2013.lock");
+    std::fs::write(&lock, format!("pid={pid}\nstarted=2013-10-01T02:00:00Z\n")).unwrap();
+    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-v"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("clearing a stale lock"), "{}", stderr(&output));
+    assert!(!lock.exists(), "released at the end of the run");
+    assert!(stdout(&output).starts_with("henan-2013: 9 file(s)"));
+}
+
+#[test]
+fn a_kill_at_any_moment_leaves_the_old_set_or_the_new_one() {
+    let (without, took) = clean_run(false);
+    let (with, _) = clean_run(true);
+    assert_ne!(without, with, "the correction file changes the outputs");
+    let sets = [without, with];
+
+    let sandbox = Sandbox::new();
+    let correction = std::fs::read(sandbox.path().join(CORRECTION)).unwrap();
+    let set_inputs = |with_correction: bool| {
+        let path = sandbox.path().join(CORRECTION);
+        if with_correction {
+            std::fs::write(&path, &correction).unwrap();
+        } else {
+            let _ = std::fs::remove_file(&path);
+        }
+    };
+    set_inputs(false);
+    assert_eq!(sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q"]).status.code(), Some(0));
+    let mut published = 0usize; // index into `sets` of what the outputs hold
+    assert_eq!(fingerprint(&sandbox.output()), sets[published]);
+
+    // A fixed seed: the same moments every time the test runs.
+    let mut seed: u64 = 20_131_001;
+    let mut random = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed >> 33
+    };
+    let span = took.as_micros() as u64 * 12 / 10;
+    let (mut killed, mut finished) = (0, 0);
+    for round in 0..32 {
+        let target = 1 - published;
+        set_inputs(target == 1);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zhijian"))
+            .args(["run", "pipelines/henan-2013.toml", "--no-checks", "-q"])
+            .current_dir(sandbox.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(random() % span.max(1)));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if status.success() {
+            finished += 1
+        } else {
+            killed += 1
+        }
+        let now = fingerprint(&sandbox.output());
+        if now == sets[target] {
+            published = target;
+        } else {
+            assert_eq!(now, sets[published], "round {round}: the outputs are neither the old set nor the new one");
+        }
+        assert!(sandbox.output().join("_SUCCESS").exists(), "round {round}");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sandbox.output().join("_manifest.json")).unwrap()).unwrap();
+        assert_eq!(manifest["status"], "success", "round {round}");
+    }
+    assert!(killed >= 20, "{killed} runs killed, {finished} finished: kill moments fell outside the runs");
+
+    // The next run completes the work: equal to a clean run over the same inputs.
+    set_inputs(true);
+    let rerun = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q"]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", stderr(&rerun));
+    assert_eq!(fingerprint(&sandbox.output()), sets[1]);
+    // Nothing left behind: no lock, no staging folders, two generations at most.
+    assert!(!sandbox.path().join("out/.henan-2013.lock").exists());
+    let generations: Vec<String> = std::fs::read_dir(sandbox.path().join("out/.henan-2013.generations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(generations.iter().all(|g| !g.starts_with(".staging-")), "{generations:?}");
+    assert!(generations.len() <= 2, "{generations:?}");
+}
