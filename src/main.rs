@@ -67,6 +67,10 @@ enum Command {
         /// Publish without evaluating the checks (leave them to `zhijian check`).
         #[arg(long)]
         no_checks: bool,
+        /// Parse every input again instead of reusing the rows of files unchanged since the
+        /// last run; the outputs are the same either way.
+        #[arg(long)]
+        full_refresh: bool,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -179,8 +183,14 @@ fn sql_engine() -> Option<Arc<dyn SqlEngine>> {
 
 fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { pipeline, output, no_checks, report } => {
-            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine(), skip_checks: no_checks };
+        Command::Run { pipeline, output, no_checks, full_refresh, report } => {
+            let options = zhijian_run::RunOptions {
+                output,
+                today: None,
+                sql: sql_engine(),
+                skip_checks: no_checks,
+                full_refresh,
+            };
             let outcome = zhijian_run::run(&pipeline, &options)?;
             let totals = &outcome.manifest.totals;
             println!(
@@ -207,7 +217,13 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             emit_reports(&outcome.checks, &report, &outcome.manifest.pipeline_name, &outcome.manifest.as_of.to_string())
         }
         Command::Check { pipeline, output, report } => {
-            let options = zhijian_run::RunOptions { output, today: None, sql: sql_engine(), skip_checks: false };
+            let options = zhijian_run::RunOptions {
+                output,
+                today: None,
+                sql: sql_engine(),
+                skip_checks: false,
+                full_refresh: false,
+            };
             let checked = zhijian_run::check(&pipeline, &options)?;
             print!("{}", report::table(&checked.outcomes));
             emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())

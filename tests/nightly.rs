@@ -165,3 +165,71 @@ fn a_kill_at_any_moment_leaves_the_old_set_or_the_new_one() {
     assert!(generations.iter().all(|g| !g.starts_with(".staging-")), "{generations:?}");
     assert!(generations.len() <= 2, "{generations:?}");
 }
+
+fn manifest(sandbox: &Sandbox) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(sandbox.output().join("_manifest.json")).unwrap()).unwrap()
+}
+
+/// (path, cached) of every input in the manifest.
+fn parsed_and_cached(sandbox: &Sandbox) -> (Vec<String>, usize) {
+    let manifest = manifest(sandbox);
+    let inputs = manifest["inputs"].as_array().unwrap();
+    let parsed: Vec<String> =
+        inputs.iter().filter(|i| i["cached"] == false).map(|i| i["path"].as_str().unwrap().to_string()).collect();
+    (parsed, inputs.iter().filter(|i| i["cached"] == true).count())
+}
+
+#[test]
+fn a_run_parses_only_new_or_changed_files_and_equals_a_full_refresh() {
+    let (without, _) = clean_run(false);
+    let (with, _) = clean_run(true);
+    let sandbox = Sandbox::new();
+    let correction = sandbox.path().join(CORRECTION);
+    let bytes = std::fs::read(&correction).unwrap();
+    std::fs::remove_file(&correction).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "pipelines/henan-2013.toml", "--no-checks", "-q"];
+        args.extend_from_slice(extra);
+        let output = sandbox.zhijian(&args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    };
+    run(&[]);
+    assert_eq!(parsed_and_cached(&sandbox).0.len(), 8, "the first run parses every file");
+
+    // The correction arrives: only it is parsed.
+    std::fs::write(&correction, &bytes).unwrap();
+    run(&[]);
+    let (parsed, cached) = parsed_and_cached(&sandbox);
+    assert_eq!(parsed, ["../sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv"]);
+    assert_eq!(cached, 8);
+    assert_eq!(fingerprint(&sandbox.output()), with, "incremental equals a clean run");
+
+    // A full refresh parses everything and gives the same outputs.
+    run(&["--full-refresh"]);
+    let (parsed, cached) = parsed_and_cached(&sandbox);
+    assert_eq!((parsed.len(), cached), (9, 0));
+    assert_eq!(manifest(&sandbox)["full_refresh"], true);
+    assert_eq!(fingerprint(&sandbox.output()), with);
+
+    // The correction disappears: its rows are retracted, and the run says so.
+    std::fs::remove_file(&correction).unwrap();
+    run(&[]);
+    assert_eq!(
+        manifest(&sandbox)["retracted"],
+        serde_json::json!(["../sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv"])
+    );
+    assert_eq!(parsed_and_cached(&sandbox), (Vec::<String>::new(), 8));
+    assert_eq!(fingerprint(&sandbox.output()), without);
+
+    // New seeds can change how any row reads: everything is parsed again.
+    let aliases = sandbox.path().join("seeds/area_aliases.csv");
+    let mut text = std::fs::read_to_string(&aliases).unwrap();
+    text.push_str("郑州地区,410100,added by a test\n");
+    std::fs::write(&aliases, text).unwrap();
+    run(&[]);
+    assert_eq!(parsed_and_cached(&sandbox).1, 0);
+    assert_eq!(fingerprint(&sandbox.output()), without);
+    // The cache holds the entries of the last run's files only.
+    let entries = std::fs::read_dir(sandbox.path().join("out/.henan-2013.cache")).unwrap().count();
+    assert_eq!(entries, 8);
+}

@@ -5,7 +5,7 @@ use zhijian_model::{Method, Verdict};
 use crate::parse::{ParsedResult, Qualitative};
 
 /// The limit a result is judged against, in the result's canonical unit.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EffectiveLimit {
     /// Lowest allowed value.
     pub min: Option<f64>,

@@ -116,8 +116,8 @@ pub struct FileReport {
     pub sha256: String,
     /// Its size.
     pub bytes: u64,
-    /// The encoding it was decoded with.
-    pub encoding: &'static str,
+    /// The encoding it was decoded with (`xlsx`, `xls` for workbooks).
+    pub encoding: String,
     /// Undecodable characters replaced.
     pub replacements: u64,
     /// Data records read (blank records excluded).
@@ -131,6 +131,50 @@ pub struct FileReport {
     pub rows_superseded: u64,
     /// Records with every cell empty, skipped.
     pub rows_blank: u64,
+    /// Its rows came from the cache of an earlier run: the file was not read again.
+    pub cached: bool,
+}
+
+/// Parsed files kept between runs, so a nightly run parses only new or changed files.
+///
+/// An entry holds one file's normalised rows and rejects, keyed by everything they depend on:
+/// the file's bytes and name, the source's definition, and `fingerprint` (zhijian's version,
+/// the as-of date, the seeds' bytes). Any change to those parses the file again. Entries are
+/// written whole (a temporary file renamed into place), so a killed run leaves only complete
+/// ones; [`prune_cache`] removes those the latest run did not use.
+#[derive(Debug, Clone)]
+pub struct FileCache {
+    /// The folder of the entries.
+    pub dir: PathBuf,
+    /// Use entries (false for a full refresh, which still writes them).
+    pub read: bool,
+    /// What every entry depends on besides its file and source.
+    pub fingerprint: String,
+}
+
+/// One cached file, in postcard's binary form: exact for every float, unlike a JSON round trip.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CacheEntry {
+    encoding: String,
+    replacements: u64,
+    rows_read: u64,
+    rows_blank: u64,
+    columns: ColumnIndex,
+    outcomes: Vec<Result<normalise::Row, Box<normalise::Reject>>>,
+}
+
+/// Removes the cache entries whose keys `used` does not hold; returns how many.
+pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let key = name.strip_suffix(".bin").unwrap_or(&name);
+        if !used.iter().any(|u| u == key) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Everything read from a pipeline's sources.
@@ -144,6 +188,8 @@ pub struct Ingested {
     pub rejects: Vec<SourcedReject>,
     /// One report per input file, in source and path order.
     pub files: Vec<FileReport>,
+    /// The cache keys of the files read, for [`prune_cache`].
+    pub cache_keys: Vec<String>,
 }
 
 /// Lists the files of a source: every pattern expanded, sorted, without duplicates. Fails when
@@ -195,8 +241,14 @@ fn literal_prefix(pattern: &str) -> PathBuf {
     prefix
 }
 
-/// Reads every source of `pipeline`.
-pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<Ingested, IngestError> {
+/// Reads every source of `pipeline`, reusing the cached rows of unchanged files when `cache`
+/// allows.
+pub fn ingest(
+    pipeline: &Pipeline,
+    seeds: &Seeds,
+    as_of: NaiveDate,
+    cache: Option<&FileCache>,
+) -> Result<Ingested, IngestError> {
     let mut out = Ingested::default();
     for source in &pipeline.sources {
         let files = source_files(source)?;
@@ -204,13 +256,14 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
             tracing::warn!(source = %source.name, patterns = ?source.files, "no input files match");
         }
         let context = Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of };
-        let read: Vec<(FileRows, FileReport)> =
-            files.par_iter().map(|path| read_file(pipeline, &context, path)).collect::<Result<_, _>>()?;
+        let read: Vec<(FileRows, FileReport, String)> =
+            files.par_iter().map(|path| read_file(pipeline, &context, path, cache)).collect::<Result<_, _>>()?;
         let mut reports = Vec::with_capacity(read.len());
         let mut rows = Vec::with_capacity(read.len());
-        for (file_rows, report) in read {
+        for (file_rows, report, key) in read {
             rows.push(file_rows);
             reports.push(report);
+            out.cache_keys.push(key);
         }
         let assembled = assemble(source.programme, source.layout, rows);
         // One pass over the rejects, not one per file.
@@ -224,7 +277,7 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
             report.rows_superseded = rejected.get(&(report.path.as_str(), true)).copied().unwrap_or(0);
             report.rows_accepted = assembled.accepted.get(report.path.as_str()).copied().unwrap_or(0);
             tracing::info!(
-                file = %report.path, encoding = report.encoding, read = report.rows_read,
+                file = %report.path, encoding = %report.encoding, cached = report.cached, read = report.rows_read,
                 accepted = report.rows_accepted, rejected = report.rows_rejected,
                 superseded = report.rows_superseded, "ingested"
             );
@@ -245,10 +298,57 @@ pub fn ingest(pipeline: &Pipeline, seeds: &Seeds, as_of: NaiveDate) -> Result<In
     Ok(out)
 }
 
-fn read_file(pipeline: &Pipeline, context: &Context<'_>, path: &Path) -> Result<(FileRows, FileReport), IngestError> {
+fn read_file(
+    pipeline: &Pipeline,
+    context: &Context<'_>,
+    path: &Path,
+    cache: Option<&FileCache>,
+) -> Result<(FileRows, FileReport, String), IngestError> {
     let source = context.source;
     let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
     let sha256 = hex(&Sha256::digest(&bytes));
+    let name = pipeline.relative_name(path);
+    let key = {
+        let mut hasher = Sha256::new();
+        for part in [cache.map_or("", |c| c.fingerprint.as_str()), &format!("{source:?}"), &name, &sha256] {
+            hasher.update(part.as_bytes());
+            hasher.update(b"\0");
+        }
+        hex(&hasher.finalize())
+    };
+    let report = |entry: &CacheEntry, cached: bool| FileReport {
+        source: source.name.clone(),
+        path: name.clone(),
+        sha256: sha256.clone(),
+        bytes: bytes.len() as u64,
+        encoding: entry.encoding.clone(),
+        replacements: entry.replacements,
+        rows_read: entry.rows_read,
+        rows_accepted: 0,
+        rows_rejected: 0,
+        rows_superseded: 0,
+        rows_blank: entry.rows_blank,
+        cached,
+    };
+    let entry_path = cache.map(|c| c.dir.join(format!("{key}.bin")));
+    if let (Some(cache), Some(entry_path)) = (cache, &entry_path)
+        && cache.read
+        && let Ok(text) = std::fs::read(entry_path)
+    {
+        match postcard::from_bytes::<CacheEntry>(&text) {
+            Ok(mut entry) => {
+                let columns = std::sync::Arc::new(std::mem::take(&mut entry.columns));
+                let outcomes = std::mem::take(&mut entry.outcomes)
+                    .into_iter()
+                    .map(|outcome| outcome.map(|row| normalise::Row { columns: columns.clone(), ..row }))
+                    .collect();
+                tracing::debug!(file = %name, "rows from the cache");
+                return Ok((FileRows { file: name.clone(), outcomes }, report(&entry, true), key));
+            }
+            Err(err) => tracing::warn!(entry = %entry_path.display(), %err, "ignoring an unreadable cache entry"),
+        }
+    }
+
     let table_error = |source| IngestError::Table { path: path.to_path_buf(), source };
     let (table, encoding, replacements) = match &source.format {
         Format::Csv { delimiter, header_row, header_rows } => {
@@ -268,23 +368,27 @@ fn read_file(pipeline: &Pipeline, context: &Context<'_>, path: &Path) -> Result<
         }
     };
     let columns = ColumnIndex::new(&table, &source.columns, &source.layout.required_fields()).map_err(table_error)?;
-    let name = pipeline.relative_name(path);
-    let normaliser = FileNormaliser::new(context, columns, name.clone(), table.date1904);
-    let outcomes = table.records.iter().map(|record| normaliser.normalise(record)).collect();
-    let report = FileReport {
-        source: source.name.clone(),
-        path: name.clone(),
-        sha256,
-        bytes: bytes.len() as u64,
-        encoding,
+    let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), table.date1904);
+    let entry = CacheEntry {
+        encoding: encoding.to_string(),
         replacements,
         rows_read: table.records.len() as u64,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        rows_superseded: 0,
         rows_blank: table.blank_records,
+        columns,
+        outcomes: table.records.iter().map(|record| normaliser.normalise(record)).collect(),
     };
-    Ok((FileRows { file: name, outcomes }, report))
+    if let (Some(cache), Some(entry_path)) = (cache, &entry_path) {
+        // A failed write costs a re-parse next time, nothing else.
+        let written = std::fs::create_dir_all(&cache.dir)
+            .map_err(|e| e.to_string())
+            .and_then(|_| postcard::to_stdvec(&entry).map_err(|e| e.to_string()))
+            .and_then(|json| zhijian_store::write_atomic(entry_path, &json).map_err(|e| e.to_string()));
+        if let Err(err) = written {
+            tracing::warn!(entry = %entry_path.display(), %err, "cannot write a cache entry");
+        }
+    }
+    let file_report = report(&entry, false);
+    Ok((FileRows { file: name, outcomes: entry.outcomes }, file_report, key))
 }
 
 fn hex(bytes: &[u8]) -> String {

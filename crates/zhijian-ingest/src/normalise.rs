@@ -33,7 +33,7 @@ pub struct Context<'a> {
 }
 
 /// A rejected input row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reject {
     /// The file, relative to the pipeline file's folder.
     pub file: String,
@@ -60,7 +60,7 @@ pub struct Reject {
 }
 
 /// The sample-level fields of a row, normalised.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleFields {
     /// 任务类别.
     pub sub_programme: Option<String>,
@@ -125,8 +125,28 @@ impl SampleFields {
     }
 }
 
+/// Where a result's limit came from: `results.limit_source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitSource {
+    /// The record's own limit columns (or its declared value and tolerance).
+    Record,
+    /// seeds/limits.csv, or the analyte's ban.
+    Seeds,
+}
+
+impl LimitSource {
+    /// The code written to `results.limit_source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitSource::Record => "record",
+            LimitSource::Seeds => "seeds",
+        }
+    }
+}
+
 /// The result-level fields of a row, normalised and judged.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResultFields {
     /// Canonical item name (or as written when unknown).
     pub item: String,
@@ -152,8 +172,8 @@ pub struct ResultFields {
     pub limit: EffectiveLimit,
     /// 判定依据, or the seed limit's standard.
     pub limit_basis: Option<String>,
-    /// `record` or `seeds`.
-    pub limit_source: Option<&'static str>,
+    /// Where the limit came from.
+    pub limit_source: Option<LimitSource>,
     /// Screening or confirmation.
     pub method: Option<Method>,
     /// Qualitative answer.
@@ -185,7 +205,7 @@ impl ResultFields {
 }
 
 /// An accepted row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     /// Record number in the file, from 0.
     pub record: u64,
@@ -203,7 +223,8 @@ pub struct Row {
     pub sample_flags: Vec<Rule>,
     /// The results the row yields (see the module docs).
     pub results: Vec<ResultFields>,
-    /// Column headers, for messages about sample fields.
+    /// Column headers, for messages about sample fields (one per file; not cached per row).
+    #[serde(skip)]
     pub columns: std::sync::Arc<ColumnIndex>,
 }
 
@@ -684,7 +705,7 @@ impl<'a> FileNormaliser<'a> {
                     exceedance: None,
                     limit,
                     limit_basis: Some(basis.clone()),
-                    limit_source: Some("record"),
+                    limit_source: Some(LimitSource::Record),
                     method: None,
                     qualitative: None,
                     verdict,
@@ -989,7 +1010,7 @@ impl<'a> FileNormaliser<'a> {
             }
         }
         let mut limit_basis = get(Field::LimitBasis).map(normalise_text);
-        let mut limit_source = record_has_limit.then_some("record");
+        let mut limit_source = record_has_limit.then_some(LimitSource::Record);
         if !record_has_limit
             && let Some(seed) = analyte.and_then(|a| {
                 ctx.seeds.limits.lookup(
@@ -1004,12 +1025,12 @@ impl<'a> FileNormaliser<'a> {
             limit.max = seed.max;
             limit.banned = seed.banned;
             limit_basis = Some(seed.standard.clone());
-            limit_source = Some("seeds");
+            limit_source = Some(LimitSource::Seeds);
         }
         if let Some(a) = analyte {
             if a.banned {
                 limit.banned = true;
-                limit_source = limit_source.or(Some("seeds"));
+                limit_source = limit_source.or(Some(LimitSource::Seeds));
             }
             limit.decision_limit = a.decision_limit;
         }

@@ -74,7 +74,7 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// A qualitative answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Qualitative {
     /// 阳性.
     Positive,

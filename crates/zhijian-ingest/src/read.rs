@@ -208,7 +208,7 @@ impl<'t> LineCounter<'t> {
 }
 
 /// Where each mapped field sits in a file's header.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ColumnIndex {
     positions: HashMap<Field, (usize, String)>,
 }

@@ -139,7 +139,7 @@ pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> 
         floats(rows.iter().map(|r| r.fields.limit.max)),
         bools(rows.iter().map(|r| r.fields.limit.banned)),
         strings(rows.iter().map(|r| r.fields.limit_basis.as_deref())),
-        strings(rows.iter().map(|r| r.fields.limit_source)),
+        strings(rows.iter().map(|r| r.fields.limit_source.map(|s| s.as_str()))),
         strings(rows.iter().map(|r| r.fields.method.map(|m| m.as_str()))),
         strings(rows.iter().map(|r| r.fields.qualitative.map(|q| q.as_str()))),
         floats(rows.iter().map(|r| r.fields.exceedance)),

@@ -41,6 +41,19 @@ macro_rules! rules {
                 Rule::ALL.iter().copied().find(|r| r.code() == code)
             }
         }
+
+        impl serde::Serialize for Rule {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for Rule {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                Rule::from_code(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown rule `{code}`")))
+            }
+        }
     };
 }
 

@@ -26,6 +26,19 @@ macro_rules! fields {
                 match key { $($key => Some(Field::$variant),)+ _ => None }
             }
         }
+
+        impl serde::Serialize for Field {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for Field {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let key = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                Field::from_key(&key).ok_or_else(|| serde::de::Error::custom(format!("unknown field `{key}`")))
+            }
+        }
     };
 }
 

@@ -259,16 +259,32 @@ impl Report {
         let results = read::read(output, "results", &["programme", "sampling_date", "item", "verdict", "superseded"])?;
         let rejects = read::read(output, "rejects", &["source", "rule", "severity"])?;
         let in_period = |d: Option<NaiveDate>| d.is_some_and(|d| d >= start && d <= end);
+        // (period, area level, programme, category, area code) → cell.
+        let index: std::collections::HashMap<(&str, &str, &str, &str, &str), &read::Record> = cells
+            .iter()
+            .map(|r| {
+                (
+                    (
+                        r.text("period"),
+                        r.text("area_level"),
+                        r.text("programme"),
+                        r.text("category"),
+                        r.text("area_code"),
+                    ),
+                    r,
+                )
+            })
+            .collect();
+        let lookup = |period: &str, level: &str, programme: &str, code: &str| {
+            index.get(&(period, level, programme, "all", code)).copied()
+        };
         let cell = |r: &&read::Record, level: &str, programme: &str| {
             r.text("period") == options.period && r.text("area_level") == level && r.text("programme") == programme
         };
 
         let mut sections = Vec::new();
         for (code, name) in &options.programmes {
-            let province = cells
-                .iter()
-                .find(|r| cell(r, "province", code) && r.text("category") == "all")
-                .map(|r| rate(r, "area_code"));
+            let province = lookup(&options.period, "province", code, &options.province.0).map(|r| rate(r, "area_code"));
             let mut cities: Vec<Rate> = cells
                 .iter()
                 .filter(|r| cell(r, "city", code) && r.text("category") == "all")
@@ -368,16 +384,8 @@ impl Report {
                 let points = months
                     .iter()
                     .map(|month| {
-                        let value = cells
-                            .iter()
-                            .find(|r| {
-                                r.text("period_type") == "month"
-                                    && r.text("period") == month
-                                    && r.text("area_level") == "province"
-                                    && r.text("programme") == code
-                                    && r.text("category") == "all"
-                            })
-                            .and_then(|r| r.float("pass_rate"));
+                        let value =
+                            lookup(month, "province", code, &options.province.0).and_then(|r| r.float("pass_rate"));
                         (month.clone(), value)
                     })
                     .collect();

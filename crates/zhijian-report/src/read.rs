@@ -1,6 +1,5 @@
 //! The published tables, read into plain rows with typed accessors.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
@@ -23,40 +22,47 @@ pub(crate) enum Value {
     List(Vec<String>),
 }
 
-/// One row of a table.
+/// One row of a table: its values, and the batch's column names they line up with.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Record(HashMap<String, Value>);
+pub(crate) struct Record {
+    names: std::rc::Rc<[String]>,
+    values: Vec<Value>,
+}
 
 impl Record {
+    fn get(&self, column: &str) -> Option<&Value> {
+        self.names.iter().position(|n| n == column).and_then(|i| self.values.get(i))
+    }
+
     pub(crate) fn text(&self, column: &str) -> &str {
-        match self.0.get(column) {
+        match self.get(column) {
             Some(Value::Text(s)) => s,
             _ => "",
         }
     }
     pub(crate) fn int(&self, column: &str) -> i64 {
-        match self.0.get(column) {
+        match self.get(column) {
             Some(Value::Int(v)) => *v,
             _ => 0,
         }
     }
     pub(crate) fn float(&self, column: &str) -> Option<f64> {
-        match self.0.get(column) {
+        match self.get(column) {
             Some(Value::Float(v)) => Some(*v),
             _ => None,
         }
     }
     pub(crate) fn flag(&self, column: &str) -> bool {
-        matches!(self.0.get(column), Some(Value::Bool(true)))
+        matches!(self.get(column), Some(Value::Bool(true)))
     }
     pub(crate) fn date(&self, column: &str) -> Option<NaiveDate> {
-        match self.0.get(column) {
+        match self.get(column) {
             Some(Value::Date(d)) => Some(*d),
             _ => None,
         }
     }
     pub(crate) fn list(&self, column: &str) -> &[String] {
-        match self.0.get(column) {
+        match self.get(column) {
             Some(Value::List(v)) => v,
             _ => &[],
         }
@@ -100,16 +106,11 @@ pub(crate) fn read(output: &Path, table: &'static str, columns: &[&str]) -> Resu
 
 fn records(batch: &RecordBatch) -> Vec<Record> {
     let schema = batch.schema();
+    let names: std::rc::Rc<[String]> = schema.fields().iter().map(|f| f.name().clone()).collect();
     (0..batch.num_rows())
-        .map(|row| {
-            Record(
-                schema
-                    .fields()
-                    .iter()
-                    .zip(batch.columns())
-                    .map(|(field, column)| (field.name().clone(), value(column.as_ref(), row)))
-                    .collect(),
-            )
+        .map(|row| Record {
+            names: names.clone(),
+            values: batch.columns().iter().map(|column| value(column.as_ref(), row)).collect(),
         })
         .collect()
 }

@@ -76,6 +76,8 @@ pub struct RunOptions {
     pub sql: Option<Arc<dyn SqlEngine>>,
     /// Publish without evaluating the checks.
     pub skip_checks: bool,
+    /// Parse every input again instead of reusing the cached rows of unchanged files.
+    pub full_refresh: bool,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -84,6 +86,8 @@ impl std::fmt::Debug for RunOptions {
             .field("output", &self.output)
             .field("today", &self.today)
             .field("sql", &self.sql.is_some())
+            .field("skip_checks", &self.skip_checks)
+            .field("full_refresh", &self.full_refresh)
             .finish()
     }
 }
@@ -138,6 +142,52 @@ pub fn check(path: &Path, options: &RunOptions) -> Result<CheckRun, RunError> {
     let as_of = zhijian_check::manifest_as_of(&output)?;
     let outcomes = evaluate_checks(&pipeline, &seeds, &output, as_of, options.sql.as_deref())?;
     Ok(CheckRun { pipeline_name: pipeline.name, output, as_of, outcomes })
+}
+
+/// A hidden sibling of the output: `out/.henan-2013.<what>`.
+fn sibling(output: &Path, what: &str) -> PathBuf {
+    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let hidden = format!(".{name}.{what}");
+    match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join(hidden),
+        _ => PathBuf::from(hidden),
+    }
+}
+
+/// What every cached file depends on besides its bytes and its source: zhijian's version, the
+/// as-of date, and the bytes of every seed file.
+fn fingerprint(pipeline: &Pipeline, as_of: NaiveDate) -> Result<String, RunError> {
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(zhijian_model::SCHEMA_VERSION.as_bytes());
+    hasher.update(as_of.to_string().as_bytes());
+    let mut seeds: Vec<PathBuf> = std::fs::read_dir(&pipeline.seeds)
+        .map_err(|source| StoreError::Io { action: "cannot list", path: pipeline.seeds.clone(), source })?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    seeds.sort();
+    for path in seeds {
+        let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
+            action: "cannot read",
+            path: path.clone(),
+            source,
+        })?;
+        hasher.update(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default().as_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The input paths of the run that wrote the current outputs, from its manifest.
+fn previous_inputs(output: &Path) -> Vec<String> {
+    let Ok(bytes) = std::fs::read(output.join("_manifest.json")) else { return Vec::new() };
+    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Vec::new() };
+    manifest["inputs"]
+        .as_array()
+        .map(|inputs| inputs.iter().filter_map(|i| i["path"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
 }
 
 /// The folder of the output holding the year-to-date report.
@@ -252,7 +302,20 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     tracing::info!(pipeline = %path.display(), %as_of, output = %output.display(), %run_id, "run started");
 
     let clock = Instant::now();
-    let ingested = zhijian_ingest::ingest(&pipeline, &seeds, as_of)?;
+    let cache = zhijian_ingest::FileCache {
+        dir: sibling(&output, "cache"),
+        read: !options.full_refresh,
+        fingerprint: fingerprint(&pipeline, as_of)?,
+    };
+    let previous_inputs = previous_inputs(&output);
+    let ingested = zhijian_ingest::ingest(&pipeline, &seeds, as_of, Some(&cache))?;
+    let retracted: Vec<String> =
+        previous_inputs.into_iter().filter(|p| !ingested.files.iter().any(|f| &f.path == p)).collect();
+    for path in &retracted {
+        tracing::warn!(file = %path, "an input of the previous run is gone: its rows are retracted");
+    }
+    let parsed = ingested.files.iter().filter(|f| !f.cached).count();
+    tracing::info!(parsed, cached = ingested.files.len() - parsed, retracted = retracted.len(), "inputs");
     timings.push(("ingest", clock.elapsed()));
 
     // Metadata that depends only on the inputs, so equal inputs give equal bytes.
@@ -325,12 +388,16 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         &staging_dir,
         &timings,
     );
+    let manifest = Manifest { full_refresh: options.full_refresh, retracted, ..manifest };
     let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     write_atomic(&staging.table_dir("_manifest.json"), &json)?;
     write_atomic(&staging.table_dir("_SUCCESS"), b"")?;
     let clock = Instant::now();
     staging.publish()?;
     tracing::info!(duration_ms = clock.elapsed().as_millis() as u64, "published");
+    // Entries of files this run did not read (gone, changed, or made under other seeds) go.
+    let pruned = zhijian_ingest::prune_cache(&cache.dir, &ingested.cache_keys);
+    tracing::debug!(pruned, "cache pruned");
     tracing::info!(run_id = %run_id, "run finished");
 
     let summaries = summary::summarise(&seeds, &aggregates.pass_rates, &attainment, as_of.year());

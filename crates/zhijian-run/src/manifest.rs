@@ -41,6 +41,10 @@ pub struct Manifest {
     pub totals: Totals,
     /// Duration of each stage, in order.
     pub timings: Vec<Timing>,
+    /// The run ignored the cache of parsed files (`--full-refresh`).
+    pub full_refresh: bool,
+    /// Input files of the previous run that are gone: their rows are no longer in the tables.
+    pub retracted: Vec<String>,
 }
 
 /// How long a stage took.
@@ -78,6 +82,8 @@ pub struct FileEntry {
     pub rows_superseded: u64,
     /// Blank records skipped.
     pub rows_blank: u64,
+    /// Its rows came from the cache: unchanged since a previous run, not parsed again.
+    pub cached: bool,
 }
 
 /// One output table.
@@ -133,6 +139,7 @@ impl Manifest {
                 rows_rejected: f.rows_rejected,
                 rows_superseded: f.rows_superseded,
                 rows_blank: f.rows_blank,
+                cached: f.cached,
             })
             .collect();
         let outputs = written
@@ -173,6 +180,8 @@ impl Manifest {
             outputs,
             totals,
             timings: timings.iter().map(|(stage, d)| Timing { stage: stage.to_string(), ms: d.as_millis() }).collect(),
+            full_refresh: false,
+            retracted: Vec::new(),
         }
     }
 }

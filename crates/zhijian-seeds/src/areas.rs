@@ -10,7 +10,7 @@ use crate::normalise::normalise_key;
 use crate::read::{read_rows, row_error};
 
 /// The level of an area in the seed table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AreaKind {
     /// The province.
@@ -22,7 +22,7 @@ pub enum AreaKind {
 }
 
 /// One area.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Area {
     /// Six-digit GB/T 2260 code.
     pub code: String,

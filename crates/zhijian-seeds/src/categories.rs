@@ -37,7 +37,7 @@ struct CategoryRow {
 }
 
 /// A source's four category names after normalisation.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct CategoryPath {
     /// Level 1 to 4 names: canonical where the tree knows them, else as written.
     pub names: [Option<String>; 4],
