@@ -233,3 +233,64 @@ fn a_run_parses_only_new_or_changed_files_and_equals_a_full_refresh() {
     let entries = std::fs::read_dir(sandbox.path().join("out/.henan-2013.cache")).unwrap().count();
     assert_eq!(entries, 8);
 }
+
+/// Unmounts a test's tmpfs when the test ends, however it ends.
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_with_exit_2_and_keeps_the_last_outputs() {
+    let sandbox = Sandbox::new();
+    let disk = sandbox.path().join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"]).arg(&disk).status();
+    assert!(mounted.is_ok_and(|s| s.success()), "this test mounts an 8 MB tmpfs, which needs root (CI runs as root)");
+    let _unmount = Unmount(disk.clone());
+    let run =
+        || sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q", "--output", "disk/henan-2013"]);
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let before = fingerprint(&disk.join("henan-2013"));
+    // Fill the disk but for 16 KiB.
+    let df = Command::new("df").args(["--output=avail", "-B1"]).arg(&disk).output().unwrap();
+    let free: u64 = stdout(&df).lines().nth(1).unwrap().trim().parse().unwrap();
+    std::fs::write(disk.join("filler"), vec![0u8; (free - 16 * 1024) as usize]).unwrap();
+    let second = run();
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(err.contains("No space left on device") && err.contains("disk/"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(fingerprint(&disk.join("henan-2013")), before, "the last outputs are intact");
+    // Once there is room again, the next run completes.
+    std::fs::remove_file(disk.join("filler")).unwrap();
+    assert_eq!(run().status.code(), Some(0));
+    assert_eq!(fingerprint(&disk.join("henan-2013")), before);
+}
+
+#[test]
+fn permission_denied_stops_the_run_with_exit_2_naming_the_path() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sandbox = Sandbox::new();
+    let first = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let before = fingerprint(&sandbox.output());
+    // Root reads and writes anything: run as nobody, in a folder nobody may not write.
+    std::fs::set_permissions(sandbox.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(sandbox.path().join("out"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let output = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_zhijian")])
+        .args(["run", "pipelines/henan-2013.toml", "--no-checks"])
+        .current_dir(sandbox.path())
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("Permission denied") && err.contains("out/.henan-2013.lock"), "{err}");
+    std::fs::set_permissions(sandbox.path().join("out"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(fingerprint(&sandbox.output()), before, "the last outputs are intact");
+}

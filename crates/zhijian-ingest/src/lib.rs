@@ -76,6 +76,12 @@ pub enum IngestError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A file changed while it was read: an agency was still writing it.
+    #[error("`{}` changed while it was read (size or modification time moved); run again once it is complete", path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// A file could not be decoded as text.
     #[error("`{}`: {source}", path.display())]
     Decode {
@@ -305,7 +311,7 @@ fn read_file(
     cache: Option<&FileCache>,
 ) -> Result<(FileRows, FileReport, String), IngestError> {
     let source = context.source;
-    let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    let bytes = read_stable(path)?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let name = pipeline.relative_name(path);
     let key = {
@@ -391,6 +397,24 @@ fn read_file(
     Ok((FileRows { file: name, outcomes: entry.outcomes }, file_report, key))
 }
 
+/// A file's size and modification time, to tell whether it moved while it was read.
+fn stamp(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), IngestError> {
+    let meta = std::fs::metadata(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    Ok((meta.len(), meta.modified().ok()))
+}
+
+/// Reads a whole file, refusing one that changed meanwhile (an agency still copying it in):
+/// its rows could be torn.
+fn read_stable(path: &Path) -> Result<Vec<u8>, IngestError> {
+    let before = stamp(path)?;
+    let bytes = std::fs::read(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+    let after = stamp(path)?;
+    if before != after || after.0 != bytes.len() as u64 {
+        return Err(IngestError::Changed { path: path.to_path_buf() });
+    }
+    Ok(bytes)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -446,6 +470,36 @@ pub fn write_tables(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_still_being_written_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("drop.csv");
+        std::fs::write(&path, "a,b\n1,2\n").unwrap();
+        assert_eq!(read_stable(&path).unwrap(), b"a,b\n1,2\n");
+        // A writer appending from another thread while reads go on: every read is whole or refused.
+        let writer_path = path.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write as _;
+            let mut file = std::fs::OpenOptions::new().append(true).open(&writer_path).unwrap();
+            for _ in 0..20_000 {
+                file.write_all(b"3,4\n").unwrap();
+            }
+        });
+        let mut refused = 0;
+        while !writer.is_finished() {
+            match read_stable(&path) {
+                Ok(bytes) => assert!(bytes.ends_with(b"\n") && bytes.starts_with(b"a,b\n")),
+                Err(IngestError::Changed { path: p }) => {
+                    assert_eq!(p, path);
+                    refused += 1;
+                }
+                Err(other) => panic!("{other}"),
+            }
+        }
+        writer.join().unwrap();
+        assert!(refused > 0, "no read overlapped a write");
+    }
 
     #[test]
     fn literal_prefix_stops_at_the_first_wildcard() {

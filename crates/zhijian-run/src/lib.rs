@@ -144,6 +144,13 @@ pub fn check(path: &Path, options: &RunOptions) -> Result<CheckRun, RunError> {
     Ok(CheckRun { pipeline_name: pipeline.name, output, as_of, outcomes })
 }
 
+/// Records a stage's duration in the manifest's timings and in the log (`-v`).
+fn stage_done(timings: &mut Vec<(&'static str, std::time::Duration)>, stage: &'static str, clock: Instant) {
+    let elapsed = clock.elapsed();
+    tracing::info!(stage, duration_ms = elapsed.as_millis() as u64, "stage finished");
+    timings.push((stage, elapsed));
+}
+
 /// A hidden sibling of the output: `out/.henan-2013.<what>`.
 fn sibling(output: &Path, what: &str) -> PathBuf {
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -294,11 +301,12 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let Validated { pipeline, seeds, .. } = validate(path)?;
     let output = options.output.clone().unwrap_or_else(|| pipeline.output.clone());
     let as_of = pipeline.as_of.or(options.today).unwrap_or_else(|| Utc::now().date_naive());
-    timings.push(("load", clock.elapsed()));
+    stage_done(&mut timings, "load", clock);
     let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id());
     // One run at a time per output; held until this function returns.
     let _lock =
         zhijian_store::RunLock::acquire(&output, &started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+    let _run_span = tracing::info_span!("run", %run_id).entered();
     tracing::info!(pipeline = %path.display(), %as_of, output = %output.display(), %run_id, "run started");
 
     let clock = Instant::now();
@@ -316,7 +324,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     }
     let parsed = ingested.files.iter().filter(|f| !f.cached).count();
     tracing::info!(parsed, cached = ingested.files.len() - parsed, retracted = retracted.len(), "inputs");
-    timings.push(("ingest", clock.elapsed()));
+    stage_done(&mut timings, "ingest", clock);
 
     // Metadata that depends only on the inputs, so equal inputs give equal bytes.
     let mut inputs_hash = Sha256::new();
@@ -336,7 +344,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let clock = Instant::now();
     let staging = Staging::create(&output, &run_id)?;
     let mut written = zhijian_ingest::write_tables(&ingested, &staging, &metadata)?;
-    timings.push(("write", clock.elapsed()));
+    stage_done(&mut timings, "write", clock);
 
     let clock = Instant::now();
     let province = seeds.areas.province().map(|p| (p.code.clone(), p.name.clone())).unwrap_or_default();
@@ -364,7 +372,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         zhijian_aggregate::write_attainment(&staging.table_dir("attainment"), &attainment, &metadata)?;
     written.push(zhijian_ingest::TableWritten { table: "pass_rates", files: pass_rate_files });
     written.push(zhijian_ingest::TableWritten { table: "attainment", files: attainment_files });
-    timings.push(("aggregate", clock.elapsed()));
+    stage_done(&mut timings, "aggregate", clock);
 
     // The year-to-date report, published with the tables it reads.
     let clock = Instant::now();
@@ -373,7 +381,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         report_options(&pipeline, &seeds, as_of, &as_of.year().to_string()),
     )?;
     write_report(&report, &staging.table_dir(REPORT_DIR))?;
-    timings.push(("report", clock.elapsed()));
+    stage_done(&mut timings, "report", clock);
 
     // The manifest and `_SUCCESS` go into the set they describe; the set is published whole.
     let staging_dir = staging.table_dir("");
