@@ -137,13 +137,27 @@ enum QueryFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    match execute(cli.command) {
+    match execute(cli.command, cli.quiet) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// A progress bar of the input files on stderr, only when stderr is a terminal (a scheduler's
+/// log gets none) and not with `-q`.
+fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template("ingest [{bar:30}] {pos}/{len} files, {msg} {elapsed}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
 }
 
 fn init_logging(cli: &Cli) {
@@ -187,17 +201,34 @@ fn sql_engine() -> Option<Arc<dyn SqlEngine>> {
     None
 }
 
-fn execute(command: Command) -> anyhow::Result<ExitCode> {
+fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { pipeline, output, no_checks, full_refresh, report } => {
+            let bar = progress_bar(quiet);
+            let progress = bar.clone().map(|bar| {
+                let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                Arc::new(move |event: zhijian_run::Progress| match event {
+                    zhijian_run::Progress::Files(n) => bar.inc_length(n),
+                    zhijian_run::Progress::FileDone { rows: read } => {
+                        let total = rows.fetch_add(read, std::sync::atomic::Ordering::Relaxed) + read;
+                        bar.set_message(format!("{total} rows"));
+                        bar.inc(1);
+                    }
+                }) as Arc<dyn Fn(zhijian_run::Progress) + Send + Sync>
+            });
             let options = zhijian_run::RunOptions {
                 output,
                 today: None,
                 sql: sql_engine(),
                 skip_checks: no_checks,
                 full_refresh,
+                progress,
             };
-            let outcome = zhijian_run::run(&pipeline, &options)?;
+            let outcome = zhijian_run::run(&pipeline, &options);
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            let outcome = outcome?;
             let totals = &outcome.manifest.totals;
             println!(
                 "{}: {} file(s), {} row(s) read, {} accepted, {} rejected{} → {}",
@@ -229,6 +260,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 sql: sql_engine(),
                 skip_checks: false,
                 full_refresh: false,
+                progress: None,
             };
             let checked = zhijian_run::check(&pipeline, &options)?;
             print!("{}", report::table(&checked.outcomes));

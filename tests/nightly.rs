@@ -294,3 +294,19 @@ fn permission_denied_stops_the_run_with_exit_2_naming_the_path() {
     std::fs::set_permissions(sandbox.path().join("out"), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(fingerprint(&sandbox.output()), before, "the last outputs are intact");
 }
+
+#[test]
+fn a_progress_bar_on_a_terminal_and_none_in_a_log() {
+    let sandbox = Sandbox::new();
+    // `script` gives the run a terminal, as when someone runs it by hand.
+    let command = format!("{} run pipelines/henan-2013.toml --no-checks", env!("CARGO_BIN_EXE_zhijian"));
+    let on_terminal =
+        Command::new("script").args(["-qec", &command, "/dev/null"]).current_dir(sandbox.path()).output().unwrap();
+    assert!(on_terminal.status.success(), "{}", stderr(&on_terminal));
+    let screen = String::from_utf8_lossy(&on_terminal.stdout).replace('\r', "\n");
+    assert!(screen.contains("9/9 files, 1780 rows"), "{screen}");
+    // Without a terminal (a scheduler's log): no bar, nothing on stderr at the default level.
+    let logged = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks"]);
+    assert_eq!(logged.status.code(), Some(0));
+    assert_eq!(stderr(&logged), "");
+}

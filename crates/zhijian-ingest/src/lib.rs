@@ -198,6 +198,21 @@ pub struct Ingested {
     pub cache_keys: Vec<String>,
 }
 
+/// What ingest reports as it goes, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A source is about to read this many files.
+    Files(u64),
+    /// A file was read (parsed, or taken from the cache), with its data rows.
+    FileDone {
+        /// Its data rows.
+        rows: u64,
+    },
+}
+
+/// A progress callback; called from several threads.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
+
 /// Lists the files of a source: every pattern expanded, sorted, without duplicates. Fails when
 /// the folder a pattern starts in does not exist.
 pub fn source_files(source: &Source) -> Result<Vec<PathBuf>, IngestError> {
@@ -254,16 +269,29 @@ pub fn ingest(
     seeds: &Seeds,
     as_of: NaiveDate,
     cache: Option<&FileCache>,
+    progress: Option<ProgressFn<'_>>,
 ) -> Result<Ingested, IngestError> {
     let mut out = Ingested::default();
+    let report = |event| {
+        if let Some(progress) = progress {
+            progress(event);
+        }
+    };
     for source in &pipeline.sources {
         let files = source_files(source)?;
         if files.is_empty() {
             tracing::warn!(source = %source.name, patterns = ?source.files, "no input files match");
         }
         let context = Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of };
-        let read: Vec<(FileRows, FileReport, String)> =
-            files.par_iter().map(|path| read_file(pipeline, &context, path, cache)).collect::<Result<_, _>>()?;
+        report(Progress::Files(files.len() as u64));
+        let read: Vec<(FileRows, FileReport, String)> = files
+            .par_iter()
+            .map(|path| {
+                let read = read_file(pipeline, &context, path, cache)?;
+                report(Progress::FileDone { rows: read.1.rows_read });
+                Ok(read)
+            })
+            .collect::<Result<_, IngestError>>()?;
         let mut reports = Vec::with_capacity(read.len());
         let mut rows = Vec::with_capacity(read.len());
         for (file_rows, report, key) in read {

@@ -21,6 +21,8 @@ use zhijian_pipeline::{ConfigErrors, Pipeline};
 use zhijian_seeds::{SeedErrors, Seeds};
 use zhijian_store::{Staging, StoreError, write_atomic};
 
+pub use zhijian_ingest::Progress;
+
 pub use manifest::{FileEntry, Manifest, OutputEntry, Timing, Totals};
 pub use summary::{CityLine, ProgrammeSummary, render_summary};
 
@@ -78,6 +80,8 @@ pub struct RunOptions {
     pub skip_checks: bool,
     /// Parse every input again instead of reusing the cached rows of unchanged files.
     pub full_refresh: bool,
+    /// Told of each input file as it is read, for a progress display.
+    pub progress: Option<Arc<dyn Fn(zhijian_ingest::Progress) + Send + Sync>>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -88,6 +92,7 @@ impl std::fmt::Debug for RunOptions {
             .field("sql", &self.sql.is_some())
             .field("skip_checks", &self.skip_checks)
             .field("full_refresh", &self.full_refresh)
+            .field("progress", &self.progress.is_some())
             .finish()
     }
 }
@@ -316,7 +321,11 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         fingerprint: fingerprint(&pipeline, as_of)?,
     };
     let previous_inputs = previous_inputs(&output);
-    let ingested = zhijian_ingest::ingest(&pipeline, &seeds, as_of, Some(&cache))?;
+    let progress: Option<zhijian_ingest::ProgressFn<'_>> = match &options.progress {
+        Some(callback) => Some(callback.as_ref()),
+        None => None,
+    };
+    let ingested = zhijian_ingest::ingest(&pipeline, &seeds, as_of, Some(&cache), progress)?;
     let retracted: Vec<String> =
         previous_inputs.into_iter().filter(|p| !ingested.files.iter().any(|f| &f.path == p)).collect();
     for path in &retracted {
