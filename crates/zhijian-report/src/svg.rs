@@ -30,16 +30,30 @@ fn open(height: f64, title: &str) -> String {
     )
 }
 
+/// A row's name, right-aligned in the label column; `y` is the row's top.
+fn row_label(out: &mut String, y: f64, name: &str) {
+    let _ = writeln!(
+        out,
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+        LABEL - 8.0,
+        y + 13.0,
+        escape(name)
+    );
+}
+
+/// Gridline values from `floor` to 100% in steps of 10%.
+fn ticks(floor: f64) -> impl Iterator<Item = f64> {
+    (0..=10).map(move |i| floor + 0.1 * f64::from(i)).take_while(|t| *t <= 1.0001)
+}
+
 fn rate_axis(out: &mut String, floor: f64, x: impl Fn(f64) -> f64, bottom: f64) {
-    let mut tick = floor;
-    while tick <= 1.0001 {
+    for tick in ticks(floor) {
         let _ = writeln!(
             out,
             "<line x1=\"{0:.1}\" y1=\"20\" x2=\"{0:.1}\" y2=\"{bottom:.1}\" stroke=\"#e2e8f0\"/><text x=\"{0:.1}\" y=\"14\" text-anchor=\"middle\" fill=\"#4a5568\">{1}</text>",
             x(tick),
             format_args!("{:.0}%", tick * 100.0)
         );
-        tick += 0.1;
     }
 }
 
@@ -53,13 +67,7 @@ pub(crate) fn rate_bars(title: &str, rows: &[RateBar], threshold: Option<f64>) -
     rate_axis(&mut out, floor, x, height - 10.0);
     for (i, (code, name, rate, interval)) in rows.iter().enumerate() {
         let y = 24.0 + ROW * i as f64;
-        let _ = writeln!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LABEL - 8.0,
-            y + 13.0,
-            escape(name)
-        );
+        row_label(&mut out, y, name);
         match rate {
             Some(rate) => {
                 let _ = writeln!(
@@ -121,13 +129,7 @@ pub(crate) fn attainment_bars(title: &str, rows: &[(String, String, i64, f64, i6
     for (i, (code, name, achieved, expected, target)) in rows.iter().enumerate() {
         let y = 24.0 + ROW * i as f64;
         let share = |v: f64| if *target > 0 { v / *target as f64 } else { 0.0 };
-        let _ = writeln!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LABEL - 8.0,
-            y + 13.0,
-            escape(name)
-        );
+        row_label(&mut out, y, name);
         let _ = writeln!(
             out,
             "<rect x=\"{LABEL:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"14\" fill=\"#edf2f7\"/>",
@@ -174,13 +176,7 @@ pub(crate) fn paired_rates(
     rate_axis(&mut out, floor, x, height - 10.0);
     for (i, (code, name, first, second)) in rows.iter().enumerate() {
         let y = 24.0 + 2.0 * ROW * i as f64;
-        let _ = writeln!(
-            out,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            LABEL - 8.0,
-            y + 20.0,
-            escape(name)
-        );
+        row_label(&mut out, y + 7.0, name);
         for (j, (value, colour, legend)) in
             [(first, PALETTE[0], legends.0), (second, PALETTE[5], legends.1)].into_iter().enumerate()
         {
@@ -251,8 +247,7 @@ pub(crate) fn trend_lines(title: &str, series: &[Series]) -> String {
     let x = |i: usize| left + (right - left) * if months > 1 { i as f64 / (months - 1) as f64 } else { 0.5 };
     let y = |v: f64| 20.0 + (1.0 - (v - floor) / (1.0 - floor)) * (height - 60.0);
     let mut out = open(height, title);
-    let mut tick = floor;
-    while tick <= 1.0001 {
+    for tick in ticks(floor) {
         let _ = writeln!(
             out,
             "<line x1=\"{left}\" y1=\"{0:.1}\" x2=\"{right}\" y2=\"{0:.1}\" stroke=\"#e2e8f0\"/><text x=\"{1}\" y=\"{2:.1}\" text-anchor=\"end\" fill=\"#4a5568\">{3:.0}%</text>",
@@ -261,7 +256,6 @@ pub(crate) fn trend_lines(title: &str, series: &[Series]) -> String {
             y(tick) + 4.0,
             tick * 100.0
         );
-        tick += 0.1;
     }
     if let Some(first) = series.first() {
         for (i, (month, _)) in first.2.iter().enumerate() {
