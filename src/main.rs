@@ -140,7 +140,7 @@ fn main() -> ExitCode {
     match execute(cli.command, cli.quiet) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_chain(&err));
             ExitCode::from(2)
         }
     }
@@ -158,6 +158,20 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
+}
+
+/// The error and its causes, each cause once: a library error that already quotes its source
+/// (`parquet file …: No space left on device`) does not get it repeated.
+fn error_chain(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 fn init_logging(cli: &Cli) {
