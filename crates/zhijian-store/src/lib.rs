@@ -275,6 +275,17 @@ impl Staging {
                 fs::remove_dir_all(&path).map_err(io_err("cannot remove leftover", &path))?;
             }
         }
+        // A run killed between making its new link and renaming it over the output leaves it.
+        let link_prefix =
+            format!("{}.link-", generations.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let parent = sibling(output, "");
+        if let Ok(entries) = fs::read_dir(if parent.as_os_str().is_empty() { Path::new(".") } else { &parent }) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&link_prefix) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
         let dir = generations.join(format!(".staging-{run_id}"));
         fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
         Ok(Staging { output: output.to_path_buf(), generations, dir, run_id: run_id.to_string(), committed: false })
@@ -306,7 +317,7 @@ impl Staging {
         }
         let link_name = self.generations.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let relative = Path::new(&link_name).join(&self.run_id);
-        let temporary = sibling(&self.output, &format!(".{}.link-{}", link_name, self.run_id));
+        let temporary = sibling(&self.output, &format!("{link_name}.link-{}", self.run_id));
         let _ = fs::remove_file(&temporary);
         symlink(&relative, &temporary).map_err(io_err("cannot create link", &temporary))?;
         fs::rename(&temporary, &self.output).map_err(io_err("cannot switch", &self.output))?;
@@ -508,8 +519,11 @@ mod tests {
             .collect();
         kept.sort();
         assert_eq!(kept, ["r1", "r2"]);
-        // A failed run leaves nothing.
+        // A link left by a run killed mid-switch is cleared; a failed run leaves nothing.
+        let stray = dir.path().join(".out.generations.link-r9");
+        std::os::unix::fs::symlink("nowhere", &stray).unwrap();
         let staging = Staging::create(&output, "r3").unwrap();
+        assert!(fs::symlink_metadata(&stray).is_err(), "stray link removed");
         fs::create_dir_all(staging.table_dir("samples")).unwrap();
         drop(staging);
         assert!(!generations_dir(&output).join(".staging-r3").exists());
