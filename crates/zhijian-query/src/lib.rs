@@ -96,11 +96,6 @@ impl Tables {
         Ok(Tables { context, columns })
     }
 
-    /// Each table's columns.
-    pub fn columns(&self) -> &[(String, Vec<String>)] {
-        &self.columns
-    }
-
     /// Runs a SELECT query and collects its result. An unknown table or column gets an error
     /// that lists what exists.
     pub fn query(&mut self, sql: &str) -> Result<DataFrame, QueryError> {

@@ -296,11 +296,6 @@ impl Staging {
         self.dir.join(table)
     }
 
-    /// The final folder of a table, through the output link.
-    pub fn published_dir(&self, table: &str) -> PathBuf {
-        self.output.join(table)
-    }
-
     /// Publishes the whole staged set: renames it to its generation, then swaps the output link
     /// in one rename, then removes generations older than the previous one.
     pub fn publish(mut self) -> Result<(), StoreError> {
