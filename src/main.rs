@@ -120,6 +120,29 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Write a synthetic drop of every programme (UTF-8 CSV in the sources' shapes), with a
+    /// pipeline.toml that reads it and expected.json, for benchmarks and scale tests.
+    Generate {
+        /// Samples across all programmes (about 4.7 results each).
+        #[arg(long)]
+        samples: u64,
+        /// Seed of the random draws: the same seed gives the same bytes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The folder to create; it must be new or empty.
+        #[arg(long)]
+        out: PathBuf,
+        /// The seeds to copy into the drop and draw areas from.
+        #[arg(long, default_value = "seeds")]
+        seeds: PathBuf,
+        /// At most this many rows per CSV file.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows_per_file: u64,
+        /// Share of samples with a delivery mistake (impossible date, unknown city, a row
+        /// delivered twice).
+        #[arg(long, default_value_t = 0.002)]
+        mess_rate: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -281,6 +304,20 @@ fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())
         }
         Command::Query { sql, pipeline, dir, format, output } => query(sql, pipeline, dir, format, output),
+        Command::Generate { samples, seed, out, seeds, rows_per_file, mess_rate } => {
+            let options =
+                zhijian_generate::Options { samples, seed, out: out.clone(), seeds, rows_per_file, mess_rate };
+            let expected = zhijian_generate::generate(&options)?;
+            let accepted: u64 = expected.programmes.values().map(|p| p.samples).sum();
+            eprintln!(
+                "generated {} rows in {} files ({accepted} samples accepted, {} rows to be rejected)",
+                expected.rows,
+                expected.files.len(),
+                expected.rejected_rows.values().sum::<u64>()
+            );
+            println!("{}", out.join("pipeline.toml").display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report { pipeline, period, out } => {
             let dir = zhijian_run::report(&pipeline, period.as_deref(), out.as_deref())?;
             println!("{}", dir.join("report.html").display());
