@@ -9,7 +9,7 @@ use arrow_array::{Array, RecordBatch};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 use zhijian_model::{AreaLevel, PeriodType};
-use zhijian_store::{read_file, table_files};
+use zhijian_store::{read_row_groups, row_group_count, table_files};
 
 use crate::{AggregateError, wilson_interval};
 
@@ -304,15 +304,21 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
         "result_count",
     ];
     let files: Vec<PathBuf> = if samples_dir.exists() { table_files(samples_dir)? } else { Vec::new() };
-    let named = files
+    // Row groups are the unit of work, so one large year file keeps every core busy; each
+    // thread folds its row groups into one partial, and the partials merge at the end.
+    let mut tasks: Vec<(&PathBuf, usize)> = Vec::new();
+    for path in &files {
+        tasks.extend((0..row_group_count(path)?).map(|group| (path, group)));
+    }
+    let named = tasks
         .par_iter()
-        .map(|path| -> Result<Named, AggregateError> {
-            let mut partial = Partial::default();
-            for batch in read_file(path, Some(COLUMNS))? {
+        .try_fold(Partial::default, |mut partial, (path, group)| -> Result<Partial, AggregateError> {
+            for batch in read_row_groups(path, Some(COLUMNS), Some(vec![*group]))? {
                 partial.add_batch(path, &batch, options)?;
             }
-            Ok(partial.into_named())
+            Ok(partial)
         })
+        .map(|partial| partial.map(Partial::into_named))
         .try_reduce(Named::default, |a, b| Ok(a.merge(b)))?;
     let mut pass_rates: Vec<PassRateRow> = named
         .cells

@@ -102,13 +102,19 @@ pub struct WrittenFile {
 
 /// The writer properties every zhijian file uses.
 pub fn writer_properties(extra_metadata: &[(String, String)]) -> WriterProperties {
+    writer_properties_with(extra_metadata, ROW_GROUP_ROWS)
+}
+
+/// [`writer_properties`] with row groups of at most `row_group_rows` rows: a writer holds one
+/// row group in memory until it is full.
+pub fn writer_properties_with(extra_metadata: &[(String, String)], row_group_rows: usize) -> WriterProperties {
     let mut metadata = vec![KeyValue::new(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string())];
     metadata.extend(extra_metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_dictionary_enabled(true)
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
         .set_key_value_metadata(Some(metadata))
         .build()
 }
@@ -140,6 +146,90 @@ pub fn write_partition(
     let file = writer.into_inner().map_err(parquet_err)?;
     file.sync_all().map_err(io_err("cannot sync", &path))?;
     Ok(WrittenFile { path, rows })
+}
+
+/// Writes a table batch by batch, one file per year (`year=YYYY/part-00000.parquet`), so a
+/// table larger than memory streams through: each open file buffers at most one row group.
+pub struct YearWriter {
+    table_dir: PathBuf,
+    schema: SchemaRef,
+    metadata: Vec<(String, String)>,
+    row_group_rows: usize,
+    open: std::collections::BTreeMap<Option<i32>, (PathBuf, ArrowWriter<fs::File>, u64)>,
+}
+
+impl std::fmt::Debug for YearWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("YearWriter").field("table_dir", &self.table_dir).field("years", &self.open.keys()).finish()
+    }
+}
+
+impl YearWriter {
+    /// A writer into `table_dir`, which is created at once so the table lists even when empty.
+    /// Unless `partitioned`, all rows go to one file (`write` with `None`), written even when
+    /// empty so the table can be read. Row groups hold at most `row_group_rows` rows (and at
+    /// most [`ROW_GROUP_ROWS`]).
+    pub fn new(
+        table_dir: &Path,
+        schema: &SchemaRef,
+        extra_metadata: &[(String, String)],
+        partitioned: bool,
+        row_group_rows: usize,
+    ) -> Result<Self, StoreError> {
+        fs::create_dir_all(table_dir).map_err(io_err("cannot create folder", table_dir))?;
+        let mut writer = YearWriter {
+            table_dir: table_dir.to_path_buf(),
+            schema: schema.clone(),
+            metadata: extra_metadata.to_vec(),
+            row_group_rows: row_group_rows.clamp(1, ROW_GROUP_ROWS),
+            open: std::collections::BTreeMap::new(),
+        };
+        if !partitioned {
+            writer.open_file(None)?;
+        }
+        Ok(writer)
+    }
+
+    fn open_file(&mut self, year: Option<i32>) -> Result<(), StoreError> {
+        let dir = match year {
+            Some(year) => self.table_dir.join(format!("year={year}")),
+            None => self.table_dir.clone(),
+        };
+        fs::create_dir_all(&dir).map_err(io_err("cannot create folder", &dir))?;
+        let path = dir.join("part-00000.parquet");
+        let file = fs::File::create(&path).map_err(io_err("cannot create", &path))?;
+        let properties = writer_properties_with(&self.metadata, self.row_group_rows);
+        let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(properties))
+            .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
+        self.open.insert(year, (path, writer, 0));
+        Ok(())
+    }
+
+    /// Appends `batch` to the year's file (`None`: the table's one file).
+    pub fn write(&mut self, year: Option<i32>, batch: &RecordBatch) -> Result<(), StoreError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if !self.open.contains_key(&year) {
+            self.open_file(year)?;
+        }
+        if let Some((path, writer, rows)) = self.open.get_mut(&year) {
+            writer.write(batch).map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
+            *rows += batch.num_rows() as u64;
+        }
+        Ok(())
+    }
+
+    /// Closes and syncs every file, in year order.
+    pub fn finish(self) -> Result<Vec<WrittenFile>, StoreError> {
+        let mut files = Vec::with_capacity(self.open.len());
+        for (_, (path, writer, rows)) in self.open {
+            let file = writer.into_inner().map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
+            file.sync_all().map_err(io_err("cannot sync", &path))?;
+            files.push(WrittenFile { path, rows });
+        }
+        Ok(files)
+    }
 }
 
 /// Writes `rows` as one file per year (`year_of` each row), building each year's batch with
@@ -201,6 +291,24 @@ pub fn partition_year(path: &Path) -> Option<i32> {
 
 /// Reads one Parquet file, keeping only `columns` when given.
 pub fn read_file(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>, StoreError> {
+    read_row_groups(path, columns, None)
+}
+
+/// The number of row groups of a Parquet file, the unit files are read in parallel by.
+pub fn row_group_count(path: &Path) -> Result<usize, StoreError> {
+    let file = fs::File::open(path).map_err(io_err("cannot open", path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|source| StoreError::Parquet { path: path.to_path_buf(), source })?;
+    Ok(builder.metadata().num_row_groups())
+}
+
+/// Reads some row groups of one Parquet file (all of them when `row_groups` is `None`),
+/// keeping only `columns` when given.
+pub fn read_row_groups(
+    path: &Path,
+    columns: Option<&[&str]>,
+    row_groups: Option<Vec<usize>>,
+) -> Result<Vec<RecordBatch>, StoreError> {
     let file = fs::File::open(path).map_err(io_err("cannot open", path))?;
     let parquet_err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
@@ -209,6 +317,10 @@ pub fn read_file(path: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatc
             let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
             builder.with_projection(mask)
         }
+        None => builder,
+    };
+    let builder = match row_groups {
+        Some(groups) => builder.with_row_groups(groups),
         None => builder,
     };
     let reader = builder.build().map_err(parquet_err)?;
