@@ -71,6 +71,10 @@ enum Command {
         /// last run; the outputs are the same either way.
         #[arg(long)]
         full_refresh: bool,
+        /// Assemble a source with more records than this in buckets of about this many, so
+        /// memory stays flat however large the input (more buckets: less memory, more disk I/O).
+        #[arg(long, default_value_t = zhijian_run::DEFAULT_BATCH_ROWS, value_name = "N")]
+        batch_rows: usize,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -240,7 +244,7 @@ fn sql_engine() -> Option<Arc<dyn SqlEngine>> {
 
 fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { pipeline, output, no_checks, full_refresh, report } => {
+        Command::Run { pipeline, output, no_checks, full_refresh, batch_rows, report } => {
             let bar = progress_bar(quiet);
             let progress = bar.clone().map(|bar| {
                 let rows = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -260,6 +264,7 @@ fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
                 skip_checks: no_checks,
                 full_refresh,
                 progress,
+                batch_rows,
             };
             let outcome = zhijian_run::run(&pipeline, &options);
             if let Some(bar) = bar {
@@ -298,6 +303,7 @@ fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
                 skip_checks: false,
                 full_refresh: false,
                 progress: None,
+                batch_rows: 0,
             };
             let checked = zhijian_run::check(&pipeline, &options)?;
             print!("{}", report::table(&checked.outcomes));

@@ -27,6 +27,7 @@ pub mod judge;
 pub mod normalise;
 pub mod parse;
 pub mod read;
+mod spill;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -36,13 +37,13 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use zhijian_pipeline::{Format, Pipeline, Source};
 use zhijian_seeds::Seeds;
-use zhijian_store::{Staging, StoreError, WrittenFile, write_by_year, write_partition};
+use zhijian_store::{Staging, StoreError, WrittenFile, YearWriter};
 
 use crate::assemble::{FileRows, ResultRecord, SampleRecord, assemble};
 use crate::decode::{DecodeError, decode};
 use crate::normalise::{Context, FileNormaliser};
 use crate::parse::VocabularyIndex;
-use crate::read::{ColumnIndex, ReadError, read_table};
+use crate::read::{ColumnIndex, ReadError};
 use crate::tables::SourcedReject;
 
 /// A problem that stops the run: the input cannot be read at all.
@@ -158,24 +159,35 @@ pub struct FileCache {
     pub fingerprint: String,
 }
 
-/// One cached file, in postcard's binary form: exact for every float, unlike a JSON round trip.
+/// What a cache entry holds besides its rows, in postcard's binary form (exact for every float,
+/// unlike a JSON round trip). The rows are in a second file, one frame per record.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct CacheEntry {
+struct EntryHead {
     encoding: String,
     replacements: u64,
     rows_read: u64,
     rows_blank: u64,
     columns: ColumnIndex,
-    outcomes: Vec<Result<normalise::Row, Box<normalise::Reject>>>,
+    outcomes: u64,
 }
 
-/// Removes the cache entries whose keys `used` does not hold; returns how many.
+/// One record's outcome as cached: an accepted row or its reject.
+type Outcome = Result<normalise::Row, Box<normalise::Reject>>;
+
+/// Removes the cache entries whose keys `used` does not hold, and any spill folder a killed
+/// run left; returns how many.
 pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let key = name.strip_suffix(".bin").unwrap_or(&name);
+        if entry.path().is_dir() {
+            if name.starts_with(SPILL_PREFIX) && std::fs::remove_dir_all(entry.path()).is_ok() {
+                removed += 1;
+            }
+            continue;
+        }
+        let key = name.split('.').next().unwrap_or(&name);
         if !used.iter().any(|u| u == key) && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
@@ -183,19 +195,41 @@ pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
     removed
 }
 
-/// Everything read from a pipeline's sources.
-#[derive(Debug, Default)]
-pub struct Ingested {
-    /// Samples of every source, sorted by key.
-    pub samples: Vec<SampleRecord>,
-    /// Results, sorted by sample key and file order.
-    pub results: Vec<ResultRecord>,
-    /// Rejects, by source, file and record.
-    pub rejects: Vec<SourcedReject>,
-    /// One report per input file, in source and path order.
-    pub files: Vec<FileReport>,
+/// Folders of a run's bucketed rows, inside the cache folder.
+const SPILL_PREFIX: &str = ".spill-";
+
+/// Records normalised together, in parallel; also the unit the rows of a file are written in.
+const CHUNK_RECORDS: usize = 16 * 1024;
+
+/// One input file after reading: its report and where its rows are.
+#[derive(Debug)]
+struct ReadFile {
+    report: FileReport,
+    key: String,
+    rows_path: PathBuf,
+    columns: std::sync::Arc<ColumnIndex>,
+    outcomes: u64,
+}
+
+/// Every source's files, read and normalised into the cache; [`write_tables`] assembles and
+/// writes them.
+#[derive(Debug)]
+pub struct ReadInputs {
+    sources: Vec<Vec<ReadFile>>,
+    cache_dir: PathBuf,
+}
+
+impl ReadInputs {
+    /// One report per input file, in source and path order. The accepted and rejected
+    /// counts are known only after [`write_tables`], which returns the completed reports.
+    pub fn files(&self) -> impl Iterator<Item = &FileReport> {
+        self.sources.iter().flatten().map(|f| &f.report)
+    }
+
     /// The cache keys of the files read, for [`prune_cache`].
-    pub cache_keys: Vec<String>,
+    pub fn cache_keys(&self) -> Vec<String> {
+        self.sources.iter().flatten().map(|f| f.key.clone()).collect()
+    }
 }
 
 /// What ingest reports as it goes, for a progress display.
@@ -262,21 +296,23 @@ fn literal_prefix(pattern: &str) -> PathBuf {
     prefix
 }
 
-/// Reads every source of `pipeline`, reusing the cached rows of unchanged files when `cache`
-/// allows.
-pub fn ingest(
+/// Reads and normalises every file of every source of `pipeline` into the cache, reusing the
+/// entries of unchanged files when `cache.read` allows. Files are read in parallel, and the
+/// records of each in parallel chunks; no file's rows are kept in memory.
+pub fn read_inputs(
     pipeline: &Pipeline,
     seeds: &Seeds,
     as_of: NaiveDate,
-    cache: Option<&FileCache>,
+    cache: &FileCache,
     progress: Option<ProgressFn<'_>>,
-) -> Result<Ingested, IngestError> {
-    let mut out = Ingested::default();
+) -> Result<ReadInputs, IngestError> {
     let report = |event| {
         if let Some(progress) = progress {
             progress(event);
         }
     };
+    std::fs::create_dir_all(&cache.dir).map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
+    let mut sources = Vec::with_capacity(pipeline.sources.len());
     for source in &pipeline.sources {
         let files = source_files(source)?;
         if files.is_empty() {
@@ -284,145 +320,143 @@ pub fn ingest(
         }
         let context = Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of };
         report(Progress::Files(files.len() as u64));
-        let read: Vec<(FileRows, FileReport, String)> = files
+        let read: Vec<ReadFile> = files
             .par_iter()
             .map(|path| {
                 let read = read_file(pipeline, &context, path, cache)?;
-                report(Progress::FileDone { rows: read.1.rows_read });
+                report(Progress::FileDone { rows: read.report.rows_read });
                 Ok(read)
             })
             .collect::<Result<_, IngestError>>()?;
-        let mut reports = Vec::with_capacity(read.len());
-        let mut rows = Vec::with_capacity(read.len());
-        for (file_rows, report, key) in read {
-            rows.push(file_rows);
-            reports.push(report);
-            out.cache_keys.push(key);
-        }
-        let assembled = assemble(source.programme, source.layout, rows);
-        // One pass over the rejects, not one per file.
-        let mut rejected: std::collections::HashMap<(&str, bool), u64> = std::collections::HashMap::new();
-        for reject in &assembled.rejects {
-            let superseded = reject.rule == zhijian_model::Rule::SampleRedelivered;
-            *rejected.entry((reject.file.as_str(), superseded)).or_default() += 1;
-        }
-        for report in &mut reports {
-            report.rows_rejected = rejected.get(&(report.path.as_str(), false)).copied().unwrap_or(0);
-            report.rows_superseded = rejected.get(&(report.path.as_str(), true)).copied().unwrap_or(0);
-            report.rows_accepted = assembled.accepted.get(report.path.as_str()).copied().unwrap_or(0);
-            tracing::info!(
-                file = %report.path, encoding = %report.encoding, cached = report.cached, read = report.rows_read,
-                accepted = report.rows_accepted, rejected = report.rows_rejected,
-                superseded = report.rows_superseded, "ingested"
-            );
-        }
-        out.samples.extend(assembled.samples);
-        out.results.extend(assembled.results);
-        out.rejects.extend(assembled.rejects.into_iter().map(|reject| SourcedReject {
-            source: source.name.clone(),
-            programme: source.programme.as_str(),
-            reject,
-        }));
-        out.files.extend(reports);
+        sources.push(read);
     }
-    out.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
-    out.results.sort_by(|a, b| {
-        (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
-    });
-    Ok(out)
+    Ok(ReadInputs { sources, cache_dir: cache.dir.clone() })
 }
 
 fn read_file(
     pipeline: &Pipeline,
     context: &Context<'_>,
     path: &Path,
-    cache: Option<&FileCache>,
-) -> Result<(FileRows, FileReport, String), IngestError> {
+    cache: &FileCache,
+) -> Result<ReadFile, IngestError> {
     let source = context.source;
     let bytes = read_stable(path)?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let name = pipeline.relative_name(path);
     let key = {
         let mut hasher = Sha256::new();
-        for part in [cache.map_or("", |c| c.fingerprint.as_str()), &format!("{source:?}"), &name, &sha256] {
+        for part in [cache.fingerprint.as_str(), &format!("{source:?}"), &name, &sha256] {
             hasher.update(part.as_bytes());
             hasher.update(b"\0");
         }
         hex(&hasher.finalize())
     };
-    let report = |entry: &CacheEntry, cached: bool| FileReport {
-        source: source.name.clone(),
-        path: name.clone(),
-        sha256: sha256.clone(),
-        bytes: bytes.len() as u64,
-        encoding: entry.encoding.clone(),
-        replacements: entry.replacements,
-        rows_read: entry.rows_read,
-        rows_accepted: 0,
-        rows_rejected: 0,
-        rows_superseded: 0,
-        rows_blank: entry.rows_blank,
-        cached,
+    let head_path = cache.dir.join(format!("{key}.head"));
+    let rows_path = cache.dir.join(format!("{key}.rows"));
+    let done = |head: EntryHead, cached: bool| ReadFile {
+        report: FileReport {
+            source: source.name.clone(),
+            path: name.clone(),
+            sha256: sha256.clone(),
+            bytes: bytes.len() as u64,
+            encoding: head.encoding,
+            replacements: head.replacements,
+            rows_read: head.rows_read,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rows_superseded: 0,
+            rows_blank: head.rows_blank,
+            cached,
+        },
+        key: key.clone(),
+        rows_path: rows_path.clone(),
+        columns: std::sync::Arc::new(head.columns),
+        outcomes: head.outcomes,
     };
-    let entry_path = cache.map(|c| c.dir.join(format!("{key}.bin")));
-    if let (Some(cache), Some(entry_path)) = (cache, &entry_path)
-        && cache.read
-        && let Ok(text) = std::fs::read(entry_path)
+    if cache.read
+        && rows_path.is_file()
+        && let Ok(bytes) = std::fs::read(&head_path)
     {
-        match postcard::from_bytes::<CacheEntry>(&text) {
-            Ok(mut entry) => {
-                let columns = std::sync::Arc::new(std::mem::take(&mut entry.columns));
-                let outcomes = std::mem::take(&mut entry.outcomes)
-                    .into_iter()
-                    .map(|outcome| outcome.map(|row| normalise::Row { columns: columns.clone(), ..row }))
-                    .collect();
+        match postcard::from_bytes::<EntryHead>(&bytes) {
+            Ok(head) => {
                 tracing::debug!(file = %name, "rows from the cache");
-                return Ok((FileRows { file: name.clone(), outcomes }, report(&entry, true), key));
+                return Ok(done(head, true));
             }
-            Err(err) => tracing::warn!(entry = %entry_path.display(), %err, "ignoring an unreadable cache entry"),
+            Err(err) => tracing::warn!(entry = %head_path.display(), %err, "ignoring an unreadable cache entry"),
         }
     }
 
     let table_error = |source| IngestError::Table { path: path.to_path_buf(), source };
-    let (table, encoding, replacements) = match &source.format {
+    let mut rows = spill::FrameWriter::create(&rows_path)?;
+    let mut write_chunk = |normaliser: &FileNormaliser<'_>, records: &[read::RawRecord]| -> Result<(), IngestError> {
+        let outcomes: Vec<Outcome> = records.par_iter().map(|record| normaliser.normalise(record)).collect();
+        for outcome in &outcomes {
+            rows.write(outcome)?;
+        }
+        Ok(())
+    };
+    let (head, normalised) = match &source.format {
         Format::Csv { delimiter, header_row, header_rows } => {
             let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio)
                 .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
             tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
-            let table = read_table(&decoded.text, *delimiter, *header_row, *header_rows).map_err(table_error)?;
-            (table, decoded.encoding, decoded.replacements as u64)
+            let mut reader =
+                read::TableReader::new(&decoded.text, *delimiter, *header_row, *header_rows).map_err(table_error)?;
+            let columns = ColumnIndex::new(&reader.header(), &source.columns, &source.layout.required_fields())
+                .map_err(table_error)?;
+            let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), false);
+            let mut count = 0u64;
+            loop {
+                let chunk = reader.next_chunk(CHUNK_RECORDS).map_err(table_error)?;
+                if chunk.is_empty() {
+                    break;
+                }
+                count += chunk.len() as u64;
+                write_chunk(&normaliser, &chunk)?;
+            }
+            let head = EntryHead {
+                encoding: decoded.encoding.to_string(),
+                replacements: decoded.replacements as u64,
+                rows_read: count,
+                rows_blank: reader.blank_records(),
+                columns,
+                outcomes: count,
+            };
+            (head, count)
         }
         Format::Excel { kind, sheet, header_row, header_rows } => {
             let table = excel::read_workbook(&bytes, sheet.as_ref(), *header_row, *header_rows).map_err(table_error)?;
+            let columns =
+                ColumnIndex::new(&table, &source.columns, &source.layout.required_fields()).map_err(table_error)?;
+            let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), table.date1904);
+            for chunk in table.records.chunks(CHUNK_RECORDS) {
+                write_chunk(&normaliser, chunk)?;
+            }
             let encoding = match kind {
                 zhijian_pipeline::ExcelKind::Xlsx => "xlsx",
                 zhijian_pipeline::ExcelKind::Xls => "xls",
             };
-            (table, encoding, 0)
+            let count = table.records.len() as u64;
+            let head = EntryHead {
+                encoding: encoding.to_string(),
+                replacements: 0,
+                rows_read: count,
+                rows_blank: table.blank_records,
+                columns,
+                outcomes: count,
+            };
+            (head, count)
         }
     };
-    let columns = ColumnIndex::new(&table, &source.columns, &source.layout.required_fields()).map_err(table_error)?;
-    let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), table.date1904);
-    let entry = CacheEntry {
-        encoding: encoding.to_string(),
-        replacements,
-        rows_read: table.records.len() as u64,
-        rows_blank: table.blank_records,
-        columns,
-        outcomes: table.records.iter().map(|record| normaliser.normalise(record)).collect(),
-    };
-    if let (Some(cache), Some(entry_path)) = (cache, &entry_path) {
-        // A failed write costs a re-parse next time, nothing else.
-        let written = std::fs::create_dir_all(&cache.dir)
-            .map_err(|e| e.to_string())
-            .and_then(|_| postcard::to_stdvec(&entry).map_err(|e| e.to_string()))
-            .and_then(|json| zhijian_store::write_atomic(entry_path, &json).map_err(|e| e.to_string()));
-        if let Err(err) = written {
-            tracing::warn!(entry = %entry_path.display(), %err, "cannot write a cache entry");
-        }
-    }
-    let file_report = report(&entry, false);
-    Ok((FileRows { file: name, outcomes: entry.outcomes }, file_report, key))
+    rows.finish()?;
+    debug_assert_eq!(head.outcomes, normalised);
+    let encoded = postcard::to_stdvec(&head)
+        .map_err(|e| IngestError::Io { path: head_path.clone(), source: std::io::Error::other(e.to_string()) })?;
+    zhijian_store::write_atomic(&head_path, &encoded).map_err(|source| IngestError::Io {
+        path: head_path.clone(),
+        source: std::io::Error::other(source.to_string()),
+    })?;
+    Ok(done(head, false))
 }
 
 /// A file's size and modification time, to tell whether it moved while it was read.
@@ -463,36 +497,150 @@ impl TableWritten {
     }
 }
 
-/// Writes `samples`, `results` (by year of sampling) and `rejects` into the staging folder.
+/// What [`write_tables`] wrote, and every input's completed report.
+#[derive(Debug)]
+pub struct Written {
+    /// `samples`, `results` and `rejects`.
+    pub tables: Vec<TableWritten>,
+    /// One report per input file, in source and path order, with its accepted, rejected and
+    /// superseded rows.
+    pub files: Vec<FileReport>,
+}
+
+/// Groups every source's rows into samples and writes `samples`, `results` (by year of
+/// sampling) and `rejects` into the staging folder.
+///
+/// A source with more than `batch_rows` records is assembled in buckets of about that many:
+/// its rows are spread by a hash of their sample id over bucket files in the cache folder, so
+/// every row of a sample lands in the same bucket, and each bucket is assembled and written
+/// before the next is read. Memory follows `batch_rows`, not the size of the input. Within a
+/// bucket samples are sorted by key, results by sample, file and record, rejects by file and
+/// record; the buckets follow one another in order.
 pub fn write_tables(
-    ingested: &Ingested,
+    pipeline: &Pipeline,
+    read: &ReadInputs,
     staging: &Staging,
     metadata: &[(String, String)],
-) -> Result<Vec<TableWritten>, IngestError> {
+    batch_rows: usize,
+) -> Result<Written, IngestError> {
+    let mut samples =
+        YearWriter::new(&staging.table_dir("samples"), &zhijian_model::samples_schema(), metadata, true, batch_rows)?;
+    let mut results =
+        YearWriter::new(&staging.table_dir("results"), &zhijian_model::results_schema(), metadata, true, batch_rows)?;
+    let mut rejects =
+        YearWriter::new(&staging.table_dir("rejects"), &zhijian_model::rejects_schema(), metadata, false, batch_rows)?;
+    let mut files = Vec::new();
+    for (source, read_files) in pipeline.sources.iter().zip(&read.sources) {
+        let mut reports: Vec<FileReport> = read_files.iter().map(|f| f.report.clone()).collect();
+        let total: u64 = read_files.iter().map(|f| f.outcomes).sum();
+        let buckets = total.div_ceil(batch_rows.max(1) as u64).max(1) as usize;
+        let mut emit = |assembled: assemble::Assembled| -> Result<(), IngestError> {
+            count_rows(&assembled, &mut reports);
+            write_assembled(source, assembled, &mut samples, &mut results, &mut rejects)
+        };
+        if buckets == 1 {
+            let rows = read_files.iter().map(load_rows).collect::<Result<Vec<_>, _>>()?;
+            emit(assemble(source.programme, source.layout, rows))?;
+        } else {
+            tracing::info!(source = %source.name, records = total, buckets, "assembling in buckets");
+            let spill = spill::Buckets::spread(
+                &read.cache_dir,
+                read_files.iter().map(|f| (&f.rows_path, &f.columns)),
+                buckets,
+            )?;
+            for bucket in 0..buckets {
+                let outcomes = spill.read(bucket)?;
+                let rows = read_files
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(file, outcomes)| FileRows { file: file.report.path.clone(), outcomes })
+                    .collect();
+                emit(assemble(source.programme, source.layout, rows))?;
+            }
+        }
+        for report in &reports {
+            tracing::info!(
+                file = %report.path, encoding = %report.encoding, cached = report.cached, read = report.rows_read,
+                accepted = report.rows_accepted, rejected = report.rows_rejected,
+                superseded = report.rows_superseded, "ingested"
+            );
+        }
+        files.extend(reports);
+    }
+    Ok(Written {
+        tables: vec![
+            TableWritten { table: "samples", files: samples.finish()? },
+            TableWritten { table: "results", files: results.finish()? },
+            TableWritten { table: "rejects", files: rejects.finish()? },
+        ],
+        files,
+    })
+}
+
+/// A file's rows, all of them, from its cache entry.
+fn load_rows(file: &ReadFile) -> Result<FileRows, IngestError> {
+    let mut outcomes = Vec::with_capacity(file.outcomes as usize);
+    let mut reader = spill::FrameReader::open(&file.rows_path)?;
+    while let Some(outcome) = reader.next::<Outcome>()? {
+        outcomes.push(spill::with_columns(outcome, &file.columns));
+    }
+    Ok(FileRows { file: file.report.path.clone(), outcomes })
+}
+
+/// Adds an assembled batch's accepted, rejected and superseded rows to the files' reports.
+fn count_rows(assembled: &assemble::Assembled, reports: &mut [FileReport]) {
+    let mut rejected: std::collections::HashMap<(&str, bool), u64> = std::collections::HashMap::new();
+    for reject in &assembled.rejects {
+        let superseded = reject.rule == zhijian_model::Rule::SampleRedelivered;
+        *rejected.entry((reject.file.as_str(), superseded)).or_default() += 1;
+    }
+    for report in reports {
+        report.rows_rejected += rejected.get(&(report.path.as_str(), false)).copied().unwrap_or(0);
+        report.rows_superseded += rejected.get(&(report.path.as_str(), true)).copied().unwrap_or(0);
+        report.rows_accepted += assembled.accepted.get(report.path.as_str()).copied().unwrap_or(0);
+    }
+}
+
+/// Sorts one assembled batch and appends it to the three tables.
+fn write_assembled(
+    source: &Source,
+    mut assembled: assemble::Assembled,
+    samples: &mut YearWriter,
+    results: &mut YearWriter,
+    rejects: &mut YearWriter,
+) -> Result<(), IngestError> {
     let arrow = |table| move |source| IngestError::Arrow { table, source };
-    let samples = write_by_year(
-        &staging.table_dir("samples"),
-        &zhijian_model::samples_schema(),
-        &ingested.samples,
-        |s| s.fields.sampling_date.year(),
-        |rows| tables::samples_batch(rows).map_err(arrow("samples")),
-        metadata,
-    )?;
-    let results = write_by_year(
-        &staging.table_dir("results"),
-        &zhijian_model::results_schema(),
-        &ingested.results,
-        |r| r.sampling_date.year(),
-        |rows| tables::results_batch(rows).map_err(arrow("results")),
-        metadata,
-    )?;
-    let batch = tables::rejects_batch(&ingested.rejects).map_err(arrow("rejects"))?;
-    let rejects = write_partition(&staging.table_dir("rejects"), None, &batch.schema(), &[batch], metadata)?;
-    Ok(vec![
-        TableWritten { table: "samples", files: samples },
-        TableWritten { table: "results", files: results },
-        TableWritten { table: "rejects", files: vec![rejects] },
-    ])
+    assembled.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
+    assembled.results.sort_by(|a, b| {
+        (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
+    });
+    let mut by_year: std::collections::BTreeMap<i32, Vec<&SampleRecord>> = std::collections::BTreeMap::new();
+    for sample in &assembled.samples {
+        by_year.entry(sample.fields.sampling_date.year()).or_default().push(sample);
+    }
+    for (year, rows) in by_year {
+        for chunk in rows.chunks(zhijian_store::ROW_GROUP_ROWS) {
+            samples.write(Some(year), &tables::samples_batch(chunk).map_err(arrow("samples"))?)?;
+        }
+    }
+    let mut by_year: std::collections::BTreeMap<i32, Vec<&ResultRecord>> = std::collections::BTreeMap::new();
+    for result in &assembled.results {
+        by_year.entry(result.sampling_date.year()).or_default().push(result);
+    }
+    for (year, rows) in by_year {
+        for chunk in rows.chunks(zhijian_store::ROW_GROUP_ROWS) {
+            results.write(Some(year), &tables::results_batch(chunk).map_err(arrow("results"))?)?;
+        }
+    }
+    let sourced: Vec<SourcedReject> = assembled
+        .rejects
+        .into_iter()
+        .map(|reject| SourcedReject { source: source.name.clone(), programme: source.programme.as_str(), reject })
+        .collect();
+    for chunk in sourced.chunks(zhijian_store::ROW_GROUP_ROWS) {
+        rejects.write(None, &tables::rejects_batch(chunk).map_err(arrow("rejects"))?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -138,49 +138,114 @@ pub fn compose_header(rows: &[Vec<String>], fill_right: bool) -> (Vec<String>, V
 /// Parses `text` as delimited records; lines before `header_row` (1-based) are titles, and the
 /// header spans `header_rows` records.
 pub fn read_table(text: &str, delimiter: u8, header_row: usize, header_rows: usize) -> Result<Table, ReadError> {
-    let mut reader =
-        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
-    let mut header_lines: Vec<Vec<String>> = Vec::new();
+    let mut reader = TableReader::new(text, delimiter, header_row, header_rows)?;
     let mut records = Vec::new();
-    let mut blank_records = 0;
-    let mut record = csv::StringRecord::new();
-    let mut lines = LineCounter::new(text);
     loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
-                return Err(ReadError::Csv { line, message: err.to_string() });
-            }
+        let chunk = reader.next_chunk(usize::MAX)?;
+        if chunk.is_empty() {
+            break;
         }
-        let line = lines.line_at(record.position().map_or(0, |p| p.byte()) as usize);
-        if (line as usize) < header_row {
-            continue;
-        }
-        if header_lines.len() < header_rows.max(1) {
-            header_lines.push(record.iter().map(|c| c.trim().to_string()).collect());
-            continue;
-        }
-        if record.iter().all(|c| c.trim().is_empty()) {
-            blank_records += 1;
-            continue;
-        }
-        records.push(RawRecord {
-            record: records.len() as u64,
-            line,
-            fields: record.iter().map(str::to_string).collect(),
-        });
+        records.extend(chunk);
     }
-    if header_lines.len() < header_rows.max(1) {
-        return Err(ReadError::NoHeader { header_row });
-    }
-    let (header, header_leaves) = compose_header(&header_lines, true);
-    Ok(Table { header, header_leaves, date1904: false, records, blank_records })
+    let mut table = reader.header();
+    table.blank_records = reader.blank_records();
+    table.records = records;
+    Ok(table)
 }
 
-/// Line numbers from byte offsets. The csv reader's own line count lags by one after a
-/// `\r\n` (it counts the `\n` as part of the next record), and Windows exports use `\r\n`.
+/// Reads delimited text record by record, so a large file's records need not all be in
+/// memory at once: the header first ([`TableReader::new`]), then chunks of records.
+#[derive(Debug)]
+pub struct TableReader<'t> {
+    reader: csv::Reader<&'t [u8]>,
+    lines: LineCounter<'t>,
+    header: Vec<String>,
+    header_leaves: Vec<String>,
+    records: u64,
+    blank_records: u64,
+    record: csv::StringRecord,
+}
+
+impl<'t> TableReader<'t> {
+    /// Reads up to and including the header rows.
+    pub fn new(text: &'t str, delimiter: u8, header_row: usize, header_rows: usize) -> Result<Self, ReadError> {
+        let reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut this = TableReader {
+            reader,
+            lines: LineCounter::new(text),
+            header: Vec::new(),
+            header_leaves: Vec::new(),
+            records: 0,
+            blank_records: 0,
+            record: csv::StringRecord::new(),
+        };
+        let mut header_lines: Vec<Vec<String>> = Vec::new();
+        while header_lines.len() < header_rows.max(1) {
+            let Some(line) = this.advance()? else { return Err(ReadError::NoHeader { header_row }) };
+            if (line as usize) < header_row {
+                continue;
+            }
+            header_lines.push(this.record.iter().map(|c| c.trim().to_string()).collect());
+        }
+        let (header, leaves) = compose_header(&header_lines, true);
+        this.header = header;
+        this.header_leaves = leaves;
+        Ok(this)
+    }
+
+    /// Reads the next record into `self.record`; returns its line, or `None` at the end.
+    fn advance(&mut self) -> Result<Option<u64>, ReadError> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(self.lines.line_at(self.record.position().map_or(0, |p| p.byte()) as usize))),
+            Err(err) => {
+                let line = err.position().map_or(0, |p| p.line());
+                Err(ReadError::Csv { line, message: err.to_string() })
+            }
+        }
+    }
+
+    /// The header, as a [`Table`] without records.
+    pub fn header(&self) -> Table {
+        Table {
+            header: self.header.clone(),
+            header_leaves: self.header_leaves.clone(),
+            date1904: false,
+            records: Vec::new(),
+            blank_records: 0,
+        }
+    }
+
+    /// Records with every cell empty skipped so far.
+    pub fn blank_records(&self) -> u64 {
+        self.blank_records
+    }
+
+    /// Up to `max` more data records; empty at the end of the text.
+    pub fn next_chunk(&mut self, max: usize) -> Result<Vec<RawRecord>, ReadError> {
+        let mut out = Vec::with_capacity(max.min(64 * 1024));
+        while out.len() < max {
+            let Some(line) = self.advance()? else { break };
+            if self.record.iter().all(|c| c.trim().is_empty()) {
+                self.blank_records += 1;
+                continue;
+            }
+            out.push(RawRecord {
+                record: self.records,
+                line,
+                fields: self.record.iter().map(str::to_string).collect(),
+            });
+            self.records += 1;
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug)]
 struct LineCounter<'t> {
     text: &'t [u8],
     offset: usize,

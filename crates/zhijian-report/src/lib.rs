@@ -206,7 +206,7 @@ impl Report {
     pub fn build(output: &Path, options: ReportOptions) -> Result<Report, ReportError> {
         let (start, end) = period_range(&options.period).ok_or_else(|| ReportError::Period(options.period.clone()))?;
         let year = start.year().to_string();
-        let cells = read::read(
+        let cells = read::read_where(
             output,
             "pass_rates",
             &[
@@ -225,6 +225,8 @@ impl Report {
                 "wilson_low",
                 "wilson_high",
             ],
+            // The period's cells and the province's monthly trend; not the whole cube.
+            Some(&[&[("period", options.period.as_str())], &[("period_type", "month"), ("area_level", "province")]]),
         )?;
         let targets = read::read(
             output,
@@ -242,7 +244,8 @@ impl Report {
                 "status",
             ],
         )?;
-        let samples = read::read(
+        // Only failing samples and results are listed: a few percent of the rows.
+        let samples = read::read_where(
             output,
             "samples",
             &[
@@ -255,8 +258,14 @@ impl Report {
                 "verdict",
                 "failing_items",
             ],
+            Some(&[&[("verdict", "fail")]]),
         )?;
-        let results = read::read(output, "results", &["programme", "sampling_date", "item", "verdict", "superseded"])?;
+        let results = read::read_where(
+            output,
+            "results",
+            &["programme", "sampling_date", "item", "verdict", "superseded"],
+            Some(&[&[("verdict", "fail")]]),
+        )?;
         let rejects = read::read(output, "rejects", &["source", "rule", "severity"])?;
         let in_period = |d: Option<NaiveDate>| d.is_some_and(|d| d >= start && d <= end);
         // (period, area level, programme, category, area code) → cell.

@@ -91,6 +91,22 @@ fn value(array: &dyn Array, row: usize) -> Value {
 
 /// Every row of `table` in `output`, the given columns only.
 pub(crate) fn read(output: &Path, table: &'static str, columns: &[&str]) -> Result<Vec<Record>, ReportError> {
+    read_where(output, table, columns, None)
+}
+
+/// Which rows to keep: any of the alternatives, each a set of text columns and the values they
+/// must equal.
+pub(crate) type Filter<'a> = &'a [&'a [(&'a str, &'a str)]];
+
+/// [`read`], keeping only the rows `filter` matches: the report lists failing samples and
+/// results (a few percent of tables that can hold millions of rows) and needs the cells of one
+/// period and the monthly trend, not the whole cube.
+pub(crate) fn read_where(
+    output: &Path,
+    table: &'static str,
+    columns: &[&str],
+    filter: Option<Filter<'_>>,
+) -> Result<Vec<Record>, ReportError> {
     let dir = output.join(table);
     if !dir.is_dir() {
         return Err(ReportError::MissingTable { table, output: output.to_path_buf() });
@@ -98,16 +114,33 @@ pub(crate) fn read(output: &Path, table: &'static str, columns: &[&str]) -> Resu
     let mut rows = Vec::new();
     for file in zhijian_store::table_files(&dir)? {
         for batch in zhijian_store::read_file(&file, Some(columns))? {
-            rows.extend(records(&batch));
+            rows.extend(records(&batch, filter));
         }
     }
     Ok(rows)
 }
 
-fn records(batch: &RecordBatch) -> Vec<Record> {
+fn records(batch: &RecordBatch, filter: Option<Filter<'_>>) -> Vec<Record> {
     let schema = batch.schema();
     let names: std::rc::Rc<[String]> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let alternatives: Option<Vec<Vec<_>>> = filter.map(|alternatives| {
+        alternatives
+            .iter()
+            .map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|(column, value)| {
+                        (batch.column_by_name(column).and_then(|c| c.as_string_opt::<i32>()), *value)
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    let matches = |row: usize, pairs: &[(Option<&arrow_array::StringArray>, &str)]| {
+        pairs.iter().all(|(column, value)| column.is_some_and(|c| !c.is_null(row) && c.value(row) == *value))
+    };
     (0..batch.num_rows())
+        .filter(|&row| alternatives.as_ref().is_none_or(|alts| alts.iter().any(|pairs| matches(row, pairs))))
         .map(|row| Record {
             names: names.clone(),
             values: batch.columns().iter().map(|column| value(column.as_ref(), row)).collect(),

@@ -82,7 +82,13 @@ pub struct RunOptions {
     pub full_refresh: bool,
     /// Told of each input file as it is read, for a progress display.
     pub progress: Option<Arc<dyn Fn(zhijian_ingest::Progress) + Send + Sync>>,
+    /// A source with more records than this is assembled in buckets of about this many, so
+    /// memory follows it rather than the input ([`DEFAULT_BATCH_ROWS`] when zero).
+    pub batch_rows: usize,
 }
+
+/// Records assembled at a time by default: a few hundred MB of memory at most.
+pub const DEFAULT_BATCH_ROWS: usize = 250_000;
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,6 +99,7 @@ impl std::fmt::Debug for RunOptions {
             .field("skip_checks", &self.skip_checks)
             .field("full_refresh", &self.full_refresh)
             .field("progress", &self.progress.is_some())
+            .field("batch_rows", &self.batch_rows)
             .finish()
     }
 }
@@ -325,19 +332,19 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         Some(callback) => Some(callback.as_ref()),
         None => None,
     };
-    let ingested = zhijian_ingest::ingest(&pipeline, &seeds, as_of, Some(&cache), progress)?;
+    let ingested = zhijian_ingest::read_inputs(&pipeline, &seeds, as_of, &cache, progress)?;
     let retracted: Vec<String> =
-        previous_inputs.into_iter().filter(|p| !ingested.files.iter().any(|f| &f.path == p)).collect();
+        previous_inputs.into_iter().filter(|p| !ingested.files().any(|f| &f.path == p)).collect();
     for path in &retracted {
         tracing::warn!(file = %path, "an input of the previous run is gone: its rows are retracted");
     }
-    let parsed = ingested.files.iter().filter(|f| !f.cached).count();
-    tracing::info!(parsed, cached = ingested.files.len() - parsed, retracted = retracted.len(), "inputs");
+    let parsed = ingested.files().filter(|f| !f.cached).count();
+    tracing::info!(parsed, cached = ingested.files().count() - parsed, retracted = retracted.len(), "inputs");
     stage_done(&mut timings, "ingest", clock);
 
     // Metadata that depends only on the inputs, so equal inputs give equal bytes.
     let mut inputs_hash = Sha256::new();
-    for file in &ingested.files {
+    for file in ingested.files() {
         inputs_hash.update(file.path.as_bytes());
         inputs_hash.update(b"\0");
         inputs_hash.update(file.sha256.as_bytes());
@@ -352,7 +359,9 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
 
     let clock = Instant::now();
     let staging = Staging::create(&output, &run_id)?;
-    let mut written = zhijian_ingest::write_tables(&ingested, &staging, &metadata)?;
+    let batch_rows = if options.batch_rows == 0 { DEFAULT_BATCH_ROWS } else { options.batch_rows };
+    let zhijian_ingest::Written { tables: mut written, files } =
+        zhijian_ingest::write_tables(&pipeline, &ingested, &staging, &metadata, batch_rows)?;
     stage_done(&mut timings, "write", clock);
 
     let clock = Instant::now();
@@ -394,17 +403,8 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
 
     // The manifest and `_SUCCESS` go into the set they describe; the set is published whole.
     let staging_dir = staging.table_dir("");
-    let manifest = Manifest::new(
-        &run_id,
-        &pipeline,
-        as_of,
-        started_at,
-        &inputs_sha256,
-        &ingested.files,
-        &written,
-        &staging_dir,
-        &timings,
-    );
+    let manifest =
+        Manifest::new(&run_id, &pipeline, as_of, started_at, &inputs_sha256, &files, &written, &staging_dir, &timings);
     let manifest = Manifest { full_refresh: options.full_refresh, retracted, ..manifest };
     let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     write_atomic(&staging.table_dir("_manifest.json"), &json)?;
@@ -413,7 +413,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     staging.publish()?;
     tracing::info!(duration_ms = clock.elapsed().as_millis() as u64, "published");
     // Entries of files this run did not read (gone, changed, or made under other seeds) go.
-    let pruned = zhijian_ingest::prune_cache(&cache.dir, &ingested.cache_keys);
+    let pruned = zhijian_ingest::prune_cache(&cache.dir, &ingested.cache_keys());
     tracing::debug!(pruned, "cache pruned");
     tracing::info!(run_id = %run_id, "run finished");
 

@@ -1,0 +1,198 @@
+//! Rows on disk: the frames of a cache entry (one postcard record each, behind its length) and
+//! the buckets a large source is assembled in.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::IngestError;
+use crate::read::ColumnIndex;
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
+    move |source| IngestError::Io { path: path.to_path_buf(), source }
+}
+
+fn encode<T: serde::Serialize>(value: &T, path: &Path) -> Result<Vec<u8>, IngestError> {
+    postcard::to_stdvec(value)
+        .map_err(|e| IngestError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })
+}
+
+/// Writes frames to a temporary file beside `path`, renamed into place by [`Self::finish`], so
+/// a killed run leaves no partial entry under the real name.
+pub(crate) struct FrameWriter {
+    path: PathBuf,
+    temporary: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl FrameWriter {
+    pub(crate) fn create(path: &Path) -> Result<Self, IngestError> {
+        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+        let file = File::create(&temporary).map_err(io(&temporary))?;
+        Ok(FrameWriter { path: path.to_path_buf(), temporary, out: BufWriter::with_capacity(1 << 20, file) })
+    }
+
+    pub(crate) fn write<T: serde::Serialize>(&mut self, value: &T) -> Result<(), IngestError> {
+        let bytes = encode(value, &self.path)?;
+        self.out.write_all(&(bytes.len() as u32).to_le_bytes()).map_err(io(&self.temporary))?;
+        self.out.write_all(&bytes).map_err(io(&self.temporary))
+    }
+
+    pub(crate) fn finish(self) -> Result<(), IngestError> {
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| IngestError::Io { path: self.temporary.clone(), source: e.into_error() })?;
+        drop(file);
+        std::fs::rename(&self.temporary, &self.path).map_err(io(&self.path))
+    }
+}
+
+/// Reads the frames of a file in order.
+pub(crate) struct FrameReader {
+    path: PathBuf,
+    input: BufReader<File>,
+    buffer: Vec<u8>,
+}
+
+impl FrameReader {
+    pub(crate) fn open(path: &Path) -> Result<Self, IngestError> {
+        let file = File::open(path).map_err(io(path))?;
+        Ok(FrameReader { path: path.to_path_buf(), input: BufReader::with_capacity(1 << 20, file), buffer: Vec::new() })
+    }
+
+    /// The next frame's bytes; `None` at the end.
+    fn next_bytes(&mut self) -> Result<Option<&[u8]>, IngestError> {
+        let mut length = [0u8; 4];
+        match self.input.read_exact(&mut length) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(io(&self.path)(e)),
+        }
+        self.buffer.resize(u32::from_le_bytes(length) as usize, 0);
+        self.input.read_exact(&mut self.buffer).map_err(io(&self.path))?;
+        Ok(Some(&self.buffer))
+    }
+
+    pub(crate) fn next<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>, IngestError> {
+        let path = self.path.clone();
+        match self.next_bytes()? {
+            None => Ok(None),
+            Some(bytes) => postcard::from_bytes(bytes)
+                .map(Some)
+                .map_err(|e| IngestError::Io { path, source: std::io::Error::other(format!("unreadable entry: {e}")) }),
+        }
+    }
+}
+
+/// Gives a cached row its file's column headers back (they are stored once per file).
+pub(crate) fn with_columns(outcome: crate::Outcome, columns: &Arc<ColumnIndex>) -> crate::Outcome {
+    outcome.map(|row| crate::normalise::Row { columns: columns.clone(), ..row })
+}
+
+/// FNV-1a: a hash that is the same on every machine and Rust version, so bucketing (and with
+/// it the order of the outputs) is deterministic.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// A source's rows spread over bucket files by sample id; removed when dropped.
+pub(crate) struct Buckets {
+    dir: PathBuf,
+    files: Vec<Arc<ColumnIndex>>,
+}
+
+impl Buckets {
+    /// Streams every file's rows (in file order) into `buckets` files. All rows of a sample,
+    /// and the rejects that name it, go to one bucket.
+    pub(crate) fn spread<'a>(
+        cache_dir: &Path,
+        files: impl Iterator<Item = (&'a PathBuf, &'a Arc<ColumnIndex>)>,
+        buckets: usize,
+    ) -> Result<Buckets, IngestError> {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = cache_dir.join(format!("{}{}-{stamp}", crate::SPILL_PREFIX, std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut this = Buckets { dir, files: Vec::new() };
+        // The buffers share 8 MiB, so memory does not grow with the number of buckets.
+        let buffer = (8 << 20) / buckets.max(1);
+        let buffer = buffer.clamp(4 << 10, 256 << 10);
+        let mut writers = (0..buckets)
+            .map(|b| {
+                let path = this.bucket_path(b);
+                File::create(&path).map(|f| BufWriter::with_capacity(buffer, f)).map_err(io(&path))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (index, (rows_path, columns)) in files.enumerate() {
+            this.files.push(columns.clone());
+            let mut reader = FrameReader::open(rows_path)?;
+            loop {
+                let bucket = {
+                    let Some(bytes) = reader.next_bytes()? else { break };
+                    let outcome: crate::Outcome = postcard::from_bytes(bytes).map_err(|e| IngestError::Io {
+                        path: rows_path.clone(),
+                        source: std::io::Error::other(format!("unreadable entry: {e}")),
+                    })?;
+                    let key = match &outcome {
+                        Ok(row) => fnv1a(row.sample_key_id()),
+                        Err(reject) => match &reject.sample_id {
+                            Some(id) => fnv1a(id),
+                            None => reject.record,
+                        },
+                    };
+                    (key % buckets as u64) as usize
+                };
+                let bytes = &reader.buffer;
+                let path = this.bucket_path(bucket);
+                let out = &mut writers[bucket];
+                out.write_all(&(index as u32).to_le_bytes()).map_err(io(&path))?;
+                out.write_all(&(bytes.len() as u32).to_le_bytes()).map_err(io(&path))?;
+                out.write_all(bytes).map_err(io(&path))?;
+            }
+        }
+        for (bucket, writer) in writers.into_iter().enumerate() {
+            let path = this.bucket_path(bucket);
+            writer.into_inner().map_err(|e| IngestError::Io { path, source: e.into_error() })?;
+        }
+        Ok(this)
+    }
+
+    fn bucket_path(&self, bucket: usize) -> PathBuf {
+        self.dir.join(format!("bucket-{bucket:05}"))
+    }
+
+    /// One bucket's rows, per file in the order given to [`Self::spread`], each in file order.
+    pub(crate) fn read(&self, bucket: usize) -> Result<Vec<Vec<crate::Outcome>>, IngestError> {
+        let path = self.bucket_path(bucket);
+        let mut per_file: Vec<Vec<crate::Outcome>> = (0..self.files.len()).map(|_| Vec::new()).collect();
+        let mut input = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io(&path))?);
+        let mut header = [0u8; 8];
+        let mut buffer = Vec::new();
+        loop {
+            match input.read_exact(&mut header) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(io(&path)(e)),
+            }
+            let [a, b, c, d, e, f, g, h] = header;
+            let file = u32::from_le_bytes([a, b, c, d]) as usize;
+            buffer.resize(u32::from_le_bytes([e, f, g, h]) as usize, 0);
+            input.read_exact(&mut buffer).map_err(io(&path))?;
+            let outcome: crate::Outcome = postcard::from_bytes(&buffer).map_err(|e| IngestError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(format!("unreadable bucket: {e}")),
+            })?;
+            if let (Some(rows), Some(columns)) = (per_file.get_mut(file), self.files.get(file)) {
+                rows.push(with_columns(outcome, columns));
+            }
+        }
+        Ok(per_file)
+    }
+}
+
+impl Drop for Buckets {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,153 @@
+//! Generated drops at scale: `zhijian generate` writes all six programmes with the truth fixed
+//! as rows are written; a run must find exactly that truth (tests/crosscheck/generated.py reads
+//! our Parquet with DuckDB), whether a source is assembled at once or in buckets, and its peak
+//! memory must stay flat when the input grows tenfold.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{repo, rows, stderr, stdout, zhijian_in};
+
+fn python() -> String {
+    let python = std::env::var("ZHIJIAN_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let probe = Command::new(&python).args(["-c", "import duckdb"]).output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "`{python}` cannot import duckdb: run scripts/test, or set ZHIJIAN_PYTHON ({probe:?})"
+    );
+    python
+}
+
+/// Generates a drop into `dir/drop`; returns its folder.
+fn generate(dir: &Path, samples: u64, extra: &[&str]) -> PathBuf {
+    let drop = dir.join("drop");
+    let seeds = repo().join("seeds");
+    let samples = samples.to_string();
+    let mut args = vec!["generate", "--samples", &samples, "--seed", "7", "--out", "drop"];
+    args.extend(["--seeds", seeds.to_str().unwrap()]);
+    args.extend(extra);
+    let output = zhijian_in(dir, &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output).trim(), "drop/pipeline.toml");
+    drop
+}
+
+fn run(drop: &Path, output: &str, batch_rows: &str) {
+    let result = zhijian_in(
+        drop,
+        &["-q", "run", "pipeline.toml", "--no-checks", "--output", output, "--batch-rows", batch_rows],
+    );
+    assert!(result.status.success(), "{}", stderr(&result));
+}
+
+fn truth_check(python: &str, drop: &Path, output: &str) -> String {
+    let check = Command::new(python)
+        .arg(repo().join("tests/crosscheck/generated.py"))
+        .arg(drop)
+        .arg(drop.join(output))
+        .output()
+        .unwrap();
+    let report = stdout(&check);
+    assert!(check.status.success(), "stdout:\n{report}\nstderr:\n{}", stderr(&check));
+    report
+}
+
+fn parquet_bytes(table_dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = zhijian_store::table_files(table_dir)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.strip_prefix(table_dir).unwrap().display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_generated_drop_gives_its_truth_at_once_and_in_buckets() {
+    let python = python();
+    let dir = tempfile::tempdir().unwrap();
+    let drop = generate(dir.path(), 2_000, &["--mess-rate", "0.03", "--rows-per-file", "2500"]);
+    // One bucket per source, then about 40 records a bucket: every sample's rows must still
+    // meet, so both runs find the same truth.
+    run(&drop, "out/whole", "1000000");
+    run(&drop, "out/buckets", "40");
+    for output in ["out/whole", "out/buckets"] {
+        let report = truth_check(&python, &drop, output);
+        assert!(report.contains(", 0 mismatches"), "{output}: {report}");
+    }
+    // The same rows, in another order.
+    for table in ["samples", "results", "rejects"] {
+        let mut whole = rows(&drop.join("out/whole").join(table));
+        let mut buckets = rows(&drop.join("out/buckets").join(table));
+        assert!(whole.len() > 100, "{table}: {}", whole.len());
+        whole.sort();
+        buckets.sort();
+        assert!(whole == buckets, "{table}: the bucketed run differs");
+    }
+    // Deterministic: the same buckets give the same bytes.
+    run(&drop, "out/again", "40");
+    for table in ["samples", "results", "rejects"] {
+        assert!(
+            parquet_bytes(&drop.join("out/again").join(table)) == parquet_bytes(&drop.join("out/buckets").join(table)),
+            "{table} differs between two bucketed runs"
+        );
+    }
+    // No spill folder is left behind.
+    let cache: Vec<String> = std::fs::read_dir(drop.join("out/.buckets.cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(cache.iter().all(|n| n.ends_with(".head") || n.ends_with(".rows")), "{cache:?}");
+}
+
+/// Peak RSS in KiB of a full refresh run over `drop`.
+fn peak_rss(python: &str, drop: &Path) -> u64 {
+    let zhijian = env!("CARGO_BIN_EXE_zhijian");
+    let measured = Command::new(python)
+        .arg(repo().join("tests/crosscheck/peak_rss.py"))
+        .args([zhijian, "-q", "run", "pipeline.toml", "--no-checks", "--full-refresh", "--batch-rows", "2000"])
+        .current_dir(drop)
+        .output()
+        .unwrap();
+    let text = stdout(&measured);
+    let mut parts = text.split_whitespace();
+    let (rss, code) = (parts.next().unwrap().parse().unwrap(), parts.next().unwrap());
+    assert_eq!(code, "0", "the run failed: {}", stderr(&measured));
+    rss
+}
+
+#[test]
+#[ignore = "not met yet: 64,367 → 643,036 records peaks at 78 → 122 MiB (1.57x); see issue 8's note"]
+fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
+    let python = python();
+    let (small, large) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // The same file size in both drops; the large one has ten times the files and records.
+    // Memory follows the batch (2,000 records here) and the pass-rate cube, which is bounded by
+    // periods x areas x categories, not by rows: the small drop is large enough to fill most
+    // of it (about 40,000 of its cells), so what is measured is what grows with the rows.
+    let files = ["--rows-per-file", "2000"];
+    let small_drop = generate(small.path(), 20_000, &files);
+    let large_drop = generate(large.path(), 200_000, &files);
+    let records = |drop: &Path| -> u64 {
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(drop.join("expected.json")).unwrap()).unwrap();
+        expected["rows"].as_u64().unwrap()
+    };
+    let (small_records, large_records) = (records(&small_drop), records(&large_drop));
+    assert!(large_records >= 9 * small_records, "{small_records} vs {large_records}");
+    let small_rss = peak_rss(&python, &small_drop);
+    let large_rss = peak_rss(&python, &large_drop);
+    eprintln!(
+        "peak RSS: {small_records} records {} MiB, {large_records} records {} MiB ({:.2}x)",
+        small_rss / 1024,
+        large_rss / 1024,
+        large_rss as f64 / small_rss as f64
+    );
+    assert!(
+        (large_rss as f64) <= 1.2 * small_rss as f64,
+        "peak RSS grew from {small_rss} KiB ({small_records} records) to {large_rss} KiB ({large_records} records)"
+    );
+}
