@@ -62,7 +62,7 @@ def cargo_build(target_dir):
 DUCKDB_INGEST = """
 import duckdb, sys, pathlib
 drop, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-con = duckdb.connect()
+con = duckdb.connect(config={"enable_progress_bar": False})
 rows = 0
 for folder in sorted(p for p in drop.iterdir() if p.is_dir() and p.name != "seeds" and p.name != "out"):
     con.sql(f"COPY (SELECT * FROM read_csv('{folder}/*.csv', header = true)) "
@@ -101,7 +101,7 @@ def grouping_sets_sql(samples_glob):
 DUCKDB_AGGREGATE = """
 import duckdb, sys
 sql = sys.argv[1]
-con = duckdb.connect()
+con = duckdb.connect(config={"enable_progress_bar": False})
 con.sql("CREATE TABLE cells AS " + sql)
 # County cells exist only for samples with a county, as in zhijian's cube.
 n, tested = con.sql("SELECT count(*), sum(tested) FROM cells WHERE NOT (county_code IS NULL AND g & 4 = 0)").fetchall()[0]
@@ -177,7 +177,7 @@ def main():
     if manifest["totals"]["rows_read"] != rows:
         sys.exit(f"zhijian read {manifest['totals']['rows_read']} rows, the drop has {rows}")
     results["duckdb_ingest"] = measured([sys.executable, "-c", DUCKDB_INGEST, drop, duck_out])
-    duck_rows = int(results["duckdb_ingest"][2].split()[0])
+    duck_rows = int(results["duckdb_ingest"][2].split()[-1])
     if duck_rows != rows:
         sys.exit(f"DuckDB read {duck_rows} rows, the drop has {rows}")
 
@@ -192,8 +192,8 @@ def main():
     # The three engines must agree on the cube before their times mean anything.
     import duckdb
     ours = duckdb.sql(f"SELECT count(*), sum(tested) FROM read_parquet('{agg_out}/pass_rates/**/*.parquet')").fetchall()[0]
-    duck = tuple(int(x) for x in results["duckdb_aggregate"][2].split())
-    polars = tuple(int(x) for x in results["polars_aggregate"][2].split())
+    duck = tuple(int(x) for x in results["duckdb_aggregate"][2].split()[-2:])
+    polars = tuple(int(x) for x in results["polars_aggregate"][2].split()[-2:])
     if not (tuple(ours) == duck == polars and ours[0] == ours_cells):
         sys.exit(f"the cubes differ: zhijian {ours}, DuckDB {duck}, polars {polars}")
 
