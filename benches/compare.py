@@ -62,7 +62,8 @@ def cargo_build(target_dir):
 DUCKDB_INGEST = """
 import duckdb, sys, pathlib
 drop, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-con = duckdb.connect(config={"enable_progress_bar": False})
+con = duckdb.connect()
+con.sql("SET enable_progress_bar = false")
 rows = 0
 for folder in sorted(p for p in drop.iterdir() if p.is_dir() and p.name != "seeds" and p.name != "out"):
     con.sql(f"COPY (SELECT * FROM read_csv('{folder}/*.csv', header = true)) "
@@ -101,7 +102,8 @@ def grouping_sets_sql(samples_glob):
 DUCKDB_AGGREGATE = """
 import duckdb, sys
 sql = sys.argv[1]
-con = duckdb.connect(config={"enable_progress_bar": False})
+con = duckdb.connect()
+con.sql("SET enable_progress_bar = false")
 con.sql("CREATE TABLE cells AS " + sql)
 # County cells exist only for samples with a county, as in zhijian's cube.
 n, tested = con.sql("SELECT count(*), sum(tested) FROM cells WHERE NOT (county_code IS NULL AND g & 4 = 0)").fetchall()[0]
