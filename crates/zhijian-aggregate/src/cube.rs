@@ -219,57 +219,29 @@ impl Partial {
         Ok(())
     }
 
-    /// Translates this partial's ids into strings, so partials of different threads merge.
-    fn into_named(self) -> Named {
-        let s = |id: u32| self.strings[id as usize].clone();
-        let mut cells = HashMap::with_capacity(self.cells.len());
-        for (key, counts) in &self.cells {
-            cells.insert(
-                (key.period_type, key.period_start, key.level, s(key.area), s(key.programme), s(key.category)),
-                *counts,
-            );
-        }
-        let mut achieved = BTreeMap::new();
-        for ((year, programme, level, area), (samples, tests, kinds)) in &self.achieved {
-            achieved.insert(
-                (*year, s(*programme), *level, s(*area)),
-                Achieved { samples: *samples, tests: *tests, kinds: kinds.iter().map(|k| s(*k)).collect() },
-            );
-        }
-        let names = self.names.iter().map(|(id, name)| (s(*id), name.clone())).collect();
-        Named { cells, achieved, names, samples: self.samples }
-    }
-}
-
-type NamedKey = (PeriodType, NaiveDate, AreaLevel, String, String, String);
-
-#[derive(Debug, Default)]
-struct Named {
-    cells: HashMap<NamedKey, Counts>,
-    achieved: BTreeMap<AchievedKey, Achieved>,
-    names: BTreeMap<String, String>,
-    samples: u64,
-}
-
-impl Named {
-    fn merge(mut self, other: Named) -> Named {
+    /// Adds another partial's counts into this one, translating its ids into this one's.
+    /// Names seen first here win, so merging partials in task order keeps the result
+    /// independent of the number of threads.
+    fn merge(&mut self, other: Partial) {
+        let ids: Vec<u32> = other.strings.iter().map(|text| self.intern(text)).collect();
+        let id = |other_id: u32| ids[other_id as usize];
         for (key, counts) in other.cells {
+            let key = CellKey { area: id(key.area), programme: id(key.programme), category: id(key.category), ..key };
             let mine = self.cells.entry(key).or_default();
             mine.passed += counts.passed;
             mine.failed += counts.failed;
             mine.pending += counts.pending;
         }
-        for (key, achieved) in other.achieved {
-            let mine = self.achieved.entry(key).or_default();
-            mine.samples += achieved.samples;
-            mine.tests += achieved.tests;
-            mine.kinds.extend(achieved.kinds);
+        for ((year, programme, level, area), (samples, tests, kinds)) in other.achieved {
+            let mine = self.achieved.entry((year, id(programme), level, id(area))).or_default();
+            mine.0 += samples;
+            mine.1 += tests;
+            mine.2.extend(kinds.into_iter().map(id));
         }
-        for (code, name) in other.names {
-            self.names.entry(code).or_insert(name);
+        for (other_id, name) in other.names {
+            self.names.entry(id(other_id)).or_insert(name);
         }
         self.samples += other.samples;
-        self
     }
 }
 
@@ -304,34 +276,46 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
         "result_count",
     ];
     let files: Vec<PathBuf> = if samples_dir.exists() { table_files(samples_dir)? } else { Vec::new() };
-    // Row groups are the unit of work, so one large year file keeps every core busy; each
-    // thread folds its row groups into one partial, and the partials merge at the end.
+    // Row groups are the unit of work, so one large year file keeps every core busy. Each
+    // thread folds a run of consecutive row groups into one partial (one partial per thread,
+    // not per rayon split, so memory follows the cube, not the number of row groups), and the
+    // partials merge in task order.
     let mut tasks: Vec<(&PathBuf, usize)> = Vec::new();
     for path in &files {
         tasks.extend((0..row_group_count(path)?).map(|group| (path, group)));
     }
-    let named = tasks
-        .par_iter()
-        .try_fold(Partial::default, |mut partial, (path, group)| -> Result<Partial, AggregateError> {
-            for batch in read_row_groups(path, Some(COLUMNS), Some(vec![*group]))? {
-                partial.add_batch(path, &batch, options)?;
+    let per_thread = tasks.len().div_ceil(rayon::current_num_threads()).max(1);
+    let partials = tasks
+        .par_chunks(per_thread)
+        .map(|run| -> Result<Partial, AggregateError> {
+            let mut partial = Partial::default();
+            for (path, group) in run {
+                for batch in read_row_groups(path, Some(COLUMNS), Some(vec![*group]))? {
+                    partial.add_batch(path, &batch, options)?;
+                }
             }
             Ok(partial)
         })
-        .map(|partial| partial.map(Partial::into_named))
-        .try_reduce(Named::default, |a, b| Ok(a.merge(b)))?;
-    let mut pass_rates: Vec<PassRateRow> = named
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut partials = partials.into_iter();
+    let mut cube = partials.next().unwrap_or_default();
+    for partial in partials {
+        cube.merge(partial);
+    }
+    let text = |id: u32| cube.strings[id as usize].clone();
+    let name = |id: u32| cube.names.get(&id).cloned().unwrap_or_else(|| text(id));
+    let mut pass_rates: Vec<PassRateRow> = cube
         .cells
-        .into_iter()
-        .map(|((period_type, period_start, level, area, programme, category), c)| PassRateRow {
-            period: period_label(period_type, period_start),
-            period_type,
-            period_start,
-            area_level: level,
-            area_name: named.names.get(&area).cloned().unwrap_or_else(|| area.clone()),
-            area_code: area,
-            programme,
-            category,
+        .iter()
+        .map(|(key, c)| PassRateRow {
+            period: period_label(key.period_type, key.period_start),
+            period_type: key.period_type,
+            period_start: key.period_start,
+            area_level: key.level,
+            area_name: name(key.area),
+            area_code: text(key.area),
+            programme: text(key.programme),
+            category: text(key.category),
             tested: c.passed + c.failed + c.pending,
             passed: c.passed,
             failed: c.failed,
@@ -348,6 +332,16 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
             &b.category,
         ))
     });
-    tracing::info!(samples = named.samples, cells = pass_rates.len(), files = files.len(), "aggregated");
-    Ok(Aggregates { pass_rates, achieved: named.achieved, samples_read: named.samples })
+    let achieved: BTreeMap<AchievedKey, Achieved> = cube
+        .achieved
+        .iter()
+        .map(|((year, programme, level, area), (samples, tests, kinds))| {
+            (
+                (*year, text(*programme), *level, text(*area)),
+                Achieved { samples: *samples, tests: *tests, kinds: kinds.iter().map(|k| text(*k)).collect() },
+            )
+        })
+        .collect();
+    tracing::info!(samples = cube.samples, cells = pass_rates.len(), files = files.len(), "aggregated");
+    Ok(Aggregates { pass_rates, achieved, samples_read: cube.samples })
 }

@@ -513,7 +513,11 @@ mod tests {
     use super::*;
 
     fn seeds() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../seeds")
+        // At run time, so a test binary built from another checkout of the same sources
+        // still finds this one's seeds.
+        let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        dir.join("../../seeds")
     }
 
     fn options(out: &Path, samples: u64) -> Options {

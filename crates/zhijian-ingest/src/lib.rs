@@ -39,7 +39,7 @@ use zhijian_pipeline::{Format, Pipeline, Source};
 use zhijian_seeds::Seeds;
 use zhijian_store::{Staging, StoreError, WrittenFile, YearWriter};
 
-use crate::assemble::{FileRows, ResultRecord, SampleRecord, assemble};
+use crate::assemble::{FileRows, assemble};
 use crate::decode::{DecodeError, decode};
 use crate::normalise::{Context, FileNormaliser};
 use crate::parse::VocabularyIndex;
@@ -201,6 +201,10 @@ const SPILL_PREFIX: &str = ".spill-";
 /// Records normalised together, in parallel; also the unit the rows of a file are written in.
 const CHUNK_RECORDS: usize = 16 * 1024;
 
+/// The layout of cache entries (see the `spill` module); part of every key, so entries of
+/// another layout are never read.
+const CACHE_FORMAT: &str = "zhijian-cache-2";
+
 /// One input file after reading: its report and where its rows are.
 #[derive(Debug)]
 struct ReadFile {
@@ -312,23 +316,30 @@ pub fn read_inputs(
         }
     };
     std::fs::create_dir_all(&cache.dir).map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
-    let mut sources = Vec::with_capacity(pipeline.sources.len());
-    for source in &pipeline.sources {
-        let files = source_files(source)?;
-        if files.is_empty() {
+    let mut contexts = Vec::with_capacity(pipeline.sources.len());
+    let mut files = Vec::new();
+    for (index, source) in pipeline.sources.iter().enumerate() {
+        let paths = source_files(source)?;
+        if paths.is_empty() {
             tracing::warn!(source = %source.name, patterns = ?source.files, "no input files match");
         }
-        let context = Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of };
-        report(Progress::Files(files.len() as u64));
-        let read: Vec<ReadFile> = files
-            .par_iter()
-            .map(|path| {
-                let read = read_file(pipeline, &context, path, cache)?;
-                report(Progress::FileDone { rows: read.report.rows_read });
-                Ok(read)
-            })
-            .collect::<Result<_, IngestError>>()?;
-        sources.push(read);
+        contexts.push(Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of });
+        files.extend(paths.into_iter().map(|path| (index, path)));
+    }
+    report(Progress::Files(files.len() as u64));
+    // The files of all sources at once, so a drop of a few large files still keeps every
+    // core busy; each file's records are normalised in parallel chunks as well.
+    let read: Vec<(usize, ReadFile)> = files
+        .par_iter()
+        .map(|(index, path)| {
+            let read = read_file(pipeline, &contexts[*index], path, cache)?;
+            report(Progress::FileDone { rows: read.report.rows_read });
+            Ok((*index, read))
+        })
+        .collect::<Result<_, IngestError>>()?;
+    let mut sources: Vec<Vec<ReadFile>> = pipeline.sources.iter().map(|_| Vec::new()).collect();
+    for (index, file) in read {
+        sources[index].push(file);
     }
     Ok(ReadInputs { sources, cache_dir: cache.dir.clone() })
 }
@@ -345,7 +356,7 @@ fn read_file(
     let name = pipeline.relative_name(path);
     let key = {
         let mut hasher = Sha256::new();
-        for part in [cache.fingerprint.as_str(), &format!("{source:?}"), &name, &sha256] {
+        for part in [CACHE_FORMAT, cache.fingerprint.as_str(), &format!("{source:?}"), &name, &sha256] {
             hasher.update(part.as_bytes());
             hasher.update(b"\0");
         }
@@ -523,124 +534,219 @@ pub fn write_tables(
     metadata: &[(String, String)],
     batch_rows: usize,
 ) -> Result<Written, IngestError> {
-    let mut samples =
-        YearWriter::new(&staging.table_dir("samples"), &zhijian_model::samples_schema(), metadata, true, batch_rows)?;
-    let mut results =
-        YearWriter::new(&staging.table_dir("results"), &zhijian_model::results_schema(), metadata, true, batch_rows)?;
-    let mut rejects =
-        YearWriter::new(&staging.table_dir("rejects"), &zhijian_model::rejects_schema(), metadata, false, batch_rows)?;
-    let mut files = Vec::new();
-    for (source, read_files) in pipeline.sources.iter().zip(&read.sources) {
-        let mut reports: Vec<FileReport> = read_files.iter().map(|f| f.report.clone()).collect();
-        let total: u64 = read_files.iter().map(|f| f.outcomes).sum();
-        let buckets = total.div_ceil(batch_rows.max(1) as u64).max(1) as usize;
-        let mut emit = |assembled: assemble::Assembled| -> Result<(), IngestError> {
-            count_rows(&assembled, &mut reports);
-            write_assembled(source, assembled, &mut samples, &mut results, &mut rejects)
-        };
-        if buckets == 1 {
-            let rows = read_files.iter().map(load_rows).collect::<Result<Vec<_>, _>>()?;
-            emit(assemble(source.programme, source.layout, rows))?;
-        } else {
-            tracing::info!(source = %source.name, records = total, buckets, "assembling in buckets");
-            let spill = spill::Buckets::spread(
-                &read.cache_dir,
-                read_files.iter().map(|f| (&f.rows_path, &f.columns)),
-                buckets,
-            )?;
-            for bucket in 0..buckets {
-                let outcomes = spill.read(bucket)?;
-                let rows = read_files
-                    .iter()
-                    .zip(outcomes)
-                    .map(|(file, outcomes)| FileRows { file: file.report.path.clone(), outcomes })
-                    .collect();
-                emit(assemble(source.programme, source.layout, rows))?;
+    let mut writers = Writers {
+        samples: YearWriter::new(
+            &staging.table_dir("samples"),
+            &zhijian_model::samples_schema(),
+            metadata,
+            true,
+            batch_rows,
+        )?,
+        results: YearWriter::new(
+            &staging.table_dir("results"),
+            &zhijian_model::results_schema(),
+            metadata,
+            true,
+            batch_rows,
+        )?,
+        rejects: YearWriter::new(
+            &staging.table_dir("rejects"),
+            &zhijian_model::rejects_schema(),
+            metadata,
+            false,
+            batch_rows,
+        )?,
+    };
+    let mut reports: Vec<Vec<FileReport>> =
+        read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
+
+    // Large sources are spread over their buckets first (all sources at once); then the work
+    // is a list of units in output order: a whole small source, or one bucket of a large one.
+    let spills = pipeline
+        .sources
+        .par_iter()
+        .zip(&read.sources)
+        .map(|(source, files)| -> Result<Option<spill::Buckets>, IngestError> {
+            let total: u64 = files.iter().map(|f| f.outcomes).sum();
+            let buckets = total.div_ceil(batch_rows.max(1) as u64).max(1) as usize;
+            if buckets == 1 {
+                return Ok(None);
             }
+            tracing::info!(source = %source.name, records = total, buckets, "assembling in buckets");
+            spill::Buckets::spread(&read.cache_dir, files.iter().map(|f| (&f.rows_path, &f.columns)), buckets).map(Some)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut units = Vec::new();
+    for (index, spill) in spills.iter().enumerate() {
+        match spill {
+            None => units.push(Unit { source: index, bucket: None }),
+            Some(spill) => units.extend((0..spill.len()).map(|bucket| Unit { source: index, bucket: Some(bucket) })),
         }
-        for report in &reports {
-            tracing::info!(
-                file = %report.path, encoding = %report.encoding, cached = report.cached, read = report.rows_read,
-                accepted = report.rows_accepted, rejected = report.rows_rejected,
-                superseded = report.rows_superseded, "ingested"
-            );
-        }
-        files.extend(reports);
+    }
+    let build = |unit: &Unit| -> Result<Built, IngestError> {
+        let (source, files) = (&pipeline.sources[unit.source], &read.sources[unit.source]);
+        let rows = match (unit.bucket, &spills[unit.source]) {
+            (Some(bucket), Some(spill)) => files
+                .iter()
+                .zip(spill.read(bucket)?)
+                .map(|(file, outcomes)| FileRows { file: file.report.path.clone(), outcomes })
+                .collect(),
+            _ => files.iter().map(load_rows).collect::<Result<Vec<_>, _>>()?,
+        };
+        Built::new(unit.source, source, assemble(source.programme, source.layout, rows))
+    };
+
+    // A window of units (one per thread) is assembled and turned into Arrow batches in
+    // parallel while the window before it is encoded and written, in unit order, so the
+    // output does not depend on the threads. At most two windows are held.
+    let window = rayon::current_num_threads().max(1);
+    let mut pending: Vec<Built> = Vec::new();
+    for chunk in units.chunks(window) {
+        let ready = std::mem::take(&mut pending);
+        let (written, built) = rayon::join(
+            || ready.into_iter().try_for_each(|built| built.write(&mut writers, &mut reports)),
+            || chunk.par_iter().map(build).collect::<Result<Vec<_>, _>>(),
+        );
+        written?;
+        pending = built?;
+    }
+    pending.into_iter().try_for_each(|built| built.write(&mut writers, &mut reports))?;
+    drop(spills);
+
+    let files: Vec<FileReport> = reports.into_iter().flatten().collect();
+    for report in &files {
+        tracing::info!(
+            file = %report.path, encoding = %report.encoding, cached = report.cached, read = report.rows_read,
+            accepted = report.rows_accepted, rejected = report.rows_rejected,
+            superseded = report.rows_superseded, "ingested"
+        );
     }
     Ok(Written {
         tables: vec![
-            TableWritten { table: "samples", files: samples.finish()? },
-            TableWritten { table: "results", files: results.finish()? },
-            TableWritten { table: "rejects", files: rejects.finish()? },
+            TableWritten { table: "samples", files: writers.samples.finish()? },
+            TableWritten { table: "results", files: writers.results.finish()? },
+            TableWritten { table: "rejects", files: writers.rejects.finish()? },
         ],
         files,
     })
+}
+
+/// The three tables [`write_tables`] appends to.
+struct Writers {
+    samples: YearWriter,
+    results: YearWriter,
+    rejects: YearWriter,
+}
+
+/// A piece of [`write_tables`]' work: a source's rows, or one bucket of them.
+struct Unit {
+    source: usize,
+    bucket: Option<usize>,
+}
+
+/// A unit assembled, sorted and turned into Arrow batches, with its rows counted per file.
+struct Built {
+    source: usize,
+    samples: Vec<(i32, arrow_array::RecordBatch)>,
+    results: Vec<(i32, arrow_array::RecordBatch)>,
+    rejects: Vec<arrow_array::RecordBatch>,
+    /// (accepted, rejected, superseded) per file.
+    counts: std::collections::HashMap<String, (u64, u64, u64)>,
+}
+
+impl Built {
+    /// Within a unit samples are sorted by key, results by sample, file and record, rejects by
+    /// file and record; each table's rows are cut by year of sampling.
+    fn new(index: usize, source: &Source, mut assembled: assemble::Assembled) -> Result<Built, IngestError> {
+        let arrow = |table| move |source| IngestError::Arrow { table, source };
+        let mut counts: std::collections::HashMap<String, (u64, u64, u64)> = std::collections::HashMap::new();
+        for reject in &assembled.rejects {
+            let entry = counts.entry(reject.file.clone()).or_default();
+            if reject.rule == zhijian_model::Rule::SampleRedelivered {
+                entry.2 += 1;
+            } else {
+                entry.1 += 1;
+            }
+        }
+        for (file, accepted) in &assembled.accepted {
+            counts.entry(file.clone()).or_default().0 += accepted;
+        }
+        assembled.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
+        assembled.results.sort_by(|a, b| {
+            (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
+        });
+        let samples = by_year(
+            &assembled.samples,
+            |s| s.fields.sampling_date.year(),
+            |rows| tables::samples_batch(rows).map_err(arrow("samples")),
+        )?;
+        let results = by_year(
+            &assembled.results,
+            |r| r.sampling_date.year(),
+            |rows| tables::results_batch(rows).map_err(arrow("results")),
+        )?;
+        let sourced: Vec<SourcedReject> = assembled
+            .rejects
+            .into_iter()
+            .map(|reject| SourcedReject { source: source.name.clone(), programme: source.programme.as_str(), reject })
+            .collect();
+        let rejects = sourced
+            .chunks(zhijian_store::ROW_GROUP_ROWS)
+            .map(|chunk| tables::rejects_batch(chunk).map_err(arrow("rejects")))
+            .collect::<Result<_, _>>()?;
+        Ok(Built { source: index, samples, results, rejects, counts })
+    }
+
+    /// Appends the batches to the tables and the counts to the source's file reports.
+    fn write(self, writers: &mut Writers, reports: &mut [Vec<FileReport>]) -> Result<(), IngestError> {
+        for (year, batch) in &self.samples {
+            writers.samples.write(Some(*year), batch)?;
+        }
+        for (year, batch) in &self.results {
+            writers.results.write(Some(*year), batch)?;
+        }
+        for batch in &self.rejects {
+            writers.rejects.write(None, batch)?;
+        }
+        for report in &mut reports[self.source] {
+            if let Some((accepted, rejected, superseded)) = self.counts.get(&report.path) {
+                report.rows_accepted += accepted;
+                report.rows_rejected += rejected;
+                report.rows_superseded += superseded;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows grouped by year (in order of year, each keeping the rows' order) and turned into
+/// batches of at most a row group each.
+fn by_year<T, E>(
+    rows: &[T],
+    year: impl Fn(&T) -> i32,
+    batch: impl Fn(&[&T]) -> Result<arrow_array::RecordBatch, E>,
+) -> Result<Vec<(i32, arrow_array::RecordBatch)>, E> {
+    let mut years: std::collections::BTreeMap<i32, Vec<&T>> = std::collections::BTreeMap::new();
+    for row in rows {
+        years.entry(year(row)).or_default().push(row);
+    }
+    let mut batches = Vec::new();
+    for (year, rows) in years {
+        for chunk in rows.chunks(zhijian_store::ROW_GROUP_ROWS) {
+            batches.push((year, batch(chunk)?));
+        }
+    }
+    Ok(batches)
 }
 
 /// A file's rows, all of them, from its cache entry.
 fn load_rows(file: &ReadFile) -> Result<FileRows, IngestError> {
     let mut outcomes = Vec::with_capacity(file.outcomes as usize);
     let mut reader = spill::FrameReader::open(&file.rows_path)?;
-    while let Some(outcome) = reader.next::<Outcome>()? {
+    while let Some(outcome) = reader.next()? {
         outcomes.push(spill::with_columns(outcome, &file.columns));
     }
     Ok(FileRows { file: file.report.path.clone(), outcomes })
-}
-
-/// Adds an assembled batch's accepted, rejected and superseded rows to the files' reports.
-fn count_rows(assembled: &assemble::Assembled, reports: &mut [FileReport]) {
-    let mut rejected: std::collections::HashMap<(&str, bool), u64> = std::collections::HashMap::new();
-    for reject in &assembled.rejects {
-        let superseded = reject.rule == zhijian_model::Rule::SampleRedelivered;
-        *rejected.entry((reject.file.as_str(), superseded)).or_default() += 1;
-    }
-    for report in reports {
-        report.rows_rejected += rejected.get(&(report.path.as_str(), false)).copied().unwrap_or(0);
-        report.rows_superseded += rejected.get(&(report.path.as_str(), true)).copied().unwrap_or(0);
-        report.rows_accepted += assembled.accepted.get(report.path.as_str()).copied().unwrap_or(0);
-    }
-}
-
-/// Sorts one assembled batch and appends it to the three tables.
-fn write_assembled(
-    source: &Source,
-    mut assembled: assemble::Assembled,
-    samples: &mut YearWriter,
-    results: &mut YearWriter,
-    rejects: &mut YearWriter,
-) -> Result<(), IngestError> {
-    let arrow = |table| move |source| IngestError::Arrow { table, source };
-    assembled.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
-    assembled.results.sort_by(|a, b| {
-        (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
-    });
-    let mut by_year: std::collections::BTreeMap<i32, Vec<&SampleRecord>> = std::collections::BTreeMap::new();
-    for sample in &assembled.samples {
-        by_year.entry(sample.fields.sampling_date.year()).or_default().push(sample);
-    }
-    for (year, rows) in by_year {
-        for chunk in rows.chunks(zhijian_store::ROW_GROUP_ROWS) {
-            samples.write(Some(year), &tables::samples_batch(chunk).map_err(arrow("samples"))?)?;
-        }
-    }
-    let mut by_year: std::collections::BTreeMap<i32, Vec<&ResultRecord>> = std::collections::BTreeMap::new();
-    for result in &assembled.results {
-        by_year.entry(result.sampling_date.year()).or_default().push(result);
-    }
-    for (year, rows) in by_year {
-        for chunk in rows.chunks(zhijian_store::ROW_GROUP_ROWS) {
-            results.write(Some(year), &tables::results_batch(chunk).map_err(arrow("results"))?)?;
-        }
-    }
-    let sourced: Vec<SourcedReject> = assembled
-        .rejects
-        .into_iter()
-        .map(|reject| SourcedReject { source: source.name.clone(), programme: source.programme.as_str(), reject })
-        .collect();
-    for chunk in sourced.chunks(zhijian_store::ROW_GROUP_ROWS) {
-        rejects.write(None, &tables::rejects_batch(chunk).map_err(arrow("rejects"))?)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

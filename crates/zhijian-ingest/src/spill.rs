@@ -1,5 +1,8 @@
-//! Rows on disk: the frames of a cache entry (one postcard record each, behind its length) and
-//! the buckets a large source is assembled in.
+//! Rows on disk: the frames of a cache entry and the buckets a large source is assembled in.
+//!
+//! A cache frame is one record's outcome: its payload length (u32 LE), its bucket key (u64 LE,
+//! see [`bucket_key`]) and the postcard payload. The key lets [`Buckets::spread`] route frames
+//! to buckets by copying their bytes, without decoding them.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -33,9 +36,11 @@ impl FrameWriter {
         Ok(FrameWriter { path: path.to_path_buf(), temporary, out: BufWriter::with_capacity(1 << 20, file) })
     }
 
-    pub(crate) fn write<T: serde::Serialize>(&mut self, value: &T) -> Result<(), IngestError> {
-        let bytes = encode(value, &self.path)?;
+    /// Appends one outcome, under its bucket key.
+    pub(crate) fn write(&mut self, outcome: &crate::Outcome) -> Result<(), IngestError> {
+        let bytes = encode(outcome, &self.path)?;
         self.out.write_all(&(bytes.len() as u32).to_le_bytes()).map_err(io(&self.temporary))?;
+        self.out.write_all(&bucket_key(outcome).to_le_bytes()).map_err(io(&self.temporary))?;
         self.out.write_all(&bytes).map_err(io(&self.temporary))
     }
 
@@ -62,24 +67,26 @@ impl FrameReader {
         Ok(FrameReader { path: path.to_path_buf(), input: BufReader::with_capacity(1 << 20, file), buffer: Vec::new() })
     }
 
-    /// The next frame's bytes; `None` at the end.
-    fn next_bytes(&mut self) -> Result<Option<&[u8]>, IngestError> {
-        let mut length = [0u8; 4];
-        match self.input.read_exact(&mut length) {
+    /// The next frame's bucket key and payload; `None` at the end.
+    fn next_bytes(&mut self) -> Result<Option<(u64, &[u8])>, IngestError> {
+        let mut header = [0u8; 12];
+        match self.input.read_exact(&mut header) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
             Err(e) => return Err(io(&self.path)(e)),
         }
-        self.buffer.resize(u32::from_le_bytes(length) as usize, 0);
+        let [a, b, c, d, key @ ..] = header;
+        self.buffer.resize(u32::from_le_bytes([a, b, c, d]) as usize, 0);
         self.input.read_exact(&mut self.buffer).map_err(io(&self.path))?;
-        Ok(Some(&self.buffer))
+        Ok(Some((u64::from_le_bytes(key), &self.buffer)))
     }
 
-    pub(crate) fn next<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>, IngestError> {
+    /// The next outcome; `None` at the end.
+    pub(crate) fn next(&mut self) -> Result<Option<crate::Outcome>, IngestError> {
         let path = self.path.clone();
         match self.next_bytes()? {
             None => Ok(None),
-            Some(bytes) => postcard::from_bytes(bytes)
+            Some((_, bytes)) => postcard::from_bytes(bytes)
                 .map(Some)
                 .map_err(|e| IngestError::Io { path, source: std::io::Error::other(format!("unreadable entry: {e}")) }),
         }
@@ -97,10 +104,24 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
+/// What decides a row's bucket: its sample (the re-tested one for a re-test row), so every row
+/// of a sample, and the rejects that name it, meet in one bucket; a reject without a sample id
+/// goes by its record number.
+pub(crate) fn bucket_key(outcome: &crate::Outcome) -> u64 {
+    match outcome {
+        Ok(row) => fnv1a(row.sample_key_id()),
+        Err(reject) => match &reject.sample_id {
+            Some(id) => fnv1a(id),
+            None => reject.record,
+        },
+    }
+}
+
 /// A source's rows spread over bucket files by sample id; removed when dropped.
 pub(crate) struct Buckets {
     dir: PathBuf,
     files: Vec<Arc<ColumnIndex>>,
+    buckets: usize,
 }
 
 impl Buckets {
@@ -114,9 +135,10 @@ impl Buckets {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = cache_dir.join(format!("{}{}-{stamp}", crate::SPILL_PREFIX, std::process::id()));
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let mut this = Buckets { dir, files: Vec::new() };
-        // The buffers share 8 MiB, so memory does not grow with the number of buckets.
-        let buffer = (8 << 20) / buckets.max(1);
+        let mut this = Buckets { dir, files: Vec::new(), buckets };
+        // The buffers share 4 MiB, so memory does not grow with the number of buckets (up to
+        // a thousand of them, where each has the 4 KiB floor).
+        let buffer = (4 << 20) / buckets.max(1);
         let buffer = buffer.clamp(4 << 10, 256 << 10);
         let mut writers = (0..buckets)
             .map(|b| {
@@ -127,23 +149,8 @@ impl Buckets {
         for (index, (rows_path, columns)) in files.enumerate() {
             this.files.push(columns.clone());
             let mut reader = FrameReader::open(rows_path)?;
-            loop {
-                let bucket = {
-                    let Some(bytes) = reader.next_bytes()? else { break };
-                    let outcome: crate::Outcome = postcard::from_bytes(bytes).map_err(|e| IngestError::Io {
-                        path: rows_path.clone(),
-                        source: std::io::Error::other(format!("unreadable entry: {e}")),
-                    })?;
-                    let key = match &outcome {
-                        Ok(row) => fnv1a(row.sample_key_id()),
-                        Err(reject) => match &reject.sample_id {
-                            Some(id) => fnv1a(id),
-                            None => reject.record,
-                        },
-                    };
-                    (key % buckets as u64) as usize
-                };
-                let bytes = &reader.buffer;
+            while let Some((key, bytes)) = reader.next_bytes()? {
+                let bucket = (key % buckets as u64) as usize;
                 let path = this.bucket_path(bucket);
                 let out = &mut writers[bucket];
                 out.write_all(&(index as u32).to_le_bytes()).map_err(io(&path))?;
@@ -156,6 +163,11 @@ impl Buckets {
             writer.into_inner().map_err(|e| IngestError::Io { path, source: e.into_error() })?;
         }
         Ok(this)
+    }
+
+    /// The number of buckets.
+    pub(crate) fn len(&self) -> usize {
+        self.buckets
     }
 
     fn bucket_path(&self, bucket: usize) -> PathBuf {

@@ -88,7 +88,7 @@ pub struct RunOptions {
 }
 
 /// Records assembled at a time by default: a few hundred MB of memory at most.
-pub const DEFAULT_BATCH_ROWS: usize = 250_000;
+pub const DEFAULT_BATCH_ROWS: usize = 100_000;
 
 impl std::fmt::Debug for RunOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -148,19 +148,37 @@ pub fn write_partition(
     Ok(WrittenFile { path, rows })
 }
 
-/// Writes a table batch by batch, one file per year (`year=YYYY/part-00000.parquet`), so a
-/// table larger than memory streams through: each open file buffers at most one row group.
+/// Writes a table batch by batch, by year (`year=YYYY/part-00000.parquet`, then `part-00001`
+/// after [`ROW_GROUPS_PER_FILE`] row groups), so a table larger than memory streams through:
+/// each open file buffers at most one row group and the metadata of a bounded number.
 pub struct YearWriter {
     table_dir: PathBuf,
     schema: SchemaRef,
     metadata: Vec<(String, String)>,
     row_group_rows: usize,
-    open: std::collections::BTreeMap<Option<i32>, (PathBuf, ArrowWriter<fs::File>, u64)>,
+    open: std::collections::BTreeMap<Option<i32>, OpenPart>,
+    done: Vec<(Option<i32>, WrittenFile)>,
 }
+
+/// A year's file being written: its path, writer, rows and part number.
+struct OpenPart {
+    path: PathBuf,
+    writer: ArrowWriter<fs::File>,
+    rows: u64,
+    part: u32,
+}
+
+/// Row groups per file before a [`YearWriter`] starts the next part. A writer keeps every
+/// row group's metadata until its file closes, so this bounds that memory however large the
+/// table grows (as DuckDB's `ROW_GROUPS_PER_FILE`).
+pub const ROW_GROUPS_PER_FILE: usize = 64;
 
 impl std::fmt::Debug for YearWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("YearWriter").field("table_dir", &self.table_dir).field("years", &self.open.keys()).finish()
+        f.debug_struct("YearWriter")
+            .field("table_dir", &self.table_dir)
+            .field("open", &self.open.iter().map(|(year, open)| (year, open.part)).collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -183,25 +201,26 @@ impl YearWriter {
             metadata: extra_metadata.to_vec(),
             row_group_rows: row_group_rows.clamp(1, ROW_GROUP_ROWS),
             open: std::collections::BTreeMap::new(),
+            done: Vec::new(),
         };
         if !partitioned {
-            writer.open_file(None)?;
+            writer.open_file(None, 0)?;
         }
         Ok(writer)
     }
 
-    fn open_file(&mut self, year: Option<i32>) -> Result<(), StoreError> {
+    fn open_file(&mut self, year: Option<i32>, part: u32) -> Result<(), StoreError> {
         let dir = match year {
             Some(year) => self.table_dir.join(format!("year={year}")),
             None => self.table_dir.clone(),
         };
         fs::create_dir_all(&dir).map_err(io_err("cannot create folder", &dir))?;
-        let path = dir.join("part-00000.parquet");
+        let path = dir.join(format!("part-{part:05}.parquet"));
         let file = fs::File::create(&path).map_err(io_err("cannot create", &path))?;
         let properties = writer_properties_with(&self.metadata, self.row_group_rows);
         let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(properties))
             .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
-        self.open.insert(year, (path, writer, 0));
+        self.open.insert(year, OpenPart { path, writer, rows: 0, part });
         Ok(())
     }
 
@@ -211,25 +230,39 @@ impl YearWriter {
             return Ok(());
         }
         if !self.open.contains_key(&year) {
-            self.open_file(year)?;
+            let part = self.done.iter().filter(|(y, _)| *y == year).count() as u32;
+            self.open_file(year, part)?;
         }
-        if let Some((path, writer, rows)) = self.open.get_mut(&year) {
-            writer.write(batch).map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
-            *rows += batch.num_rows() as u64;
+        let full = match self.open.get_mut(&year) {
+            Some(open) => {
+                open.writer.write(batch).map_err(|source| StoreError::Parquet { path: open.path.clone(), source })?;
+                open.rows += batch.num_rows() as u64;
+                open.writer.flushed_row_groups().len() >= ROW_GROUPS_PER_FILE
+            }
+            None => false,
+        };
+        if full && let Some(open) = self.open.remove(&year) {
+            self.done.push((year, close(open)?));
         }
         Ok(())
     }
 
-    /// Closes and syncs every file, in year order.
-    pub fn finish(self) -> Result<Vec<WrittenFile>, StoreError> {
-        let mut files = Vec::with_capacity(self.open.len());
-        for (_, (path, writer, rows)) in self.open {
-            let file = writer.into_inner().map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
-            file.sync_all().map_err(io_err("cannot sync", &path))?;
-            files.push(WrittenFile { path, rows });
+    /// Closes and syncs every file; lists them in year and part order.
+    pub fn finish(mut self) -> Result<Vec<WrittenFile>, StoreError> {
+        for (year, open) in std::mem::take(&mut self.open) {
+            self.done.push((year, close(open)?));
         }
-        Ok(files)
+        // Parts of a year were closed in order; a stable sort by year keeps that order.
+        self.done.sort_by_key(|(year, _)| *year);
+        Ok(self.done.into_iter().map(|(_, file)| file).collect())
     }
+}
+
+fn close(open: OpenPart) -> Result<WrittenFile, StoreError> {
+    let OpenPart { path, writer, rows, .. } = open;
+    let file = writer.into_inner().map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
+    file.sync_all().map_err(io_err("cannot sync", &path))?;
+    Ok(WrittenFile { path, rows })
 }
 
 /// Writes `rows` as one file per year (`year_of` each row), building each year's batch with
