@@ -3,8 +3,8 @@
     python benches/compare.py [--samples 1000000] [--work /var/tmp/zhijian-compare]
 
 Builds zhijian in release without polars (unless --zhijian and --aggregate-bench name built
-binaries), generates a drop (`zhijian generate`, UTF-8 CSV of all six programmes, about 4.7
-records per sample), then times in this one run, each engine in its own process:
+binaries), generates a drop (`zhijian generate`, UTF-8 CSV of all six programmes, about 3.2
+records and 3.1 results per sample), then times in this one run, each engine in its own process:
 
   (a) ingest: `zhijian run` (parse, validate, normalise, assemble, write zstd Parquet, and also
       aggregate and write the report) against DuckDB converting the same CSV files to zstd
@@ -206,7 +206,8 @@ def main():
         seconds, rss, _ = results[key]
         return f"  {name:<44} {seconds:8.2f} s {count / seconds / 1e6:8.2f} M {unit}/s {rss:8.0f} MiB"
 
-    stages = {t["stage"]: t["ms"] for t in manifest.get("timings", [])} if isinstance(manifest.get("timings"), list) else manifest.get("timings", {})
+    stages = {t["stage"]: t["ms"] for t in manifest["timings"]}
+    stage_peaks = {t["stage"]: round(t["peak_rss_kib"] / 1024) for t in manifest["timings"] if "peak_rss_kib" in t}
     print()
     print(f"drop: {args.samples:,} samples requested, {samples_accepted:,} accepted, {rows:,} CSV records, "
           f"{csv_bytes / 2**20:,.0f} MiB UTF-8 CSV in {len(expected['files'])} files; {os.cpu_count()} cores")
@@ -214,6 +215,10 @@ def main():
     print(line("zhijian run (ingest, judge, aggregate, report)", "zhijian_ingest", rows, "records"))
     print(line("DuckDB COPY read_csv -> parquet", "duckdb_ingest", rows, "records"))
     print(f"  zhijian stages (ms): {stages}")
+    print(f"  zhijian peak RSS by the end of each stage (MiB): {stage_peaks}")
+    ingest_write = (stages["ingest"] + stages["write"]) / 1000
+    print(f"  zhijian ingest + write stages alone: {ingest_write:.2f} s, "
+          f"{ingest_write / results['duckdb_ingest'][0]:.2f} of DuckDB's time")
     print(f"(b, c) pass-rate cube: {ours[0]:,} cells over {samples_accepted:,} samples, same cells in all three")
     print(line("zhijian aggregate", "zhijian_aggregate", samples_accepted, "samples"))
     print(line("DuckDB GROUP BY GROUPING SETS", "duckdb_aggregate", samples_accepted, "samples"))
@@ -230,6 +235,7 @@ def main():
             "samples": args.samples, "rows": rows, "csv_bytes": csv_bytes,
             "results": {k: {"seconds": v[0], "peak_rss_mib": v[1]} for k, v in results.items()},
             "stages_ms": stages,
+            "stage_peak_rss_mib": stage_peaks,
             "ratios": {"ingest_vs_duckdb": ingest_ratio, "aggregate_vs_duckdb": aggregate_ratio,
                        "aggregate_vs_polars": polars_ratio},
         }, indent=2) + "\n")

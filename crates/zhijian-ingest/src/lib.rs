@@ -400,9 +400,11 @@ fn read_file(
     let table_error = |source| IngestError::Table { path: path.to_path_buf(), source };
     let mut rows = spill::FrameWriter::create(&rows_path)?;
     let mut write_chunk = |normaliser: &FileNormaliser<'_>, records: &[read::RawRecord]| -> Result<(), IngestError> {
-        let outcomes: Vec<Outcome> = records.par_iter().map(|record| normaliser.normalise(record)).collect();
-        for outcome in &outcomes {
-            rows.write(outcome)?;
+        // Normalised and encoded on every core; written in record order.
+        let frames: Vec<Vec<u8>> =
+            records.par_iter().map(|record| rows.frame(&normaliser.normalise(record))).collect::<Result<_, _>>()?;
+        for frame in &frames {
+            rows.write(frame)?;
         }
         Ok(())
     };

@@ -36,12 +36,19 @@ impl FrameWriter {
         Ok(FrameWriter { path: path.to_path_buf(), temporary, out: BufWriter::with_capacity(1 << 20, file) })
     }
 
-    /// Appends one outcome, under its bucket key.
-    pub(crate) fn write(&mut self, outcome: &crate::Outcome) -> Result<(), IngestError> {
-        let bytes = encode(outcome, &self.path)?;
-        self.out.write_all(&(bytes.len() as u32).to_le_bytes()).map_err(io(&self.temporary))?;
-        self.out.write_all(&bucket_key(outcome).to_le_bytes()).map_err(io(&self.temporary))?;
-        self.out.write_all(&bytes).map_err(io(&self.temporary))
+    /// One outcome's frame, for [`Self::write`]; pure, so frames can be made on any thread.
+    pub(crate) fn frame(&self, outcome: &crate::Outcome) -> Result<Vec<u8>, IngestError> {
+        let payload = encode(outcome, &self.path)?;
+        let mut frame = Vec::with_capacity(12 + payload.len());
+        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&bucket_key(outcome).to_le_bytes());
+        frame.extend_from_slice(&payload);
+        Ok(frame)
+    }
+
+    /// Appends a frame made by [`Self::frame`].
+    pub(crate) fn write(&mut self, frame: &[u8]) -> Result<(), IngestError> {
+        self.out.write_all(frame).map_err(io(&self.temporary))
     }
 
     pub(crate) fn finish(self) -> Result<(), IngestError> {

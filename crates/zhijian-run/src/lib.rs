@@ -157,10 +157,22 @@ pub fn check(path: &Path, options: &RunOptions) -> Result<CheckRun, RunError> {
 }
 
 /// Records a stage's duration in the manifest's timings and in the log (`-v`).
-fn stage_done(timings: &mut Vec<(&'static str, std::time::Duration)>, stage: &'static str, clock: Instant) {
+fn stage_done(
+    timings: &mut Vec<(&'static str, std::time::Duration, Option<u64>)>,
+    stage: &'static str,
+    clock: Instant,
+) {
     let elapsed = clock.elapsed();
-    tracing::info!(stage, duration_ms = elapsed.as_millis() as u64, "stage finished");
-    timings.push((stage, elapsed));
+    let peak = peak_rss_kib();
+    tracing::info!(stage, duration_ms = elapsed.as_millis() as u64, peak_rss_kib = peak, "stage finished");
+    timings.push((stage, elapsed, peak));
+}
+
+/// The process's peak resident memory so far in KiB, from `/proc/self/status` (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A hidden sibling of the output: `out/.henan-2013.<what>`.

@@ -47,13 +47,18 @@ pub struct Manifest {
     pub retracted: Vec<String>,
 }
 
-/// How long a stage took.
+/// How long a stage took, and the memory the run had needed by its end.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Timing {
     /// load, ingest, write, aggregate, publish.
     pub stage: String,
     /// Milliseconds.
     pub ms: u128,
+    /// The process's peak resident memory so far, in KiB (Linux's `VmHWM`; absent elsewhere):
+    /// the peak of a stage is at most this, and more than the previous stage's figure when
+    /// the stage raised it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kib: Option<u64>,
 }
 
 /// One input file.
@@ -123,7 +128,7 @@ impl Manifest {
         files: &[FileReport],
         written: &[TableWritten],
         staging_dir: &Path,
-        timings: &[(&str, Duration)],
+        timings: &[(&str, Duration, Option<u64>)],
     ) -> Manifest {
         let inputs: Vec<FileEntry> = files
             .iter()
@@ -179,7 +184,10 @@ impl Manifest {
             inputs,
             outputs,
             totals,
-            timings: timings.iter().map(|(stage, d)| Timing { stage: stage.to_string(), ms: d.as_millis() }).collect(),
+            timings: timings
+                .iter()
+                .map(|(stage, d, peak)| Timing { stage: stage.to_string(), ms: d.as_millis(), peak_rss_kib: *peak })
+                .collect(),
             full_refresh: false,
             retracted: Vec::new(),
         }

@@ -342,6 +342,17 @@ pub fn read_row_groups(
     columns: Option<&[&str]>,
     row_groups: Option<Vec<usize>>,
 ) -> Result<Vec<RecordBatch>, StoreError> {
+    row_group_batches(path, columns, row_groups)?.collect()
+}
+
+/// The batches of some row groups of one Parquet file (all of them when `row_groups` is
+/// `None`), keeping only `columns` when given, read as they are asked for: the file's footer
+/// is parsed once and at most one batch is held at a time.
+pub fn row_group_batches(
+    path: &Path,
+    columns: Option<&[&str]>,
+    row_groups: Option<Vec<usize>>,
+) -> Result<impl Iterator<Item = Result<RecordBatch, StoreError>>, StoreError> {
     let file = fs::File::open(path).map_err(io_err("cannot open", path))?;
     let parquet_err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
@@ -357,7 +368,8 @@ pub fn read_row_groups(
         None => builder,
     };
     let reader = builder.build().map_err(parquet_err)?;
-    reader.collect::<Result<Vec<_>, _>>().map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })
+    let path = path.to_path_buf();
+    Ok(reader.map(move |batch| batch.map_err(|source| StoreError::Arrow { path: path.clone(), source })))
 }
 
 /// Reads every file of a table folder.
