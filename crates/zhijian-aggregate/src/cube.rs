@@ -111,19 +111,45 @@ struct Counts {
     pending: u64,
 }
 
-/// (year, programme id, level, area id).
-type InternedAchievedKey = (i32, u32, AreaLevel, u32);
-/// (samples, tests, category ids).
-type InternedAchieved = (u64, u64, BTreeSet<u32>);
+/// The finest grain the samples are counted at, one map update per sample: the cube's cells
+/// and the attainment counts are sums of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FineKey {
+    month: NaiveDate,
+    programme: u32,
+    category: u32,
+    city: u32,
+    unit: u32,
+    county: Option<u32>,
+}
 
-/// A thread's share: strings interned to small ids so the hot loop hashes only integers.
+/// Counts of a fine key: verdicts and the results of its samples.
+#[derive(Debug, Clone, Copy, Default)]
+struct FineCounts {
+    counts: Counts,
+    tests: u64,
+}
+
+impl FineCounts {
+    fn add(&mut self, other: &FineCounts) {
+        self.counts.passed += other.counts.passed;
+        self.counts.failed += other.counts.failed;
+        self.counts.pending += other.counts.pending;
+        self.tests += other.tests;
+    }
+
+    fn samples(&self) -> u64 {
+        self.counts.passed + self.counts.failed + self.counts.pending
+    }
+}
+
+/// A thread's share: strings interned to small ids, so the hot loop hashes a few integers.
 #[derive(Debug, Default)]
 struct Partial {
     strings: Vec<String>,
     ids: HashMap<String, u32>,
     names: HashMap<u32, String>,
-    cells: HashMap<CellKey, Counts>,
-    achieved: HashMap<InternedAchievedKey, InternedAchieved>,
+    fine: HashMap<FineKey, FineCounts>,
     samples: u64,
 }
 
@@ -138,7 +164,7 @@ impl Partial {
         id
     }
 
-    fn add_batch(&mut self, path: &Path, batch: &RecordBatch, options: &CubeOptions) -> Result<(), AggregateError> {
+    fn add_batch(&mut self, path: &Path, batch: &RecordBatch) -> Result<(), AggregateError> {
         let text = |column: &'static str| {
             batch.column_by_name(column).and_then(|c| c.as_string_opt::<i32>()).ok_or(AggregateError::Column {
                 path: path.to_path_buf(),
@@ -162,58 +188,40 @@ impl Partial {
             .column_by_name("result_count")
             .and_then(|c| c.as_primitive_opt::<Int32Type>())
             .ok_or(AggregateError::Column { path: path.to_path_buf(), column: "result_count", expected: "Int32" })?;
-        let province = self.intern(&options.province_code);
-        self.names.entry(province).or_insert_with(|| options.province_name.clone());
-        let all = self.intern(ALL_CATEGORIES);
-        let unclassified = self.intern(UNCLASSIFIED);
         for row in 0..batch.num_rows() {
             let Some(date) = dates.value_as_date(row) else { continue };
-            let programme = self.intern(programme.value(row));
-            let category = self.intern(if category.is_null(row) { UNCLASSIFIED } else { category.value(row) });
-            let city_id = self.intern(city.value(row));
-            self.names.entry(city_id).or_insert_with(|| city_name.value(row).to_string());
-            let unit_id = self.intern(unit.value(row));
-            let county_id = (!county.is_null(row)).then(|| {
-                let id = self.intern(county.value(row));
-                if !county_name.is_null(row) {
-                    self.names.entry(id).or_insert_with(|| county_name.value(row).to_string());
-                }
-                id
-            });
-            // A reporting unit is its city, or a directly administered county.
-            self.names.entry(unit_id).or_insert_with(|| {
-                let name = if Some(unit_id) == county_id { county_name.value(row) } else { city_name.value(row) };
-                name.to_string()
-            });
-            let counts = |c: &mut Counts| match verdict.value(row) {
-                "pass" => c.passed += 1,
-                "fail" => c.failed += 1,
-                _ => c.pending += 1,
+            let key = FineKey {
+                month: periods(date)[0].1,
+                programme: self.intern(programme.value(row)),
+                category: self.intern(if category.is_null(row) { UNCLASSIFIED } else { category.value(row) }),
+                city: self.intern(city.value(row)),
+                unit: self.intern(unit.value(row)),
+                county: (!county.is_null(row)).then(|| self.intern(county.value(row))),
             };
-            let areas = [
-                (AreaLevel::Province, Some(province)),
-                (AreaLevel::City, Some(city_id)),
-                (AreaLevel::ReportingUnit, Some(unit_id)),
-                (AreaLevel::County, county_id),
-            ];
-            for (period_type, period_start) in periods(date) {
-                for (level, area) in areas {
-                    let Some(area) = area else { continue };
-                    for category in [category, all] {
-                        let key = CellKey { period_type, period_start, level, area, programme, category };
-                        counts(self.cells.entry(key).or_default());
+            let counts = match self.fine.entry(key) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    // A new key is the first sight of any new area: names are taken then, so
+                    // each area keeps the name of its first row, as before.
+                    let counts = entry.insert(FineCounts::default());
+                    let county_text = (!county_name.is_null(row)).then(|| county_name.value(row));
+                    self.names.entry(key.city).or_insert_with(|| city_name.value(row).to_string());
+                    if let (Some(id), Some(name)) = (key.county, county_text) {
+                        self.names.entry(id).or_insert_with(|| name.to_string());
                     }
+                    // A reporting unit is its city, or a directly administered county.
+                    let unit_name =
+                        if Some(key.unit) == key.county { county_name.value(row) } else { city_name.value(row) };
+                    self.names.entry(key.unit).or_insert_with(|| unit_name.to_string());
+                    counts
                 }
+            };
+            match verdict.value(row) {
+                "pass" => counts.counts.passed += 1,
+                "fail" => counts.counts.failed += 1,
+                _ => counts.counts.pending += 1,
             }
-            for (level, area) in areas {
-                let Some(area) = area else { continue };
-                let entry = self.achieved.entry((date.year(), programme, level, area)).or_default();
-                entry.0 += 1;
-                entry.1 += results.value(row).max(0) as u64;
-                if category != unclassified {
-                    entry.2.insert(category);
-                }
-            }
+            counts.tests += results.value(row).max(0) as u64;
             self.samples += 1;
         }
         Ok(())
@@ -225,23 +233,65 @@ impl Partial {
     fn merge(&mut self, other: Partial) {
         let ids: Vec<u32> = other.strings.iter().map(|text| self.intern(text)).collect();
         let id = |other_id: u32| ids[other_id as usize];
-        for (key, counts) in other.cells {
-            let key = CellKey { area: id(key.area), programme: id(key.programme), category: id(key.category), ..key };
-            let mine = self.cells.entry(key).or_default();
-            mine.passed += counts.passed;
-            mine.failed += counts.failed;
-            mine.pending += counts.pending;
-        }
-        for ((year, programme, level, area), (samples, tests, kinds)) in other.achieved {
-            let mine = self.achieved.entry((year, id(programme), level, id(area))).or_default();
-            mine.0 += samples;
-            mine.1 += tests;
-            mine.2.extend(kinds.into_iter().map(id));
+        for (key, counts) in other.fine {
+            let key = FineKey {
+                programme: id(key.programme),
+                category: id(key.category),
+                city: id(key.city),
+                unit: id(key.unit),
+                county: key.county.map(id),
+                ..key
+            };
+            self.fine.entry(key).or_default().add(&counts);
         }
         for (other_id, name) in other.names {
             self.names.entry(id(other_id)).or_insert(name);
         }
         self.samples += other.samples;
+    }
+
+    /// The cube's cells and the attainment counts (year, programme id, level, area id) →
+    /// (samples, tests, category ids), summed from the fine counts.
+    #[allow(clippy::type_complexity)]
+    fn roll_up(
+        &mut self,
+        province: u32,
+        all: u32,
+        unclassified: u32,
+    ) -> (HashMap<CellKey, Counts>, HashMap<(i32, u32, AreaLevel, u32), (u64, u64, BTreeSet<u32>)>) {
+        let mut cells: HashMap<CellKey, Counts> = HashMap::new();
+        let mut achieved: HashMap<(i32, u32, AreaLevel, u32), (u64, u64, BTreeSet<u32>)> = HashMap::new();
+        for (key, fine) in &self.fine {
+            let areas = [
+                (AreaLevel::Province, Some(province)),
+                (AreaLevel::City, Some(key.city)),
+                (AreaLevel::ReportingUnit, Some(key.unit)),
+                (AreaLevel::County, key.county),
+            ];
+            for (period_type, period_start) in periods(key.month) {
+                for (level, area) in areas {
+                    let Some(area) = area else { continue };
+                    for category in [key.category, all] {
+                        let cell =
+                            CellKey { period_type, period_start, level, area, programme: key.programme, category };
+                        let counts = cells.entry(cell).or_default();
+                        counts.passed += fine.counts.passed;
+                        counts.failed += fine.counts.failed;
+                        counts.pending += fine.counts.pending;
+                    }
+                }
+            }
+            for (level, area) in areas {
+                let Some(area) = area else { continue };
+                let entry = achieved.entry((key.month.year(), key.programme, level, area)).or_default();
+                entry.0 += fine.samples();
+                entry.1 += fine.tests;
+                if key.category != unclassified {
+                    entry.2.insert(key.category);
+                }
+            }
+        }
+        (cells, achieved)
     }
 }
 
@@ -294,7 +344,7 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
                 let path = same_file[0].0;
                 let groups = same_file.iter().map(|(_, group)| *group).collect();
                 for batch in row_group_batches(path, Some(COLUMNS), Some(groups))? {
-                    partial.add_batch(path, &batch?, options)?;
+                    partial.add_batch(path, &batch?)?;
                 }
             }
             Ok(partial)
@@ -305,9 +355,15 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
     for partial in partials {
         cube.merge(partial);
     }
+    let province = cube.intern(&options.province_code);
+    cube.names.entry(province).or_insert_with(|| options.province_name.clone());
+    let all = cube.intern(ALL_CATEGORIES);
+    let unclassified = cube.intern(UNCLASSIFIED);
+    let (cells, achieved) = cube.roll_up(province, all, unclassified);
+    cube.fine = HashMap::new();
     // The cells leave the map for a flat list, sorted in place (no merge buffer), and become
     // rows in that order: at the peak the cube is held as rows plus 48 bytes a cell.
-    let mut cells: Vec<(CellKey, Counts)> = std::mem::take(&mut cube.cells).into_iter().collect();
+    let mut cells: Vec<(CellKey, Counts)> = cells.into_iter().collect();
     let strings = &cube.strings;
     let order = |k: &CellKey| {
         let s = |id: u32| strings[id as usize].as_str();
@@ -334,13 +390,12 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
             pending: c.pending,
         })
         .collect();
-    let achieved: BTreeMap<AchievedKey, Achieved> = cube
-        .achieved
-        .iter()
+    let achieved: BTreeMap<AchievedKey, Achieved> = achieved
+        .into_iter()
         .map(|((year, programme, level, area), (samples, tests, kinds))| {
             (
-                (*year, text(*programme), *level, text(*area)),
-                Achieved { samples: *samples, tests: *tests, kinds: kinds.iter().map(|k| text(*k)).collect() },
+                (year, text(programme), level, text(area)),
+                Achieved { samples, tests, kinds: kinds.iter().map(|k| text(*k)).collect() },
             )
         })
         .collect();

@@ -209,6 +209,9 @@ fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> 
 /// Rejects every row when the sample fields differ between rows; returns whether they agree.
 fn fields_agree(sample_id: &str, rows: &[Located], out: &mut Assembled) -> bool {
     let Some(first) = rows.first() else { return true };
+    if rows.iter().skip(1).all(|other| other.row.sample.agrees_with(&first.row.sample)) {
+        return true;
+    }
     let reference = first.row.sample.comparable();
     let disagreement = rows.iter().skip(1).find_map(|other| {
         let theirs = other.row.sample.comparable();

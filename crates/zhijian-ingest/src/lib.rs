@@ -419,13 +419,15 @@ fn read_file(
                 .map_err(table_error)?;
             let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), false);
             let mut count = 0u64;
-            loop {
-                let chunk = reader.next_chunk(CHUNK_RECORDS).map_err(table_error)?;
-                if chunk.is_empty() {
-                    break;
-                }
+            // The next chunk is parsed while this one is normalised and written: parsing is
+            // sequential, and would otherwise leave the other cores idle on a large file.
+            let mut chunk = reader.next_chunk(CHUNK_RECORDS).map_err(table_error)?;
+            while !chunk.is_empty() {
                 count += chunk.len() as u64;
-                write_chunk(&normaliser, &chunk)?;
+                let (next, written) =
+                    rayon::join(|| reader.next_chunk(CHUNK_RECORDS), || write_chunk(&normaliser, &chunk));
+                written?;
+                chunk = next.map_err(table_error)?;
             }
             let head = EntryHead {
                 encoding: decoded.encoding.to_string(),

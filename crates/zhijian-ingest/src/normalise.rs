@@ -99,6 +99,26 @@ pub struct SampleFields {
 }
 
 impl SampleFields {
+    /// Whether the fields of [`Self::comparable`] are equal, without making their texts: the
+    /// common case, checked first. Equal here means equal there; the converse may not hold,
+    /// so a `false` is settled by comparing the texts.
+    pub fn agrees_with(&self, other: &SampleFields) -> bool {
+        self.product_name == other.product_name
+            && self.sub_programme == other.sub_programme
+            && self.category.names == other.category.names
+            && self.city.code == other.city.code
+            && self.county.as_ref().map(|c| &c.code) == other.county.as_ref().map(|c| &c.code)
+            && self.entity_name == other.entity_name
+            && self.entity_credit_code == other.entity_credit_code
+            && self.stage_raw == other.stage_raw
+            && self.site_type == other.site_type
+            && self.producer_name == other.producer_name
+            && self.lab_name == other.lab_name
+            && self.sampling_date == other.sampling_date
+            && self.report_date == other.report_date
+            && self.reported_verdict == other.reported_verdict
+    }
+
     /// The fields that must agree on every row of a sample, as (field, comparable text).
     pub fn comparable(&self) -> [(Field, String); 14] {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();

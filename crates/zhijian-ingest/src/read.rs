@@ -304,6 +304,10 @@ impl<'t> LineCounter<'t> {
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ColumnIndex {
     positions: HashMap<Field, (usize, String)>,
+    /// Each field's column by the field's number, made at the first lookup: `get` runs for
+    /// every cell read, and an array index is much cheaper than hashing.
+    #[serde(skip)]
+    slots: std::sync::OnceLock<Vec<Option<usize>>>,
 }
 
 impl ColumnIndex {
@@ -332,7 +336,7 @@ impl ColumnIndex {
             }
         }
         if missing.is_empty() {
-            Ok(ColumnIndex { positions })
+            Ok(ColumnIndex { positions, slots: std::sync::OnceLock::new() })
         } else {
             Err(ReadError::MissingColumns {
                 missing,
@@ -343,8 +347,14 @@ impl ColumnIndex {
 
     /// The trimmed cell of `field` in `record`; `None` when unmapped, absent or empty.
     pub fn get<'r>(&self, record: &'r RawRecord, field: Field) -> Option<&'r str> {
-        let (i, _) = self.positions.get(&field)?;
-        let cell = record.field(*i)?.trim();
+        let slots = self.slots.get_or_init(|| {
+            let mut slots = vec![None; Field::ALL.len()];
+            for (field, (i, _)) in &self.positions {
+                slots[*field as usize] = Some(*i);
+            }
+            slots
+        });
+        let cell = record.field((*slots.get(field as usize)?)?)?.trim();
         (!cell.is_empty()).then_some(cell)
     }
 
