@@ -5,9 +5,10 @@ use zhijian_pipeline::Encoding;
 
 /// Text decoded from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    /// The text, BOM removed.
-    pub text: String,
+pub struct Decoded<'b> {
+    /// The text, BOM removed: borrowed from the bytes when they are UTF-8 already, so a
+    /// large UTF-8 file is not held twice.
+    pub text: std::borrow::Cow<'b, str>,
     /// The encoding used: `UTF-8`, `UTF-16LE`, `UTF-16BE` or `gb18030`.
     pub encoding: &'static str,
     /// Characters that could not be decoded and became U+FFFD.
@@ -42,7 +43,7 @@ pub enum DecodeError {
 /// Decodes `bytes`. With [`Encoding::Auto`]: a BOM decides; else valid UTF-8 is UTF-8; else
 /// GB18030 (a superset of GBK and GB2312). A file whose share of undecodable characters is
 /// above `max_ratio` is refused, as is a file with NUL bytes (unless UTF-16 by its BOM).
-pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decoded, DecodeError> {
+pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decoded<'_>, DecodeError> {
     let bom = CharEncoding::for_bom(bytes);
     let is_utf16 = bom.is_some_and(|(e, _)| e != UTF_8);
     if !is_utf16 && let Some(offset) = bytes.iter().position(|&b| b == 0) {
@@ -53,18 +54,30 @@ pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decode
         (Encoding::Utf8, None) => (UTF_8, bytes),
         (Encoding::Gb18030, None) => (GB18030, bytes),
         (Encoding::Auto, None) => match std::str::from_utf8(bytes) {
-            Ok(_) => (UTF_8, bytes),
+            // Valid already: borrowed as it is, without a second pass.
+            Ok(text) => return finish(std::borrow::Cow::Borrowed(text), UTF_8, max_ratio),
             Err(_) => (GB18030, bytes),
         },
     };
     let (text, _) = encoding.decode_without_bom_handling(body);
-    let replacements = text.chars().filter(|&c| c == '\u{FFFD}').count();
-    let chars = text.chars().count();
+    finish(text, encoding, max_ratio)
+}
+
+/// Counts the replacement characters and refuses the text when there are too many.
+fn finish<'b>(
+    text: std::borrow::Cow<'b, str>,
+    encoding: &'static CharEncoding,
+    max_ratio: f64,
+) -> Result<Decoded<'b>, DecodeError> {
+    let replacements = text.matches('\u{FFFD}').count();
     let name = if encoding == GB18030 { "gb18030" } else { encoding.name() };
-    if replacements > 0 && replacements as f64 > max_ratio * chars as f64 {
-        return Err(DecodeError::Undecodable { encoding: name, replacements, chars, max_ratio });
+    if replacements > 0 {
+        let chars = text.chars().count();
+        if replacements as f64 > max_ratio * chars as f64 {
+            return Err(DecodeError::Undecodable { encoding: name, replacements, chars, max_ratio });
+        }
     }
-    Ok(Decoded { text: text.into_owned(), encoding: name, replacements })
+    Ok(Decoded { text, encoding: name, replacements })
 }
 
 #[cfg(test)]
@@ -76,14 +89,14 @@ mod tests {
         let text = "抽样编号,样品名称\n";
         let (gbk, _, _) = GB18030.encode(text);
         let auto = decode(&gbk, Encoding::Auto, 0.001).unwrap();
-        assert_eq!((auto.text.as_str(), auto.encoding), (text, "gb18030"));
+        assert_eq!((&*auto.text, auto.encoding), (text, "gb18030"));
         let utf8 = decode(text.as_bytes(), Encoding::Auto, 0.001).unwrap();
         assert_eq!(utf8.encoding, "UTF-8");
         let with_bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
         assert_eq!(decode(&with_bom, Encoding::Auto, 0.001).unwrap().text, text);
         let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
         let decoded = decode(&utf16, Encoding::Auto, 0.001).unwrap();
-        assert_eq!((decoded.text.as_str(), decoded.encoding), (text, "UTF-16LE"));
+        assert_eq!((&*decoded.text, decoded.encoding), (text, "UTF-16LE"));
     }
 
     #[test]

@@ -538,28 +538,13 @@ pub fn write_tables(
     metadata: &[(String, String)],
     batch_rows: usize,
 ) -> Result<Written, IngestError> {
+    let writer = |table: &str, schema: arrow_schema::SchemaRef, partitioned: bool| {
+        YearWriter::new(&staging.table_dir(table), &schema, metadata, partitioned, batch_rows)
+    };
     let mut writers = Writers {
-        samples: YearWriter::new(
-            &staging.table_dir("samples"),
-            &zhijian_model::samples_schema(),
-            metadata,
-            true,
-            batch_rows,
-        )?,
-        results: YearWriter::new(
-            &staging.table_dir("results"),
-            &zhijian_model::results_schema(),
-            metadata,
-            true,
-            batch_rows,
-        )?,
-        rejects: YearWriter::new(
-            &staging.table_dir("rejects"),
-            &zhijian_model::rejects_schema(),
-            metadata,
-            false,
-            batch_rows,
-        )?,
+        samples: writer("samples", zhijian_model::samples_schema(), true)?,
+        results: writer("results", zhijian_model::results_schema(), true)?,
+        rejects: writer("rejects", zhijian_model::rejects_schema(), false)?,
     };
     let mut reports: Vec<Vec<FileReport>> =
         read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
