@@ -124,6 +124,9 @@ pub(crate) fn bucket_key(outcome: &crate::Outcome) -> u64 {
     }
 }
 
+/// Bucket files open at once while spreading.
+const MAX_OPEN_BUCKETS: usize = 256;
+
 /// A source's rows spread over bucket files by sample id; removed when dropped.
 pub(crate) struct Buckets {
     dir: PathBuf,
@@ -142,34 +145,56 @@ impl Buckets {
         let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let dir = cache_dir.join(format!("{}{}-{stamp}", crate::SPILL_PREFIX, std::process::id()));
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let mut this = Buckets { dir, files: Vec::new(), buckets };
-        // The buffers share 4 MiB, so memory does not grow with the number of buckets (up to
-        // a thousand of them, where each has the 4 KiB floor).
-        let buffer = (4 << 20) / buckets.max(1);
-        let buffer = buffer.clamp(4 << 10, 256 << 10);
-        let mut writers = (0..buckets)
+        let files: Vec<(&PathBuf, &Arc<ColumnIndex>)> = files.collect();
+        let this = Buckets { dir, files: files.iter().map(|(_, columns)| Arc::clone(columns)).collect(), buckets };
+        // At most MAX_OPEN_BUCKETS files are open at once, so a low limit of open files is
+        // never reached: with more buckets the input is read once per group of them.
+        let mut first = 0;
+        while first < buckets {
+            let group = first..(first + MAX_OPEN_BUCKETS).min(buckets);
+            this.spread_group(&files, group.clone())?;
+            first = group.end;
+        }
+        Ok(this)
+    }
+
+    /// Writes the frames of the buckets in `group` (a range of bucket numbers).
+    fn spread_group(
+        &self,
+        files: &[(&PathBuf, &Arc<ColumnIndex>)],
+        group: std::ops::Range<usize>,
+    ) -> Result<(), IngestError> {
+        // The buffers share 4 MiB, so memory does not grow with the number of buckets.
+        let buffer = ((4 << 20) / group.len().max(1)).clamp(4 << 10, 256 << 10);
+        let mut writers = group
+            .clone()
             .map(|b| {
-                let path = this.bucket_path(b);
+                let path = self.bucket_path(b);
                 File::create(&path).map(|f| BufWriter::with_capacity(buffer, f)).map_err(io(&path))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        for (index, (rows_path, columns)) in files.enumerate() {
-            this.files.push(columns.clone());
+        let buckets = self.buckets as u64;
+        for (index, (rows_path, _)) in files.iter().enumerate() {
             let mut reader = FrameReader::open(rows_path)?;
             while let Some((key, bytes)) = reader.next_bytes()? {
-                let bucket = (key % buckets as u64) as usize;
-                let path = this.bucket_path(bucket);
-                let out = &mut writers[bucket];
-                out.write_all(&(index as u32).to_le_bytes()).map_err(io(&path))?;
-                out.write_all(&(bytes.len() as u32).to_le_bytes()).map_err(io(&path))?;
-                out.write_all(bytes).map_err(io(&path))?;
+                let bucket = (key % buckets) as usize;
+                if !group.contains(&bucket) {
+                    continue;
+                }
+                let out = &mut writers[bucket - group.start];
+                let written = out
+                    .write_all(&(index as u32).to_le_bytes())
+                    .and_then(|()| out.write_all(&(bytes.len() as u32).to_le_bytes()))
+                    .and_then(|()| out.write_all(bytes));
+                written.map_err(|source| IngestError::Io { path: self.bucket_path(bucket), source })?;
             }
         }
-        for (bucket, writer) in writers.into_iter().enumerate() {
-            let path = this.bucket_path(bucket);
-            writer.into_inner().map_err(|e| IngestError::Io { path, source: e.into_error() })?;
+        for (bucket, writer) in group.zip(writers) {
+            writer
+                .into_inner()
+                .map_err(|e| IngestError::Io { path: self.bucket_path(bucket), source: e.into_error() })?;
         }
-        Ok(this)
+        Ok(())
     }
 
     /// The number of buckets.
