@@ -10,9 +10,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 
-/// The repository root.
+/// The repository root: cargo's run-time `CARGO_MANIFEST_DIR` first, so a test binary built
+/// from another checkout of the same sources (a shared target folder) reads this one.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// A temporary folder holding copies of `pipelines/`, `seeds/`, `sample-data/` and README.md,
