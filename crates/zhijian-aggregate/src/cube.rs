@@ -123,6 +123,9 @@ struct FineKey {
     county: Option<u32>,
 }
 
+/// Attainment counts by ids: (year, programme, level, area) → (samples, tests, categories).
+type InternedAchieved = HashMap<(i32, u32, AreaLevel, u32), (u64, u64, BTreeSet<u32>)>;
+
 /// Counts of a fine key: verdicts and the results of its samples.
 #[derive(Debug, Clone, Copy, Default)]
 struct FineCounts {
@@ -191,7 +194,7 @@ impl Partial {
         for row in 0..batch.num_rows() {
             let Some(date) = dates.value_as_date(row) else { continue };
             let key = FineKey {
-                month: periods(date)[0].1,
+                month: date.with_day(1).unwrap_or(date),
                 programme: self.intern(programme.value(row)),
                 category: self.intern(if category.is_null(row) { UNCLASSIFIED } else { category.value(row) }),
                 city: self.intern(city.value(row)),
@@ -250,17 +253,10 @@ impl Partial {
         self.samples += other.samples;
     }
 
-    /// The cube's cells and the attainment counts (year, programme id, level, area id) →
-    /// (samples, tests, category ids), summed from the fine counts.
-    #[allow(clippy::type_complexity)]
-    fn roll_up(
-        &mut self,
-        province: u32,
-        all: u32,
-        unclassified: u32,
-    ) -> (HashMap<CellKey, Counts>, HashMap<(i32, u32, AreaLevel, u32), (u64, u64, BTreeSet<u32>)>) {
+    /// The cube's cells and the attainment counts, summed from the fine counts.
+    fn roll_up(&self, province: u32, all: u32, unclassified: u32) -> (HashMap<CellKey, Counts>, InternedAchieved) {
         let mut cells: HashMap<CellKey, Counts> = HashMap::new();
-        let mut achieved: HashMap<(i32, u32, AreaLevel, u32), (u64, u64, BTreeSet<u32>)> = HashMap::new();
+        let mut achieved = InternedAchieved::new();
         for (key, fine) in &self.fine {
             let areas = [
                 (AreaLevel::Province, Some(province)),

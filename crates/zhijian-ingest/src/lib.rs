@@ -732,7 +732,7 @@ fn by_year<T, E>(
 fn load_rows(file: &ReadFile) -> Result<FileRows, IngestError> {
     let mut outcomes = Vec::with_capacity(file.outcomes as usize);
     let mut reader = spill::FrameReader::open(&file.rows_path)?;
-    while let Some(outcome) = reader.next()? {
+    while let Some((_, outcome)) = reader.next()? {
         outcomes.push(spill::with_columns(outcome, &file.columns));
     }
     Ok(FileRows { file: file.report.path.clone(), outcomes })

@@ -1,8 +1,9 @@
 //! Rows on disk: the frames of a cache entry and the buckets a large source is assembled in.
 //!
-//! A cache frame is one record's outcome: its payload length (u32 LE), its bucket key (u64 LE,
-//! see [`bucket_key`]) and the postcard payload. The key lets [`Buckets::spread`] route frames
-//! to buckets by copying their bytes, without decoding them.
+//! A frame is one record's outcome: its payload length (u32 LE), a tag (u64 LE) and the
+//! postcard payload. In a cache entry the tag is the record's bucket key (see
+//! [`bucket_key`]), so [`Buckets::spread`] routes frames by copying their bytes, without
+//! decoding them; in a bucket file it is the number of the file the record came from.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -36,12 +37,12 @@ impl FrameWriter {
         Ok(FrameWriter { path: path.to_path_buf(), temporary, out: BufWriter::with_capacity(1 << 20, file) })
     }
 
-    /// One outcome's frame, for [`Self::write`]; pure, so frames can be made on any thread.
+    /// One outcome's frame, tagged with its bucket key, for [`Self::write`]; pure, so frames
+    /// can be made on any thread.
     pub(crate) fn frame(&self, outcome: &crate::Outcome) -> Result<Vec<u8>, IngestError> {
         let payload = encode(outcome, &self.path)?;
-        let mut frame = Vec::with_capacity(12 + payload.len());
-        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        frame.extend_from_slice(&bucket_key(outcome).to_le_bytes());
+        let mut frame = Vec::with_capacity(FRAME_HEADER + payload.len());
+        frame.extend_from_slice(&frame_header(payload.len(), bucket_key(outcome)));
         frame.extend_from_slice(&payload);
         Ok(frame)
     }
@@ -74,30 +75,39 @@ impl FrameReader {
         Ok(FrameReader { path: path.to_path_buf(), input: BufReader::with_capacity(1 << 20, file), buffer: Vec::new() })
     }
 
-    /// The next frame's bucket key and payload; `None` at the end.
-    fn next_bytes(&mut self) -> Result<Option<(u64, &[u8])>, IngestError> {
-        let mut header = [0u8; 12];
+    /// The next frame's tag and payload; `None` at the end.
+    fn next_frame(&mut self) -> Result<Option<(u64, &[u8])>, IngestError> {
+        let mut header = [0u8; FRAME_HEADER];
         match self.input.read_exact(&mut header) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
             Err(e) => return Err(io(&self.path)(e)),
         }
-        let [a, b, c, d, key @ ..] = header;
+        let [a, b, c, d, tag @ ..] = header;
         self.buffer.resize(u32::from_le_bytes([a, b, c, d]) as usize, 0);
         self.input.read_exact(&mut self.buffer).map_err(io(&self.path))?;
-        Ok(Some((u64::from_le_bytes(key), &self.buffer)))
+        Ok(Some((u64::from_le_bytes(tag), &self.buffer)))
     }
 
-    /// The next outcome; `None` at the end.
-    pub(crate) fn next(&mut self) -> Result<Option<crate::Outcome>, IngestError> {
-        let path = self.path.clone();
-        match self.next_bytes()? {
-            None => Ok(None),
-            Some((_, bytes)) => postcard::from_bytes(bytes)
-                .map(Some)
-                .map_err(|e| IngestError::Io { path, source: std::io::Error::other(format!("unreadable entry: {e}")) }),
-        }
+    /// The next frame's tag and outcome; `None` at the end.
+    pub(crate) fn next(&mut self) -> Result<Option<(u64, crate::Outcome)>, IngestError> {
+        let Some((tag, _)) = self.next_frame()? else { return Ok(None) };
+        let outcome = postcard::from_bytes(&self.buffer).map_err(|e| IngestError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other(format!("unreadable entry: {e}")),
+        })?;
+        Ok(Some((tag, outcome)))
     }
+}
+
+/// Bytes before a frame's payload: its length and its tag.
+const FRAME_HEADER: usize = 12;
+
+fn frame_header(length: usize, tag: u64) -> [u8; FRAME_HEADER] {
+    let mut header = [0u8; FRAME_HEADER];
+    header[..4].copy_from_slice(&(length as u32).to_le_bytes());
+    header[4..].copy_from_slice(&tag.to_le_bytes());
+    header
 }
 
 /// Gives a cached row its file's column headers back (they are stored once per file).
@@ -176,16 +186,14 @@ impl Buckets {
         let buckets = self.buckets as u64;
         for (index, (rows_path, _)) in files.iter().enumerate() {
             let mut reader = FrameReader::open(rows_path)?;
-            while let Some((key, bytes)) = reader.next_bytes()? {
+            while let Some((key, bytes)) = reader.next_frame()? {
                 let bucket = (key % buckets) as usize;
                 if !group.contains(&bucket) {
                     continue;
                 }
                 let out = &mut writers[bucket - group.start];
-                let written = out
-                    .write_all(&(index as u32).to_le_bytes())
-                    .and_then(|()| out.write_all(&(bytes.len() as u32).to_le_bytes()))
-                    .and_then(|()| out.write_all(bytes));
+                let written =
+                    out.write_all(&frame_header(bytes.len(), index as u64)).and_then(|()| out.write_all(bytes));
                 written.map_err(|source| IngestError::Io { path: self.bucket_path(bucket), source })?;
             }
         }
@@ -208,25 +216,10 @@ impl Buckets {
 
     /// One bucket's rows, per file in the order given to [`Self::spread`], each in file order.
     pub(crate) fn read(&self, bucket: usize) -> Result<Vec<Vec<crate::Outcome>>, IngestError> {
-        let path = self.bucket_path(bucket);
         let mut per_file: Vec<Vec<crate::Outcome>> = (0..self.files.len()).map(|_| Vec::new()).collect();
-        let mut input = BufReader::with_capacity(1 << 20, File::open(&path).map_err(io(&path))?);
-        let mut header = [0u8; 8];
-        let mut buffer = Vec::new();
-        loop {
-            match input.read_exact(&mut header) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return Err(io(&path)(e)),
-            }
-            let [a, b, c, d, e, f, g, h] = header;
-            let file = u32::from_le_bytes([a, b, c, d]) as usize;
-            buffer.resize(u32::from_le_bytes([e, f, g, h]) as usize, 0);
-            input.read_exact(&mut buffer).map_err(io(&path))?;
-            let outcome: crate::Outcome = postcard::from_bytes(&buffer).map_err(|e| IngestError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(format!("unreadable bucket: {e}")),
-            })?;
+        let mut reader = FrameReader::open(&self.bucket_path(bucket))?;
+        while let Some((file, outcome)) = reader.next()? {
+            let file = file as usize;
             if let (Some(rows), Some(columns)) = (per_file.get_mut(file), self.files.get(file)) {
                 rows.push(with_columns(outcome, columns));
             }
