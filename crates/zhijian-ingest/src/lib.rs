@@ -748,17 +748,25 @@ mod tests {
         let path = dir.path().join("drop.csv");
         std::fs::write(&path, "a,b\n1,2\n").unwrap();
         assert_eq!(read_stable(&path).unwrap(), b"a,b\n1,2\n");
-        // A writer appending from another thread while reads go on: every read is whole or refused.
+        // A writer appending from another thread while reads go on: every read is whole or
+        // refused. It writes until a read has been refused (or ten seconds have passed), so
+        // the test does not depend on the two threads' timing.
         let writer_path = path.clone();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer_stop = stop.clone();
         let writer = std::thread::spawn(move || {
             use std::io::Write as _;
             let mut file = std::fs::OpenOptions::new().append(true).open(&writer_path).unwrap();
-            for _ in 0..20_000 {
+            let start = std::time::Instant::now();
+            while !writer_stop.load(std::sync::atomic::Ordering::Relaxed) && start.elapsed().as_secs() < 10 {
                 file.write_all(b"3,4\n").unwrap();
             }
         });
         let mut refused = 0;
         while !writer.is_finished() {
+            if refused > 0 {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             match read_stable(&path) {
                 Ok(bytes) => assert!(bytes.ends_with(b"\n") && bytes.starts_with(b"a,b\n")),
                 Err(IngestError::Changed { path: p }) => {
