@@ -60,8 +60,131 @@ impl Sandbox {
     }
 }
 
+/// Runs the test build of `zhijian` with `args` in `dir`. After every `run` that published
+/// its outputs (exit 0 or 1), [`assert_invariants`] checks them: every end-to-end test checks
+/// the verdict invariants on whatever data it ran.
 pub fn zhijian_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zhijian")).args(args).current_dir(dir).env_remove("RUST_LOG").output().unwrap()
+    let output = Command::new(env!("CARGO_BIN_EXE_zhijian"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    if args.first() == Some(&"run")
+        && matches!(output.status.code(), Some(0 | 1))
+        && let Some(published) = run_output_dir(dir, args)
+        && published.join("_SUCCESS").exists()
+    {
+        assert_invariants(&published);
+    }
+    output
+}
+
+/// The output folder of a `zhijian run ARGS` in `dir`: `--output`, else the pipeline file's
+/// `[pipeline] output`, relative to the pipeline file's folder.
+fn run_output_dir(dir: &Path, args: &[&str]) -> Option<PathBuf> {
+    let mut rest = args[1..].iter();
+    let mut pipeline = None;
+    while let Some(arg) = rest.next() {
+        if *arg == "--output" || *arg == "-o" {
+            return rest.next().map(|o| dir.join(o));
+        }
+        if let Some(o) = arg.strip_prefix("--output=") {
+            return Some(dir.join(o));
+        }
+        if !arg.starts_with('-') && pipeline.is_none() {
+            pipeline = Some(dir.join(arg));
+        }
+    }
+    let pipeline = pipeline?;
+    let text = std::fs::read_to_string(&pipeline).ok()?;
+    let doc: toml_edit::DocumentMut = text.parse().ok()?;
+    let output = doc.get("pipeline")?.get("output")?.as_str()?;
+    Some(pipeline.parent()?.join(output))
+}
+
+/// The invariants every published output keeps, whatever its input (truth that does not come
+/// from the fixtures):
+/// - a result judged on a value against a maximum or minimum fails exactly when its canonical
+///   value lies outside (at the bound only when the bound is strict); `exceedance` is
+///   `value / limit_max` and exceeds 1 exactly when the value is above the maximum;
+/// - a sample fails exactly when one of its results that counts (not superseded) fails, or
+///   the source reported it failing without naming an item (`failing_items_missing`); it
+///   passes only when none of them fails or waits;
+/// - every result belongs to a sample, and a sample's `result_count` is its number of results;
+/// - per input file, rows read = accepted + rejected + superseded (the manifest).
+pub fn assert_invariants(output: &Path) {
+    let samples = rows(&output.join("samples"));
+    let results = rows(&output.join("results"));
+    let num = |row: &BTreeMap<String, String>, column: &str| -> Option<f64> {
+        row.get(column).filter(|v| !v.is_empty()).map(|v| v.parse::<f64>().unwrap())
+    };
+    let mut by_sample: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for result in &results {
+        by_sample.entry(result["sample_key"].as_str()).or_default().push(result);
+        let what = || format!("result {} {} `{}`", result["sample_key"], result["item"], result["raw_result"]);
+        let verdict = result["verdict"].as_str();
+        let value = num(result, "value");
+        let (min, max) = (num(result, "limit_min"), num(result, "limit_max"));
+        if result["result_type"] == "value" {
+            assert!(value.is_some(), "{}: a value result without a value", what());
+        }
+        let judged_on_bounds = result["result_type"] == "value"
+            && result["limit_banned"] == "false"
+            && result["method"] != "screening"
+            && (min.is_some() || max.is_some());
+        if let (true, Some(v)) = (judged_on_bounds, value) {
+            let strict = |column: &str| result.get(column).is_some_and(|s| s == "true");
+            let above = max.is_some_and(|m| if strict("limit_max_strict") { v >= m } else { v > m });
+            let below = min.is_some_and(|m| if strict("limit_min_strict") { v <= m } else { v < m });
+            let expected = if above || below { "fail" } else { "pass" };
+            assert_eq!(verdict, expected, "{}: value {v} against [{min:?}, {max:?}]", what());
+        }
+        match (value, max, num(result, "exceedance")) {
+            (Some(v), Some(m), Some(e)) if m > 0.0 => {
+                assert!((e - v / m).abs() <= 1e-12 * (v / m).abs().max(1.0), "{}: exceedance {e} ≠ {v} / {m}", what());
+                assert_eq!(e > 1.0, v > m, "{}: exceedance {e} against value {v} and maximum {m}", what());
+            }
+            (Some(_), Some(m), None) => assert!(m <= 0.0, "{}: no exceedance for a value with a maximum", what()),
+            (_, _, Some(e)) => panic!("{}: exceedance {e} without a value and a positive maximum", what()),
+            _ => {}
+        }
+    }
+    for sample in &samples {
+        let key = sample["sample_key"].as_str();
+        let own = by_sample.remove(key).unwrap_or_default();
+        assert_eq!(
+            sample["result_count"].parse::<usize>().unwrap(),
+            own.len(),
+            "sample {key}: result_count against its rows in results"
+        );
+        let counting: Vec<&str> =
+            own.iter().filter(|r| r["superseded"] == "false").map(|r| r["verdict"].as_str()).collect();
+        let any_fails = counting.contains(&"fail");
+        let reported_without_items = sample["flags"].split(',').any(|f| f == "failing_items_missing");
+        let verdict = sample["verdict"].as_str();
+        assert_eq!(
+            verdict == "fail",
+            any_fails || (counting.is_empty() && reported_without_items),
+            "sample {key}: verdict {verdict}, counting results {counting:?}, flags `{}`",
+            sample["flags"]
+        );
+        if verdict == "pass" {
+            assert!(counting.iter().all(|v| *v == "pass"), "sample {key} passes with results {counting:?}");
+        }
+    }
+    assert!(by_sample.is_empty(), "results without a sample: {:?}", by_sample.keys().take(5).collect::<Vec<_>>());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(output.join("_manifest.json")).unwrap()).unwrap();
+    for input in manifest["inputs"].as_array().unwrap() {
+        let count = |key: &str| input[key].as_u64().unwrap();
+        assert_eq!(
+            count("rows_read"),
+            count("rows_accepted") + count("rows_rejected") + count("rows_superseded"),
+            "{}: rows read against accepted + rejected + superseded",
+            input["path"]
+        );
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -19,7 +19,7 @@ pass_rates = f"read_parquet('{out}/pass_rates/**/*.parquet', hive_partitioning =
 
 recomputed = con.execute(f"""
 with base as (
-    select programme, coalesce(category_1, 'unclassified') as category, verdict, sampling_date,
+    select programme, coalesce(category_1, 'unclassified') as category, verdict, verdict_after_uncertainty, sampling_date,
            province_code, city_code, reporting_unit_code, county_code
     from {samples}
 ),
@@ -38,7 +38,9 @@ select period_type, period, area_level, area_code, programme, coalesce(category,
        count(*) as tested,
        count(*) filter (where verdict = 'pass') as passed,
        count(*) filter (where verdict = 'fail') as failed,
-       count(*) filter (where verdict = 'pending') as pending
+       count(*) filter (where verdict = 'pending') as pending,
+       count(*) filter (where verdict_after_uncertainty = 'pass') as passed_u,
+       count(*) filter (where verdict_after_uncertainty = 'fail') as failed_u
 from periods
 group by grouping sets ((period_type, period, area_level, area_code, programme, category),
                         (period_type, period, area_level, area_code, programme))
@@ -46,7 +48,8 @@ group by grouping sets ((period_type, period, area_level, area_code, programme, 
 
 ours = con.execute(f"""
 select period_type, period, area_level, area_code, programme, category, tested, passed, failed, pending,
-       pass_rate, wilson_low, wilson_high
+       pass_rate, wilson_low, wilson_high, passed_after_uncertainty, failed_after_uncertainty,
+       pass_rate_after_uncertainty
 from {pass_rates}
 """).fetchall()
 
@@ -71,10 +74,15 @@ for key in sorted(set(expected) | set(got), key=str):
     if e is None or g is None:
         mismatches.append((key, e, g))
         continue
-    tested, passed, failed, pending = e
+    tested, passed, failed, pending, passed_u, failed_u = e
     if tuple(g[:4]) != (tested, passed, failed, pending):
         mismatches.append((key, e, g[:4]))
         continue
+    if tuple(g[7:9]) != (passed_u, failed_u):
+        mismatches.append((key, "after uncertainty", (passed_u, failed_u), g[7:9]))
+    rate_u = passed_u / (passed_u + failed_u) if passed_u + failed_u else None
+    if (rate_u is None) != (g[9] is None) or (rate_u is not None and abs(rate_u - g[9]) > 1e-12):
+        mismatches.append((key, "pass_rate_after_uncertainty", rate_u, g[9]))
     judged = passed + failed
     rate = passed / judged if judged else None
     interval = wilson(passed, judged)

@@ -54,9 +54,19 @@ pub struct PassRateRow {
     pub failed: u64,
     /// Pending samples.
     pub pending: u64,
+    /// Samples whose verdict after measurement uncertainty passes.
+    pub passed_after_uncertainty: u64,
+    /// Samples whose verdict after measurement uncertainty fails.
+    pub failed_after_uncertainty: u64,
 }
 
 impl PassRateRow {
+    /// passed_after_uncertainty / (passed_after_uncertainty + failed_after_uncertainty).
+    pub fn pass_rate_after_uncertainty(&self) -> Option<f64> {
+        let judged = self.passed_after_uncertainty + self.failed_after_uncertainty;
+        (judged > 0).then(|| self.passed_after_uncertainty as f64 / judged as f64)
+    }
+
     /// passed / (passed + failed).
     pub fn pass_rate(&self) -> Option<f64> {
         let judged = self.passed + self.failed;
@@ -109,6 +119,18 @@ struct Counts {
     passed: u64,
     failed: u64,
     pending: u64,
+    passed_after_uncertainty: u64,
+    failed_after_uncertainty: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.pending += other.pending;
+        self.passed_after_uncertainty += other.passed_after_uncertainty;
+        self.failed_after_uncertainty += other.failed_after_uncertainty;
+    }
 }
 
 /// The finest grain the samples are counted at, one map update per sample: the cube's cells
@@ -135,9 +157,7 @@ struct FineCounts {
 
 impl FineCounts {
     fn add(&mut self, other: &FineCounts) {
-        self.counts.passed += other.counts.passed;
-        self.counts.failed += other.counts.failed;
-        self.counts.pending += other.counts.pending;
+        self.counts.add(&other.counts);
         self.tests += other.tests;
     }
 
@@ -183,6 +203,7 @@ impl Partial {
         let county_name = text("county_name")?;
         let unit = text("reporting_unit_code")?;
         let verdict = text("verdict")?;
+        let after_uncertainty = text("verdict_after_uncertainty")?;
         let dates = batch
             .column_by_name("sampling_date")
             .and_then(|c| c.as_primitive_opt::<Date32Type>())
@@ -223,6 +244,11 @@ impl Partial {
                 "pass" => counts.counts.passed += 1,
                 "fail" => counts.counts.failed += 1,
                 _ => counts.counts.pending += 1,
+            }
+            match after_uncertainty.value(row) {
+                "pass" => counts.counts.passed_after_uncertainty += 1,
+                "fail" => counts.counts.failed_after_uncertainty += 1,
+                _ => {}
             }
             counts.tests += results.value(row).max(0) as u64;
             self.samples += 1;
@@ -270,10 +296,7 @@ impl Partial {
                     for category in [key.category, all] {
                         let cell =
                             CellKey { period_type, period_start, level, area, programme: key.programme, category };
-                        let counts = cells.entry(cell).or_default();
-                        counts.passed += fine.counts.passed;
-                        counts.failed += fine.counts.failed;
-                        counts.pending += fine.counts.pending;
+                        cells.entry(cell).or_default().add(&fine.counts);
                     }
                 }
             }
@@ -318,6 +341,7 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
         "county_name",
         "reporting_unit_code",
         "verdict",
+        "verdict_after_uncertainty",
         "sampling_date",
         "result_count",
     ];
@@ -384,6 +408,8 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
             passed: c.passed,
             failed: c.failed,
             pending: c.pending,
+            passed_after_uncertainty: c.passed_after_uncertainty,
+            failed_after_uncertainty: c.failed_after_uncertainty,
         })
         .collect();
     let achieved: BTreeMap<AchievedKey, Achieved> = achieved

@@ -47,6 +47,9 @@ pub struct SampleRecord {
     pub fields: SampleFields,
     /// zhijian's verdict.
     pub verdict: Verdict,
+    /// The verdict with measurement uncertainty allowed for: as `verdict`, with results only
+    /// `above_limit` passing.
+    pub verdict_after_uncertainty: Verdict,
     /// The reported verdict disagrees with `verdict`.
     pub verdict_conflict: bool,
     /// Canonical names of failing items, in source order.
@@ -266,7 +269,7 @@ fn drop_duplicates(
         let reject = match layout {
             Layout::ItemRows => {
                 let result = &row.results[0];
-                if earlier.row.results[0].raw_result != result.raw_result {
+                if !earlier.row.results[0].same_measurement(result) {
                     differs = true;
                 }
                 let message = format!(
@@ -276,7 +279,10 @@ fn drop_duplicates(
                 located.reject(sample_id, Field::Item, result.item_raw.clone(), Rule::ItemDuplicate, message)
             }
             Layout::SampleRows | Layout::NetContent => {
-                if earlier.row.raw_record != row.raw_record {
+                // Equal in what they say, however they are written (units, area spellings).
+                let same_results = earlier.row.results.len() == row.results.len()
+                    && earlier.row.results.iter().zip(&row.results).all(|(a, b)| a.same_measurement(b));
+                if !(earlier.row.sample.agrees_with(&row.sample) && same_results) {
                     differs = true;
                 }
                 let message = format!(
@@ -304,6 +310,21 @@ fn drop_duplicates(
 ///   items all pass on their values passes (and is flagged `verdict_conflict`); one reported
 ///   as failing without any listed item fails (flagged `failing_items_missing`).
 pub fn decide(layout: Layout, rows: &[&Row], incomplete: bool) -> (Verdict, Vec<bool>, Vec<Rule>) {
+    decide_by(layout, rows, incomplete, |r| r.verdict)
+}
+
+/// [`decide`] on the results' verdicts after measurement uncertainty: the sample's
+/// `verdict_after_uncertainty`.
+pub fn decide_after_uncertainty(layout: Layout, rows: &[&Row], incomplete: bool) -> Verdict {
+    decide_by(layout, rows, incomplete, |r| r.evaluation.verdict()).0
+}
+
+fn decide_by(
+    layout: Layout,
+    rows: &[&Row],
+    incomplete: bool,
+    verdict_of: impl Fn(&ResultFields) -> Verdict,
+) -> (Verdict, Vec<bool>, Vec<Rule>) {
     let rank = |row: &Row, result: &ResultFields| {
         u8::from(row.is_retest()) * 2 + u8::from(result.method == Some(Method::Confirmation))
     };
@@ -333,7 +354,7 @@ pub fn decide(layout: Layout, rows: &[&Row], incomplete: bool) -> (Verdict, Vec<
     if counting.iter().any(|r| r.method == Some(Method::Screening) && r.verdict == Verdict::Pending) {
         flags.push(Rule::ConfirmationMissing);
     }
-    let from_results = judge_sample(counting.iter().map(|r| r.verdict), incomplete);
+    let from_results = judge_sample(counting.iter().map(|r| verdict_of(r)), incomplete);
     let verdict = match layout {
         Layout::ItemRows | Layout::NetContent => from_results,
         Layout::SampleRows => {
@@ -388,6 +409,7 @@ fn assemble_sample(
 
     let all: Vec<&Row> = originals.iter().chain(retests.iter()).map(|l| &l.row).collect();
     let (verdict, superseded, mut flags) = decide(layout, &all, incomplete);
+    let verdict_after_uncertainty = decide_after_uncertainty(layout, &all, incomplete);
     let original_verdict = if retests.is_empty() || originals.is_empty() {
         None
     } else {
@@ -446,6 +468,7 @@ fn assemble_sample(
         programme,
         source_sample_id: sample_id,
         verdict,
+        verdict_after_uncertainty,
         verdict_conflict,
         failing_items,
         result_count: results.len() as i32,
@@ -486,6 +509,9 @@ mod tests {
             qualitative: None,
             exceedance: None,
             verdict,
+            uncertainty: None,
+            uncertainty_source: None,
+            evaluation: zhijian_model::Evaluation::NotEvaluated,
             reported_verdict: None,
             verdict_conflict: false,
             flags: Vec::new(),

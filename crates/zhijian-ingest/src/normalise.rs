@@ -8,14 +8,14 @@
 //! results (mean, units short by more than T, units short by more than 2T) in `net_content`.
 
 use chrono::NaiveDate;
-use zhijian_model::{Method, ResultType, Rule, Stage, Verdict};
+use zhijian_model::{Evaluation, Method, ResultType, Rule, Stage, Verdict};
 use zhijian_pipeline::{Field, Layout, Source};
-use zhijian_seeds::{Area, CategoryPath, Seeds, Unit, UnitTable, normalise_text};
+use zhijian_seeds::{Area, Canonical, CategoryPath, Quantity, Seeds, Unit, UnitTable, normalise_text};
 
-use crate::judge::{EffectiveLimit, judge_result};
+use crate::judge::{EffectiveLimit, evaluate, exceedance, judge_result};
 use crate::parse::{
-    ParsedLimit, ParsedResult, Qualitative, Tolerance, VocabularyIndex, parse_date_in, parse_method, parse_number,
-    parse_tolerance, split_any,
+    ParsedLimit, Qualitative, Reading, Tolerance, Uncertainty, VocabularyIndex, parse_date_in, parse_method,
+    parse_number, parse_tolerance, parse_uncertainty, split_any,
 };
 use crate::read::{ColumnIndex, RawRecord};
 
@@ -177,7 +177,7 @@ pub struct ResultFields {
     /// How the result was written.
     pub result_type: ResultType,
     /// Value in `unit`.
-    pub value: Option<f64>,
+    pub value: Option<Canonical>,
     /// Canonical unit.
     pub unit: Option<String>,
     /// Result as written.
@@ -185,9 +185,9 @@ pub struct ResultFields {
     /// Unit as written.
     pub raw_unit: Option<String>,
     /// Limit of detection, in `unit`.
-    pub lod: Option<f64>,
+    pub lod: Option<Canonical>,
     /// Limit of quantification, in `unit`.
-    pub loq: Option<f64>,
+    pub loq: Option<Canonical>,
     /// The limit judged against.
     pub limit: EffectiveLimit,
     /// 判定依据, or the seed limit's standard.
@@ -202,6 +202,12 @@ pub struct ResultFields {
     pub exceedance: Option<f64>,
     /// zhijian's verdict.
     pub verdict: Verdict,
+    /// Expanded measurement uncertainty of the value, in `unit`.
+    pub uncertainty: Option<Canonical>,
+    /// Where the uncertainty came from: the record, or the seeds' default.
+    pub uncertainty_source: Option<LimitSource>,
+    /// The evaluation after measurement uncertainty.
+    pub evaluation: Evaluation,
     /// 结果判定.
     pub reported_verdict: Option<Verdict>,
     /// They disagree.
@@ -209,7 +215,7 @@ pub struct ResultFields {
     /// Warnings.
     pub flags: Vec<Rule>,
     /// The declared value the limits derive from (标明值, labelled quantity), in `unit`.
-    pub declared_value: Option<f64>,
+    pub declared_value: Option<Canonical>,
     /// From a re-test row.
     pub is_retest: bool,
     /// A later result (its confirmation, a re-test) replaced it for the sample's verdict; set
@@ -218,6 +224,23 @@ pub struct ResultFields {
 }
 
 impl ResultFields {
+    /// Whether two results say the same, however they were written: the same item, method,
+    /// reading and limits in canonical units. A repeated row that says the same is a plain
+    /// duplicate; one that says something else leaves its sample in doubt.
+    pub fn same_measurement(&self, other: &ResultFields) -> bool {
+        self.item_key() == other.item_key()
+            && self.method == other.method
+            && self.result_type == other.result_type
+            && self.value == other.value
+            && self.unit == other.unit
+            && self.lod == other.lod
+            && self.loq == other.loq
+            && self.qualitative == other.qualitative
+            && self.limit == other.limit
+            && self.declared_value == other.declared_value
+            && self.uncertainty == other.uncertainty
+    }
+
     /// The key under which duplicate items are detected.
     pub fn item_key(&self) -> String {
         self.analyte_code.clone().unwrap_or_else(|| zhijian_seeds::normalise_key(&self.item))
@@ -565,6 +588,7 @@ impl<'a> FileNormaliser<'a> {
             if result.verdict == Verdict::Pending && result.flags.contains(&Rule::LimitMissing) {
                 // Nothing to judge the value against: the listing itself says it failed.
                 result.verdict = Verdict::Fail;
+                result.evaluation = Evaluation::NonCompliantAfterUncertainty;
                 result.verdict_conflict = false;
                 result.flags.retain(|f| *f != Rule::VerdictConflict);
             }
@@ -708,35 +732,54 @@ impl<'a> FileNormaliser<'a> {
             plan.lambda,
             round6(shortfall)
         );
-        let computed =
-            |item: &str, code: &str, value: f64, unit: Option<String>, limit: EffectiveLimit, declared: Option<f64>| {
-                let verdict = judge_result(ParsedResult::Value(value), &limit, None).unwrap_or(Verdict::Pending);
-                ResultFields {
-                    item: item.to_string(),
-                    item_raw: item.to_string(),
-                    analyte_code: Some(code.to_string()),
-                    result_type: ResultType::Value,
-                    value: Some(value),
-                    unit,
-                    raw_result: measured_text.to_string(),
-                    raw_unit: unit_text.clone(),
-                    lod: None,
-                    loq: None,
-                    exceedance: None,
-                    limit,
-                    limit_basis: Some(basis.clone()),
-                    limit_source: Some(LimitSource::Record),
-                    method: None,
-                    qualitative: None,
-                    verdict,
-                    reported_verdict: None,
-                    verdict_conflict: false,
-                    flags: Vec::new(),
-                    declared_value: declared,
-                    is_retest: false,
-                    superseded: false,
-                }
-            };
+        // Quantities are in the base unit, which is the computed items' canonical unit; counts
+        // are canonical as they are.
+        let in_base = |value: f64| Quantity::new(value, base).to_canonical(base);
+        let (Some(mean), Some(mean_min), Some(qn)) = (in_base(mean), in_base(mean_min), in_base(qn)) else {
+            return Err(invalid(
+                Field::LabelledQuantity,
+                Some(labelled_text),
+                format!("`{labelled_text}` does not convert to {}", base.symbol),
+            ));
+        };
+        let computed = |item: &str,
+                        code: &str,
+                        value: Canonical,
+                        unit: Option<String>,
+                        limit: EffectiveLimit,
+                        declared: Option<Canonical>| {
+            let verdict = judge_result(Reading::Value(value), &limit, None).unwrap_or(Verdict::Pending);
+            let evaluation = evaluate(Reading::Value(value), &limit, verdict, None);
+            let exceedance = exceedance(Reading::Value(value), &limit);
+            ResultFields {
+                item: item.to_string(),
+                item_raw: item.to_string(),
+                analyte_code: Some(code.to_string()),
+                result_type: ResultType::Value,
+                value: Some(value),
+                unit,
+                raw_result: measured_text.to_string(),
+                raw_unit: unit_text.clone(),
+                lod: None,
+                loq: None,
+                exceedance,
+                limit,
+                limit_basis: Some(basis.clone()),
+                limit_source: Some(LimitSource::Record),
+                method: None,
+                qualitative: None,
+                verdict,
+                uncertainty: None,
+                uncertainty_source: None,
+                evaluation,
+                reported_verdict: None,
+                verdict_conflict: false,
+                flags: Vec::new(),
+                declared_value: declared,
+                is_retest: false,
+                superseded: false,
+            }
+        };
         Ok(vec![
             computed(
                 NET_CONTENT_MEAN,
@@ -749,17 +792,17 @@ impl<'a> FileNormaliser<'a> {
             computed(
                 NET_CONTENT_SHORT,
                 "net_content_short_units",
-                short as f64,
+                Canonical::count(short),
                 count_unit.clone(),
-                EffectiveLimit { max: Some(f64::from(plan.max_short_units)), ..Default::default() },
+                EffectiveLimit { max: Some(Canonical::count(plan.max_short_units as usize)), ..Default::default() },
                 None,
             ),
             computed(
                 NET_CONTENT_SHORT_2T,
                 "net_content_short_2t_units",
-                short_2t as f64,
+                Canonical::count(short_2t),
                 count_unit,
-                EffectiveLimit { max: Some(0.0), ..Default::default() },
+                EffectiveLimit { max: Some(Canonical::count(0)), ..Default::default() },
                 None,
             ),
         ])
@@ -842,7 +885,7 @@ impl<'a> FileNormaliser<'a> {
         }
         let item = analyte.map_or_else(|| normalise_text(&item_raw), |a| a.name.clone());
 
-        let Some(parsed) = ctx.vocabulary.result(&raw_result) else {
+        let Some((parsed, written_limits)) = ctx.vocabulary.result_with_limits(&raw_result) else {
             return Err(self.reject(
                 record,
                 sid,
@@ -876,10 +919,8 @@ impl<'a> FileNormaliser<'a> {
             Some(a) if !a.unit.is_empty() => ctx.seeds.units.resolve(&a.unit),
             _ => source_unit,
         };
-        let has_number =
-            matches!(parsed, ParsedResult::Value(_) | ParsedResult::BelowLoq(_) | ParsedResult::NotDetected(Some(_)));
         let to_canonical =
-            |value: f64, from: Option<&Unit>, field: Field, text: Option<&str>| -> Result<f64, Box<Reject>> {
+            |value: f64, from: Option<&Unit>, field: Field, text: Option<&str>| -> Result<Canonical, Box<Reject>> {
                 let (Some(from), Some(to)) = (from, canonical) else {
                     return Err(self.reject(
                         record,
@@ -890,7 +931,7 @@ impl<'a> FileNormaliser<'a> {
                         "a number without a unit: fill `result_unit`, or set the source's `default_unit`".to_string(),
                     ));
                 };
-                UnitTable::convert(value, from, to).ok_or_else(|| {
+                Quantity::new(value, from).to_canonical(to).ok_or_else(|| {
                     self.reject(
                         record,
                         sid,
@@ -901,7 +942,7 @@ impl<'a> FileNormaliser<'a> {
                     )
                 })
             };
-        if has_number && source_unit.is_none() {
+        if parsed.has_number() && source_unit.is_none() {
             return Err(self.reject(
                 record,
                 sid,
@@ -911,23 +952,59 @@ impl<'a> FileNormaliser<'a> {
                 format!("result `{raw_result}` has no unit: fill `result_unit`, or set the source's `default_unit`"),
             ));
         }
-        let (result_type, value, lod, loq, qualitative) = match parsed {
-            ParsedResult::Value(v) => {
-                (ResultType::Value, Some(to_canonical(v, source_unit, unit_field, unit_text)?), None, None, None)
-            }
-            ParsedResult::BelowLoq(q) => {
-                (ResultType::BelowLoq, None, None, Some(to_canonical(q, source_unit, unit_field, unit_text)?), None)
-            }
-            ParsedResult::NotDetected(lod) => {
-                let lod = match lod {
-                    Some(l) => Some(to_canonical(l, source_unit, unit_field, unit_text)?),
-                    None => None,
-                };
-                (ResultType::NotDetected, None, lod, None, None)
-            }
-            ParsedResult::Qualitative(q) => (ResultType::Qualitative, None, None, None, Some(q)),
+        // Every number of the result in the analyte's unit, once: the verdict, `value`,
+        // `exceedance` and the limits below all use these.
+        let reading = parsed.try_map(|v| to_canonical(v, source_unit, unit_field, unit_text))?;
+        let (result_type, value, qualitative) = match reading {
+            Reading::Value(v) => (ResultType::Value, Some(v), None),
+            Reading::BelowLoq(_) => (ResultType::BelowLoq, None, None),
+            Reading::NotDetected(_) => (ResultType::NotDetected, None, None),
+            Reading::Qualitative(q) => (ResultType::Qualitative, None, Some(q)),
         };
-        if let Some(negative) = [value, lod, loq].into_iter().flatten().find(|v| *v < 0.0) {
+        // LOD and LOQ: the mapped columns (in the result's unit), else what the cell wrote
+        // beside the result; `<0.01` is its own LOQ.
+        let detection_limit = |field: Field, written: Option<f64>| -> Result<Option<Canonical>, Box<Reject>> {
+            let number = match get(field) {
+                Some(text) => Some(parse_number(text).ok_or_else(|| {
+                    self.reject(
+                        record,
+                        sid,
+                        field,
+                        Some(text),
+                        Rule::ValueNotNumeric,
+                        format!("expected a number for the {}, found `{text}`", field.as_str()),
+                    )
+                })?),
+                None => written,
+            };
+            match number {
+                Some(n) if source_unit.is_none() => Err(self.reject(
+                    record,
+                    sid,
+                    field,
+                    Some(&n.to_string()),
+                    Rule::UnitMissing,
+                    format!(
+                        "{} {n} has no unit: fill `result_unit`, or set the source's `default_unit`",
+                        field.as_str()
+                    ),
+                )),
+                Some(n) => to_canonical(n, source_unit, unit_field, unit_text).map(Some),
+                None => Ok(None),
+            }
+        };
+        let lod = detection_limit(Field::Lod, written_limits.lod)?;
+        let loq = match reading {
+            Reading::BelowLoq(q) if get(Field::Loq).is_none() && written_limits.loq.is_none() => Some(q),
+            _ => detection_limit(Field::Loq, written_limits.loq)?,
+        };
+        if result_type == ResultType::NotDetected && lod.is_none() && loq.is_none() {
+            flags.push(Rule::NonDetectWithoutLimit);
+        }
+        if value.is_some_and(|v| v.get() == 0.0) {
+            flags.push(Rule::ValueZero);
+        }
+        if let Some(negative) = [value, lod, loq].into_iter().flatten().map(Canonical::get).find(|v| *v < 0.0) {
             return Err(self.reject(
                 record,
                 sid,
@@ -961,7 +1038,7 @@ impl<'a> FileNormaliser<'a> {
                 ));
             };
             // A limit's unit: its own column, else the result's unit, else the canonical one.
-            let convert = |v: f64| -> Result<f64, Box<Reject>> {
+            let convert = |v: f64| -> Result<Canonical, Box<Reject>> {
                 let limit_unit = match get(unit_field).or(unit_text) {
                     Some(t) => Some(self.unit(record, sid, unit_field, t)?),
                     None => canonical,
@@ -1038,6 +1115,7 @@ impl<'a> FileNormaliser<'a> {
                     sample.category.deepest_id.as_deref(),
                     &ctx.seeds.categories,
                     sample.sampling_date,
+                    limit_basis.as_deref(),
                 )
             })
         {
@@ -1056,7 +1134,7 @@ impl<'a> FileNormaliser<'a> {
         }
 
         let method = get(Field::Method).and_then(parse_method);
-        let verdict = match judge_result(parsed, &limit, method) {
+        let verdict = match judge_result(reading, &limit, method) {
             Some(verdict) => verdict,
             None => {
                 flags.push(Rule::LimitMissing);
@@ -1067,10 +1145,34 @@ impl<'a> FileNormaliser<'a> {
         if verdict_conflict {
             flags.push(Rule::VerdictConflict);
         }
-        let exceedance = match (value, limit.max) {
-            (Some(v), Some(max)) if max > 0.0 => Some(v / max),
-            _ => None,
+        let exceedance = exceedance(reading, &limit);
+        // Expanded uncertainty: the record's own (a mapped column, or `±` in the cell), else the
+        // seeds' default for the analyte or its group; only a value has one.
+        let written_uncertainty = match get(Field::Uncertainty) {
+            Some(text) => Some(parse_uncertainty(text).ok_or_else(|| {
+                self.reject(
+                    record,
+                    sid,
+                    Field::Uncertainty,
+                    Some(text),
+                    Rule::ValueNotNumeric,
+                    format!("expected an uncertainty such as `0.02`, `±0.02` or `15%`, found `{text}`"),
+                )
+            })?),
+            None => written_limits.uncertainty,
         };
+        let (uncertainty, uncertainty_source) = match (value, written_uncertainty) {
+            (None, _) => (None, None),
+            (Some(_), Some(Uncertainty::Absolute(u))) => {
+                (Some(to_canonical(u, source_unit, unit_field, unit_text)?), Some(LimitSource::Record))
+            }
+            (Some(v), Some(Uncertainty::Relative(r))) => (Some(v.scaled(r)), Some(LimitSource::Record)),
+            (Some(v), None) => match analyte.and_then(|a| ctx.seeds.uncertainty.lookup(&a.code, &a.group)) {
+                Some(default) => (Some(v.scaled(default.relative)), Some(LimitSource::Seeds)),
+                None => (None, None),
+            },
+        };
+        let evaluation = evaluate(reading, &limit, verdict, uncertainty);
         Ok(ResultFields {
             item,
             item_raw: normalise_text(&item_raw),
@@ -1089,6 +1191,9 @@ impl<'a> FileNormaliser<'a> {
             qualitative,
             exceedance,
             verdict,
+            uncertainty,
+            uncertainty_source,
+            evaluation,
             reported_verdict,
             verdict_conflict,
             flags,

@@ -9,8 +9,10 @@ use zhijian_pipeline::Vocabulary;
 use zhijian_seeds::{normalise_key, normalise_text};
 
 /// Parses a date in the styles source files use: `2013-07-05`, `2013/7/5`, `2013.7.5`,
-/// `2013年7月5日`, `20130705`, each optionally followed by a time, and Excel serial numbers
-/// (1900 date system) such as `41460`.
+/// `2013年7月5日`, `20130705`, each optionally followed by a time (`2013-07-05 09:30:00`,
+/// `20130705 0930`, `2013-07-05T08:30`), compact timestamps (`201307051230`,
+/// `20130705093000`), and Excel serial numbers (1900 date system) such as `41460`. Anything else,
+/// a long digit string included, is `None`: never a panic.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     parse_date_in(text, false)
 }
@@ -19,18 +21,41 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 /// (a workbook saved with that setting).
 pub fn parse_date_in(text: &str, date1904: bool) -> Option<NaiveDate> {
     let text = normalise_text(text);
-    // Drop a trailing time of day: `2013-07-05 00:00:00`, `2013-07-05T08:30`.
-    let date_part = text.split([' ', 'T']).next().unwrap_or("");
-    if date_part.len() == 8 && date_part.bytes().all(|b| b.is_ascii_digit()) {
-        let (y, rest) = date_part.split_at(4);
-        let (m, d) = rest.split_at(2);
-        return ymd(y, m, d);
+    // A trailing time of day: `2013-07-05 00:00:00`, `2013-07-05T08:30`, `20130705 0930`.
+    let (date_part, time_part) = match text.find([' ', 'T']) {
+        Some(i) => (&text[..i], Some(text[i + 1..].trim())),
+        None => (text.as_str(), None),
+    };
+    if time_part.is_some_and(|t| !is_time_of_day(t)) {
+        return None;
     }
-    if !date_part.is_empty()
-        && date_part.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && let Ok(serial) = date_part.parse::<f64>()
+    if date_part.bytes().all(|b| b.is_ascii_digit()) {
+        return match date_part.len() {
+            // `20130705`, and compact timestamps `201307051230`, `20130705093000`.
+            8 | 12 | 14 => {
+                let (y, rest) = date_part.split_at(4);
+                let (m, rest) = rest.split_at(2);
+                let (d, time) = rest.split_at(2);
+                if !time.is_empty() && (time_part.is_some() || !is_time_of_day(time)) {
+                    return None;
+                }
+                ymd(y, m, d)
+            }
+            // Excel serials of 1950–2100 have five digits.
+            1..=6 if time_part.is_none() => excel_serial_date(date_part.parse().ok()?, date1904),
+            _ => None,
+        };
+    }
+    if date_part.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && date_part.bytes().filter(|b| *b == b'.').count() == 1
+        && time_part.is_none()
     {
-        return excel_serial_date(serial, date1904);
+        // A serial with a time fraction, `41460.75`; `2013.7.5` has two dots.
+        let whole = date_part.split('.').next().unwrap_or("");
+        if (1..=6).contains(&whole.len()) {
+            return excel_serial_date(date_part.parse().ok()?, date1904);
+        }
+        return None;
     }
     let parts: Vec<&str> = date_part.split(['-', '/', '.', '年', '月', '日']).filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
@@ -39,18 +64,46 @@ pub fn parse_date_in(text: &str, date1904: bool) -> Option<NaiveDate> {
     }
 }
 
+/// Whether `text` is a time of day: `0930`, `093000`, `09:30`, `09:30:00`, `9:30:00.000`.
+fn is_time_of_day(text: &str) -> bool {
+    let fields: Vec<&str> = if text.contains(':') {
+        let text = text
+            .split_once('.')
+            .map_or(text, |(hms, fraction)| if fraction.bytes().all(|b| b.is_ascii_digit()) { hms } else { "x" });
+        text.split(':').collect()
+    } else if text.len() == 4 || text.len() == 6 {
+        (0..text.len()).step_by(2).filter_map(|i| text.get(i..i + 2)).collect()
+    } else {
+        return false;
+    };
+    let limits = [24, 60, 60];
+    (2..=3).contains(&fields.len())
+        && fields.iter().zip(limits).all(|(f, limit)| {
+            (1..=2).contains(&f.len())
+                && f.bytes().all(|b| b.is_ascii_digit())
+                && f.parse::<u32>().is_ok_and(|v| v < limit)
+        })
+}
+
 fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
     let digits = |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
     if !(digits(y) && digits(m) && digits(d)) {
         return None;
     }
-    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    // Years outside 1900–2100 are typos (`0013-07-05`), not sampling dates.
+    let year = y.parse().ok().filter(|y| (1900..=2100).contains(y))?;
+    NaiveDate::from_ymd_opt(year, m.parse().ok()?, d.parse().ok()?)
 }
 
 /// The date of an Excel serial number, in the 1900 system (`date1904 = false`, where Excel
 /// counts the non-existent 1900-02-29) or the 1904 system. Plausible range only: 1950–2100.
 pub fn excel_serial_date(serial: f64, date1904: bool) -> Option<NaiveDate> {
     if !serial.is_finite() {
+        return None;
+    }
+    // Beyond a million days is no date of this century in either system; checked before the
+    // cast and the day count, which would overflow.
+    if !(0.0..1.0e6).contains(&serial) {
         return None;
     }
     let days = serial.floor() as i64;
@@ -60,7 +113,7 @@ pub fn excel_serial_date(serial: f64, date1904: bool) -> Option<NaiveDate> {
         // Serial 60 is Excel's phantom 1900-02-29; from 61 on, day 0 is 1899-12-30.
         NaiveDate::from_ymd_opt(1899, 12, 30)?
     };
-    let date = base.checked_add_signed(Duration::days(days))?;
+    let date = base.checked_add_signed(Duration::try_days(days)?)?;
     (1950..=2100).contains(&chrono::Datelike::year(&date)).then_some(date)
 }
 
@@ -98,17 +151,95 @@ impl Qualitative {
     }
 }
 
-/// A result cell, parsed.
+/// What a result cell says, with its numbers of type `N`: `f64` as written
+/// ([`ParsedResult`]), [`Canonical`](zhijian_seeds::Canonical) once converted to the analyte's
+/// unit, which is what judging takes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ParsedResult {
+pub enum Reading<N> {
     /// A number.
-    Value(f64),
+    Value(N),
     /// `<x`: below the limit of quantification x.
-    BelowLoq(f64),
+    BelowLoq(N),
     /// 未检出 / ND, with the detection limit when written (`未检出(<0.01)`).
-    NotDetected(Option<f64>),
+    NotDetected(Option<N>),
     /// A word.
     Qualitative(Qualitative),
+}
+
+/// A result cell as parsed: its numbers in the unit they were written in.
+pub type ParsedResult = Reading<f64>;
+
+impl<N> Reading<N> {
+    /// The same reading with each number passed through `convert`; the first error stops it.
+    pub fn try_map<M, E>(self, mut convert: impl FnMut(N) -> Result<M, E>) -> Result<Reading<M>, E> {
+        Ok(match self {
+            Reading::Value(v) => Reading::Value(convert(v)?),
+            Reading::BelowLoq(q) => Reading::BelowLoq(convert(q)?),
+            Reading::NotDetected(lod) => Reading::NotDetected(lod.map(convert).transpose()?),
+            Reading::Qualitative(q) => Reading::Qualitative(q),
+        })
+    }
+
+    /// Whether the reading holds a number.
+    pub fn has_number(&self) -> bool {
+        matches!(self, Reading::Value(_) | Reading::BelowLoq(_) | Reading::NotDetected(Some(_)))
+    }
+}
+
+/// What a result cell writes beside the result: its limit of detection and of quantification
+/// and its expanded measurement uncertainty, in the result's unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DetectionLimits {
+    /// Limit of detection (检出限, LOD).
+    pub lod: Option<f64>,
+    /// Limit of quantification (定量限, LOQ).
+    pub loq: Option<f64>,
+    /// Expanded uncertainty: `0.12±0.02`, `0.12±15%`.
+    pub uncertainty: Option<Uncertainty>,
+}
+
+/// An expanded measurement uncertainty (U, k = 2) as written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Uncertainty {
+    /// In the result's unit: `±0.02`.
+    Absolute(f64),
+    /// A fraction of the value: `±15%` is 0.15.
+    Relative(f64),
+}
+
+/// Parses an uncertainty cell or the part after `±`: `0.02`, `±0.02`, `15%`, `±15%`; `None`
+/// unless it is a number ≥ 0.
+pub fn parse_uncertainty(text: &str) -> Option<Uncertainty> {
+    let key = normalise_key(text);
+    let key = ["±", "+/-", "+-"].iter().find_map(|p| key.strip_prefix(p)).unwrap_or(&key);
+    match key.strip_suffix('%') {
+        Some(percent) => parse_number(percent).filter(|p| *p >= 0.0).map(|p| Uncertainty::Relative(p / 100.0)),
+        None => parse_number(key).filter(|u| *u >= 0.0).map(Uncertainty::Absolute),
+    }
+}
+
+impl DetectionLimits {
+    /// Reads the inside of the brackets after a result, as a normalised key: `检出限0.01`,
+    /// `lod:0.01`, `loq=0.05`, `定量限0.05`, both separated by `,` or `;`; `None` when any part
+    /// is not a named limit with a number.
+    fn parse(inner: &str) -> Option<DetectionLimits> {
+        let mut limits = DetectionLimits::default();
+        for part in inner.split([',', ';']).filter(|p| !p.is_empty()) {
+            if part.starts_with('±') {
+                limits.uncertainty = Some(parse_uncertainty(part)?);
+                continue;
+            }
+            let (slot, rest) = if let Some(rest) = part.strip_prefix("检出限").or_else(|| part.strip_prefix("lod")) {
+                (&mut limits.lod, rest)
+            } else if let Some(rest) = part.strip_prefix("定量限").or_else(|| part.strip_prefix("loq")) {
+                (&mut limits.loq, rest)
+            } else {
+                return None;
+            };
+            *slot = Some(parse_number(rest.trim_start_matches([':', '=', '<', '为']))?);
+        }
+        (limits != DetectionLimits::default()).then_some(limits)
+    }
 }
 
 /// A limit cell, parsed.
@@ -268,14 +399,54 @@ impl VocabularyIndex {
 
     /// Parses a result cell.
     pub fn result(&self, text: &str) -> Option<ParsedResult> {
+        self.result_with_limits(text).map(|(result, _)| result)
+    }
+
+    /// Parses a result cell with the detection and quantification limits and the uncertainty
+    /// written beside it: `0.12(检出限0.01)`, `未检出(LOD 0.01)`, `ND(<0.005)`, `0.3(LOQ 0.05)`,
+    /// `0.12±0.02`, `0.12±15%`. After a not-detected word a bare number is its LOD (and is also
+    /// in the reading, as `NotDetected(Some(lod))`); after a value only a named limit counts.
+    pub fn result_with_limits(&self, text: &str) -> Option<(ParsedResult, DetectionLimits)> {
         let key = normalise_key(text);
-        if let Some(word) = self.results.get(&key) {
+        // `0.12±0.02`, `0.12±0.02(检出限0.01)`: the uncertainty follows the value.
+        if let Some((head, tail)) = key.split_once('±') {
+            let (uncertainty, rest) = match tail.find('(') {
+                Some(open) => (&tail[..open], &tail[open..]),
+                None => (tail, ""),
+            };
+            let uncertainty = parse_uncertainty(uncertainty)?;
+            let (parsed, limits) = self.result_with_limits(&format!("{head}{rest}"))?;
+            if !matches!(parsed, ParsedResult::Value(_)) || limits.uncertainty.is_some() {
+                return None;
+            }
+            return Some((parsed, DetectionLimits { uncertainty: Some(uncertainty), ..limits }));
+        }
+        if let Some(parsed) = self.result_key(&key) {
+            let limits = match parsed {
+                ParsedResult::NotDetected(lod) => DetectionLimits { lod, ..DetectionLimits::default() },
+                _ => DetectionLimits::default(),
+            };
+            return Some((parsed, limits));
+        }
+        // A value followed by a named limit in brackets.
+        let open = key.rfind('(')?;
+        let inner = key[open + 1..].strip_suffix(')')?;
+        let limits = DetectionLimits::parse(inner)?;
+        match self.result_key(&key[..open])? {
+            ParsedResult::NotDetected(None) => Some((ParsedResult::NotDetected(limits.lod), limits)),
+            parsed @ (ParsedResult::Value(_) | ParsedResult::BelowLoq(_)) => Some((parsed, limits)),
+            _ => None,
+        }
+    }
+
+    fn result_key(&self, key: &str) -> Option<ParsedResult> {
+        if let Some(word) = self.results.get(key) {
             return Some(match word {
                 ResultWord::NotDetected => ParsedResult::NotDetected(None),
                 ResultWord::Qualitative(q) => ParsedResult::Qualitative(*q),
             });
         }
-        if let Some(rest) = strip_less_than(&key) {
+        if let Some(rest) = strip_less_than(key) {
             return parse_number(rest).map(ParsedResult::BelowLoq);
         }
         // `未检出(<0.01)`, `ND(0.01)`, `未检出（检出限0.01）`: a not-detected word, then the LOD.
@@ -289,7 +460,7 @@ impl VocabularyIndex {
                 }
             }
         }
-        parse_number(&key).map(ParsedResult::Value)
+        parse_number(key).map(ParsedResult::Value)
     }
 
     /// Parses a limit cell. A bare number is a maximum in a max column and a minimum in a min
@@ -370,10 +541,39 @@ mod tests {
             "2013-07-05 00:00:00",
             "２０１３-０７-０５",
             "41460",
+            "2013年07月05日",
+            "2013-07-05 09:30:00",
+            "2013-07-05 9:30",
+            "2013-07-05T08:30",
+            "2013/7/5 09:30:00.000",
+            "20130705 0930",
+            "201307051230",
+            "20130705093000",
+            "41460.5",
         ] {
             assert_eq!(parse_date(text), d(2013, 7, 5), "{text}");
         }
-        for text in ["2013-02-30", "2013-13-01", "13/7/5", "7/5/2013", "", "昨天", "2013-07", "99999999"] {
+        for text in [
+            "2013-02-30",
+            "2013-13-01",
+            "13/7/5",
+            "7/5/2013",
+            "",
+            "昨天",
+            "2013-07",
+            "99999999",
+            // Long digit strings: once a chrono panic (exit 101), now not a date.
+            "201307051290",
+            "201307052530",
+            "2013070512",
+            "20130705093000123",
+            "99999999999999999999",
+            "1e300",
+            "41460.5.5",
+            "2013-07-05 25:00",
+            "2013-07-05 下午",
+            "201307051230 0930",
+        ] {
             assert_eq!(parse_date(text), None, "{text}");
         }
     }
@@ -401,6 +601,48 @@ mod tests {
         assert_eq!(v.result("阴性"), Some(ParsedResult::Qualitative(Qualitative::Negative)));
         assert_eq!(v.result("阳性"), Some(ParsedResult::Qualitative(Qualitative::Positive)));
         assert_eq!(v.result("符合"), Some(ParsedResult::Qualitative(Qualitative::Pass)));
+        assert_eq!(v.result("未检出(LOD 0.01)"), Some(ParsedResult::NotDetected(Some(0.01))));
+        assert_eq!(v.result("ND(<0.005)"), Some(ParsedResult::NotDetected(Some(0.005))));
+        let limits = |lod, loq| DetectionLimits { lod, loq, uncertainty: None };
+        assert_eq!(
+            v.result_with_limits("0.12(检出限0.01)"),
+            Some((ParsedResult::Value(0.12), limits(Some(0.01), None)))
+        );
+        assert_eq!(
+            v.result_with_limits("0.3（LOD 0.01，LOQ 0.03）"),
+            Some((ParsedResult::Value(0.3), limits(Some(0.01), Some(0.03))))
+        );
+        assert_eq!(
+            v.result_with_limits("未检出(LOD 0.01)"),
+            Some((ParsedResult::NotDetected(Some(0.01)), limits(Some(0.01), None)))
+        );
+        assert_eq!(
+            v.result_with_limits("ND(定量限0.02)"),
+            Some((ParsedResult::NotDetected(None), limits(None, Some(0.02))))
+        );
+        assert_eq!(
+            v.result_with_limits("<0.05(检出限0.02)"),
+            Some((ParsedResult::BelowLoq(0.05), limits(Some(0.02), None)))
+        );
+        assert_eq!(v.result("0.12(0.01)"), None, "after a value, only a named limit counts");
+        assert_eq!(v.result("0.12(检出限)"), None);
+        let with_u =
+            |u| Some((ParsedResult::Value(0.12), DetectionLimits { uncertainty: Some(u), ..Default::default() }));
+        assert_eq!(v.result_with_limits("0.12±0.02"), with_u(Uncertainty::Absolute(0.02)));
+        assert_eq!(v.result_with_limits("0.12 ± 15%"), with_u(Uncertainty::Relative(0.15)));
+        assert_eq!(
+            v.result_with_limits("0.12±0.02(检出限0.01)"),
+            Some((
+                ParsedResult::Value(0.12),
+                DetectionLimits { lod: Some(0.01), loq: None, uncertainty: Some(Uncertainty::Absolute(0.02)) }
+            ))
+        );
+        assert_eq!(v.result("未检出±0.02"), None, "a non-detect has no uncertainty");
+        assert_eq!(v.result("0.12±"), None);
+        assert_eq!(v.result("0.12±-1"), None);
+        assert_eq!(parse_uncertainty("±20%"), Some(Uncertainty::Relative(0.2)));
+        assert_eq!(parse_uncertainty("0.5"), Some(Uncertainty::Absolute(0.5)));
+        assert_eq!(parse_uncertainty("约0.5"), None);
         assert_eq!(v.result("见附页"), None);
         assert_eq!(v.result("1.2.3"), None);
         assert_eq!(v.result(""), None);
@@ -448,5 +690,98 @@ mod tests {
         assert_eq!(v.stage("流通环节"), Some(Stage::Distribution));
         assert_eq!(parse_method("胶体金试纸条"), Some(Method::Screening));
         assert_eq!(parse_method("GB/T 22286-2008 液相色谱-串联质谱法"), Some(Method::Confirmation));
+    }
+}
+
+/// Properties of the cell parsers over generated input: no panic on any text, and what they
+/// accept reads back as written.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use chrono::Datelike;
+    use proptest::prelude::*;
+
+    fn vocabulary() -> VocabularyIndex {
+        VocabularyIndex::new(&Vocabulary::default())
+    }
+
+    /// A date of the years sources carry (Excel serials reach 1950–2100).
+    fn date() -> impl Strategy<Value = NaiveDate> {
+        (1950i32..=2100, 1u32..=12, 1u32..=31)
+            .prop_filter_map("a real day", |(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn no_text_makes_a_parser_panic(text in "\\PC{0,40}") {
+            let v = vocabulary();
+            let _ = parse_date(&text);
+            let _ = parse_date_in(&text, true);
+            let _ = parse_number(&text);
+            let _ = parse_tolerance(&text);
+            let _ = parse_method(&text);
+            let _ = v.result(&text);
+            let _ = v.limit(&text, false);
+            let _ = v.limit(&text, true);
+            let _ = v.verdict(&text);
+        }
+
+        #[test]
+        fn no_digit_string_makes_a_date_panic(digits in "[0-9]{1,30}", sep in prop::sample::select(vec!["", ".", " ", "T", "-"])) {
+            let text = format!("{digits}{sep}{digits}");
+            let _ = parse_date(&text);
+            let _ = parse_date_in(&digits, true);
+            if let Some(date) = parse_date(&digits) {
+                // What a bare digit string gives is a plausible date.
+                prop_assert!((1900..=2100).contains(&date.year()), "{digits} → {date}");
+            }
+        }
+
+        #[test]
+        fn dates_read_back_in_every_style(date in date(), hour in 0u32..24, minute in 0u32..60) {
+            let (y, m, d) = (date.year(), date.month(), date.day());
+            for text in [
+                format!("{date}"),
+                format!("{y}/{m}/{d}"),
+                format!("{y}.{m}.{d}"),
+                format!("{y}年{m}月{d}日"),
+                format!("{y}年{m:02}月{d:02}日"),
+                format!("{y}{m:02}{d:02}"),
+                format!("{date} {hour:02}:{minute:02}:00"),
+                format!("{date}T{hour}:{minute:02}"),
+                format!("{y}{m:02}{d:02} {hour:02}{minute:02}"),
+                format!("{y}{m:02}{d:02}{hour:02}{minute:02}"),
+                format!("{y}{m:02}{d:02}{hour:02}{minute:02}00"),
+            ] {
+                prop_assert_eq!(parse_date(&text), Some(date), "{}", text);
+            }
+            let serial = (date - NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()).num_days();
+            prop_assert_eq!(parse_date(&serial.to_string()), Some(date));
+            let serial1904 = (date - NaiveDate::from_ymd_opt(1904, 1, 1).unwrap()).num_days();
+            prop_assert_eq!(parse_date_in(&serial1904.to_string(), true), Some(date));
+        }
+
+        #[test]
+        fn numbers_read_back_as_written(value in any::<f64>().prop_filter("finite", |v| v.is_finite())) {
+            prop_assert_eq!(parse_number(&value.to_string()), Some(value));
+            prop_assert_eq!(parse_number(&format!("{value:e}")), Some(value));
+            prop_assert_eq!(parse_number(&format!("{value:E}")), Some(value));
+        }
+
+        #[test]
+        fn results_and_limits_read_back(value in 0.0f64..1e9) {
+            let v = vocabulary();
+            prop_assert_eq!(v.result(&value.to_string()), Some(ParsedResult::Value(value)));
+            prop_assert_eq!(v.result(&format!("<{value}")), Some(ParsedResult::BelowLoq(value)));
+            prop_assert_eq!(v.result(&format!("未检出(<{value})")), Some(ParsedResult::NotDetected(Some(value))));
+            prop_assert_eq!(v.limit(&format!("≤{value}"), false), Some(ParsedLimit::Max { value, strict: false }));
+            prop_assert_eq!(v.limit(&format!("<{value}"), false), Some(ParsedLimit::Max { value, strict: true }));
+            prop_assert_eq!(v.limit(&format!("≥{value}"), true), Some(ParsedLimit::Min { value, strict: false }));
+            prop_assert_eq!(v.limit(&value.to_string(), true), Some(ParsedLimit::Min { value, strict: false }));
+            prop_assert_eq!(parse_tolerance(&format!("±{value}")), Some(Tolerance::Both(value)));
+            prop_assert_eq!(parse_tolerance(&format!("-{value}")), Some(Tolerance::Below(value)));
+        }
     }
 }

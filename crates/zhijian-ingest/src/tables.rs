@@ -9,6 +9,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 use chrono::NaiveDate;
 use zhijian_model::{rejects_schema, results_schema, samples_schema};
+use zhijian_seeds::Canonical;
 
 use crate::assemble::{ResultRecord, SampleRecord};
 use crate::normalise::Reject;
@@ -115,6 +116,7 @@ pub fn samples_batch(rows: &[&SampleRecord]) -> Result<RecordBatch, ArrowError> 
         int64s(rows.iter().map(|r| r.source_line as i64)),
         strings(rows.iter().map(|r| r.original_verdict.map(|v| v.as_str()))),
         text_list(rows.iter().map(|r| r.superseded_deliveries.iter().map(String::as_str))),
+        strings(rows.iter().map(|r| Some(r.verdict_after_uncertainty.as_str()))),
     ];
     RecordBatch::try_new(samples_schema(), columns)
 }
@@ -129,14 +131,14 @@ pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> 
         strings(rows.iter().map(|r| Some(r.fields.item_raw.as_str()))),
         strings(rows.iter().map(|r| r.fields.analyte_code.as_deref())),
         strings(rows.iter().map(|r| Some(r.fields.result_type.as_str()))),
-        floats(rows.iter().map(|r| r.fields.value)),
+        floats(rows.iter().map(|r| r.fields.value.map(Canonical::get))),
         strings(rows.iter().map(|r| r.fields.unit.as_deref())),
         strings(rows.iter().map(|r| Some(r.fields.raw_result.as_str()))),
         strings(rows.iter().map(|r| r.fields.raw_unit.as_deref())),
-        floats(rows.iter().map(|r| r.fields.lod)),
-        floats(rows.iter().map(|r| r.fields.loq)),
-        floats(rows.iter().map(|r| r.fields.limit.min)),
-        floats(rows.iter().map(|r| r.fields.limit.max)),
+        floats(rows.iter().map(|r| r.fields.lod.map(Canonical::get))),
+        floats(rows.iter().map(|r| r.fields.loq.map(Canonical::get))),
+        floats(rows.iter().map(|r| r.fields.limit.min.map(Canonical::get))),
+        floats(rows.iter().map(|r| r.fields.limit.max.map(Canonical::get))),
         bools(rows.iter().map(|r| r.fields.limit.banned)),
         strings(rows.iter().map(|r| r.fields.limit_basis.as_deref())),
         strings(rows.iter().map(|r| r.fields.limit_source.map(|s| s.as_str()))),
@@ -150,9 +152,14 @@ pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> 
         strings(rows.iter().map(|r| Some(r.source_file.as_str()))),
         int64s(rows.iter().map(|r| r.source_record as i64)),
         int64s(rows.iter().map(|r| r.source_line as i64)),
-        floats(rows.iter().map(|r| r.fields.declared_value)),
+        floats(rows.iter().map(|r| r.fields.declared_value.map(Canonical::get))),
         bools(rows.iter().map(|r| r.fields.is_retest)),
         bools(rows.iter().map(|r| r.fields.superseded)),
+        bools(rows.iter().map(|r| r.fields.limit.min_strict)),
+        bools(rows.iter().map(|r| r.fields.limit.max_strict)),
+        floats(rows.iter().map(|r| r.fields.uncertainty.map(Canonical::get))),
+        strings(rows.iter().map(|r| r.fields.uncertainty_source.map(|s| s.as_str()))),
+        strings(rows.iter().map(|r| Some(r.fields.evaluation.as_str()))),
     ];
     RecordBatch::try_new(results_schema(), columns)
 }

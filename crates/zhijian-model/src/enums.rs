@@ -101,6 +101,35 @@ code_enum! {
 }
 
 code_enum! {
+    /// A result's evaluation with its measurement uncertainty (EFSA's evaluation codes), beside
+    /// the verdict, which judges the measured value as GB practice does.
+    Evaluation, "evaluation" {
+        /// Within its limits (the verdict passes).
+        Compliant => "compliant",
+        /// Outside a limit on its measured value, but within it once the expanded uncertainty
+        /// is allowed for: above a maximum with value − U ≤ max, or below a minimum with
+        /// value + U ≥ min. The verdict fails; after uncertainty the result is compliant.
+        AboveLimit => "above_limit",
+        /// Outside a limit beyond its uncertainty, a banned substance detected, or a failure
+        /// without a number to allow for.
+        NonCompliantAfterUncertainty => "non_compliant_after_uncertainty",
+        /// Not evaluated: the verdict is pending.
+        NotEvaluated => "not_evaluated",
+    }
+}
+
+impl Evaluation {
+    /// The verdict after uncertainty: a result only `above_limit` passes.
+    pub fn verdict(self) -> Verdict {
+        match self {
+            Evaluation::Compliant | Evaluation::AboveLimit => Verdict::Pass,
+            Evaluation::NonCompliantAfterUncertainty => Verdict::Fail,
+            Evaluation::NotEvaluated => Verdict::Pending,
+        }
+    }
+}
+
+code_enum! {
     /// How a result was written (after EFSA SSD2's VAL / LOQ / LOD / BIN).
     ResultType, "result type" {
         /// A measured number.

@@ -19,7 +19,8 @@ mod rules;
 mod schema;
 
 pub use enums::{
-    AreaLevel, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage, TargetUnit, Verdict,
+    AreaLevel, Evaluation, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage, TargetUnit,
+    Verdict,
 };
 pub use rules::Rule;
 pub use schema::{

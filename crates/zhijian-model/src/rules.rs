@@ -186,6 +186,14 @@ rules! {
     LodAboveLoq => "lod_above_loq", Warning,
         "LOD ≤ LOQ",
         "check the method's limits";
+    /// A non-detect without the limit it was not detected at.
+    NonDetectWithoutLimit => "non_detect_without_limit", Warning,
+        "a not-detected result carries its LOD or LOQ (a `lod`/`loq` column, or `未检出(检出限0.01)`, `ND(<0.005)` in the cell)",
+        "ask the lab for the method's detection limit and deliver it with the result";
+    /// A measured value of exactly 0.
+    ValueZero => "value_zero", Warning,
+        "a measured value is not exactly 0: a non-detect is written as 未检出 or `<LOQ`, never as 0",
+        "check with the lab whether the item was not detected, and write it so";
 }
 
 #[cfg(test)]

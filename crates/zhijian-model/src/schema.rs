@@ -12,7 +12,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// The schema version written to each Parquet file's key/value metadata. Bumped on additive
 /// changes; columns are never renamed, retyped or removed.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 
 /// The metadata key that holds [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "zhijian.schema_version";
@@ -153,6 +153,12 @@ pub fn samples_schema() -> SchemaRef {
             "earlier files that delivered this sample; their rows are in `rejects` as sample_redelivered",
         ),
     ]);
+    // Added in schema version 3.
+    cols.push(text(
+        "verdict_after_uncertainty",
+        false,
+        "the verdict with measurement uncertainty allowed for: results only `above_limit` pass (EU practice); `verdict` judges the measured value (GB practice)",
+    ));
     build(cols)
 }
 
@@ -211,6 +217,26 @@ pub fn results_schema() -> SchemaRef {
             "a later result replaced this one for the sample's verdict: its confirmation, or a re-test",
         ),
     ]);
+    // Added in schema version 3.
+    cols.extend([
+        col("limit_min_strict", DataType::Boolean, false, "the minimum itself is not allowed (`>x`)"),
+        col("limit_max_strict", DataType::Boolean, false, "the maximum itself is not allowed (`<x`)"),
+        with_unit(
+            col(
+                "uncertainty",
+                DataType::Float64,
+                true,
+                "expanded measurement uncertainty U of `value`, in `unit`: the record's, else the seeds' default (seeds/uncertainty.csv)",
+            ),
+            "see `unit`",
+        ),
+        text("uncertainty_source", true, "where the uncertainty came from: record or seeds; null when there is none"),
+        text(
+            "evaluation",
+            false,
+            "with the uncertainty allowed for: compliant, above_limit (outside on the value, within after U), non_compliant_after_uncertainty, not_evaluated (verdict pending)",
+        ),
+    ]);
     build(cols)
 }
 
@@ -258,6 +284,20 @@ pub fn pass_rates_schema() -> SchemaRef {
         col("pass_rate", DataType::Float64, true, "passed / (passed + failed); null when both are 0"),
         col("wilson_low", DataType::Float64, true, "lower bound of the 95% Wilson score interval of pass_rate"),
         col("wilson_high", DataType::Float64, true, "upper bound of the 95% Wilson score interval of pass_rate"),
+        // Added in schema version 3.
+        col(
+            "passed_after_uncertainty",
+            DataType::Int64,
+            false,
+            "samples whose verdict_after_uncertainty passes: those that passed, and failures only above the limit within its uncertainty",
+        ),
+        col("failed_after_uncertainty", DataType::Int64, false, "samples whose verdict_after_uncertainty fails"),
+        col(
+            "pass_rate_after_uncertainty",
+            DataType::Float64,
+            true,
+            "passed_after_uncertainty / (passed_after_uncertainty + failed_after_uncertainty); null when both are 0",
+        ),
     ])
 }
 

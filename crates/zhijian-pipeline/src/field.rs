@@ -89,6 +89,8 @@ fields! {
     Lod => "lod", false;
     /// 定量限 (LOQ).
     Loq => "loq", false;
+    /// 测量不确定度: the expanded uncertainty U, in the result's unit (`0.02`) or relative (`15%`).
+    Uncertainty => "uncertainty", false;
     /// 结果判定 (the item's verdict).
     ItemVerdict => "item_verdict", false;
     /// 判定依据.

@@ -665,7 +665,7 @@ online = ["网店"]
                 "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit, packed (at `encodng`)",
                 "t.toml:18:14: expected `header_row` to be a line number from 1 (at `0`)",
                 "t.toml:20:1: missing `city` in sources[0].columns: a column header (or a list of them) for a field the `item_rows` layout requires (at `[sources.columns]`)",
-                "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest, original_sample_id, failing_items, declared_value, tolerance, labelled_quantity, measured_values, allowed_shortfall (at `cty`)",
+                "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, uncertainty, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest, original_sample_id, failing_items, declared_value, tolerance, labelled_quantity, measured_values, allowed_shortfall (at `cty`)",
             ]
         );
     }

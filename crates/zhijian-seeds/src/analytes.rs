@@ -10,7 +10,7 @@ use crate::SeedError;
 use crate::categories::CategoryTree;
 use crate::normalise::{normalise_key, normalise_text};
 use crate::read::{read_rows, row_error, split_aliases};
-use crate::units::UnitTable;
+use crate::units::{Canonical, Quantity, UnitTable};
 
 /// One analyte.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,7 @@ pub struct Analyte {
     /// Banned everywhere: any detection at or above the decision limit fails.
     pub banned: bool,
     /// Decision limit for banned substances, in `unit`; `None` means any detection.
-    pub decision_limit: Option<f64>,
+    pub decision_limit: Option<Canonical>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +68,20 @@ impl AnalyteTable {
                 continue;
             }
             let unit = units.resolve(&r.unit);
+            // Written in the analyte's own unit, so canonical as it stands.
+            let decision_limit = match (r.decision_limit, unit) {
+                (None, _) => None,
+                (Some(d), Some(unit)) if d.is_finite() && d >= 0.0 => Quantity::new(d, unit).to_canonical(unit),
+                (Some(d), _) => {
+                    let why = if unit.is_none() {
+                        "a decision limit needs the analyte's unit"
+                    } else {
+                        "expected a number ≥ 0"
+                    };
+                    errors.push(row_error(dir, ANALYTES, row.line, "decision_limit", &d.to_string(), why));
+                    continue;
+                }
+            };
             let index = table.analytes.len();
             for name in std::iter::once(r.name.as_str()).chain(split_aliases(&r.aliases)) {
                 if let Some(previous) = table.by_key.insert(normalise_key(name), index)
@@ -90,7 +104,7 @@ impl AnalyteTable {
                 group: r.group,
                 unit: unit.map(|u| u.symbol.clone()).unwrap_or_default(),
                 banned: r.banned,
-                decision_limit: r.decision_limit,
+                decision_limit,
             });
         }
         table
@@ -115,10 +129,10 @@ pub struct Limit {
     pub analyte: String,
     /// Category id, or `None` for every category.
     pub category_id: Option<String>,
-    /// Lowest allowed value.
-    pub min: Option<f64>,
-    /// Highest allowed value.
-    pub max: Option<f64>,
+    /// Lowest allowed value, in the analyte's unit.
+    pub min: Option<Canonical>,
+    /// Highest allowed value, in the analyte's unit.
+    pub max: Option<Canonical>,
     /// Must not be detected in this category (不得检出, 不得使用).
     pub banned: bool,
     /// The standard, `GB 2763-2012`.
@@ -142,6 +156,10 @@ struct LimitRow {
     standard: String,
     valid_from: Option<NaiveDate>,
     valid_to: Option<NaiveDate>,
+    /// Where the value comes from, and `unconfirmed` where it could not be checked.
+    #[allow(dead_code)]
+    #[serde(default)]
+    note: String,
 }
 
 /// The limit table.
@@ -210,7 +228,7 @@ impl LimitTable {
             let Some(canonical) = units.resolve(&analyte.unit) else { continue };
             let convert = |v: Option<f64>| match v {
                 None => Some(None),
-                Some(v) => UnitTable::convert(v, unit, canonical).map(Some),
+                Some(v) => Quantity::new(v, unit).to_canonical(canonical).map(Some),
             };
             let (Some(min), Some(max)) = (convert(r.min), convert(r.max)) else {
                 errors.push(row_error(
@@ -237,7 +255,7 @@ impl LimitTable {
             if let (Some(lo), Some(hi)) = (min, max)
                 && lo > hi
             {
-                errors.push(row_error(dir, LIMITS, row.line, "min", &lo.to_string(), "min is above max"));
+                errors.push(row_error(dir, LIMITS, row.line, "min", &lo.get().to_string(), "min is above max"));
                 continue;
             }
             let key = (analyte.code.clone(), category_id.clone().unwrap_or_default());
@@ -270,16 +288,35 @@ impl LimitTable {
 
     /// The limit of `analyte` for a sample in `category_id` sampled on `date`: the most
     /// specific category that has one, walking up the tree, then a limit for every category.
+    /// Of that category's editions, the one whose standard the record names as its basis
+    /// (`basis`, 判定依据: `GB 2762-2012` names that edition whatever the date), else the one
+    /// in force on `date`.
     pub fn lookup(
         &self,
         analyte: &str,
         category_id: Option<&str>,
         categories: &CategoryTree,
         date: NaiveDate,
+        basis: Option<&str>,
     ) -> Option<&Limit> {
+        // Standards are named with any dash and spacing: `GB 2762-2012`, `GB2762—2012`.
+        let standard_key = |text: &str| normalise_key(text).replace(['—', '–', '‐', '_'], "-");
+        let basis = basis.map(standard_key).filter(|b| !b.is_empty());
         let in_force = |key: &str| {
             self.limits.get(&(analyte.to_string(), key.to_string())).and_then(|editions| {
-                editions.iter().find(|l| l.valid_from.is_none_or(|d| d <= date) && l.valid_to.is_none_or(|d| date <= d))
+                let named = basis.as_deref().and_then(|basis| {
+                    let mut named = editions.iter().filter(|l| basis.contains(&standard_key(&l.standard)));
+                    // Only an unambiguous name chooses.
+                    match (named.next(), named.next()) {
+                        (Some(one), None) if editions.len() > 1 => Some(one),
+                        _ => None,
+                    }
+                });
+                named.or_else(|| {
+                    editions
+                        .iter()
+                        .find(|l| l.valid_from.is_none_or(|d| d <= date) && l.valid_to.is_none_or(|d| date <= d))
+                })
             })
         };
         category_id
@@ -309,7 +346,10 @@ mod tests {
         let seeds = Seeds::load(Path::new("../../seeds")).unwrap();
         let date = NaiveDate::from_ymd_opt(2013, 7, 5).unwrap();
         let lookup = |analyte, category| {
-            seeds.limits.lookup(analyte, Some(category), &seeds.categories, date).map(|l| (l.min, l.max, l.banned))
+            seeds
+                .limits
+                .lookup(analyte, Some(category), &seeds.categories, date, None)
+                .map(|l| (l.min.map(|v| v.get()), l.max.map(|v| v.get()), l.banned))
         };
         // Peanut oil has its own aflatoxin B1 limit; soybean oil takes the vegetable-oil one.
         assert_eq!(lookup("afb1", "02.01.01.01"), Some((None, Some(20.0), false)));
@@ -319,6 +359,23 @@ mod tests {
         assert_eq!(lookup("omethoate", "32.01.01.01"), Some((None, Some(0.02), false)));
         assert_eq!(lookup("benzoic_acid", "24.01.01.01"), Some((None, None, true)));
         assert_eq!(lookup("methanol", "01"), None);
+        // Editions: GB 2762-2012 replaced GB 2762-2005 on 2013-06-01.
+        let lead_in_meat = |y, m, d| {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let limit = seeds.limits.lookup("lead", Some("04.01.01.01"), &seeds.categories, date, None).unwrap();
+            (limit.max.map(|v| v.get()), limit.standard.as_str())
+        };
+        assert_eq!(lead_in_meat(2013, 5, 31), (Some(0.2), "GB 2762-2005"));
+        assert_eq!(lead_in_meat(2013, 6, 1), (Some(0.5), "GB 2762-2012"));
+        // The edition the record names as its basis wins over the date.
+        let named = |basis| {
+            let date = NaiveDate::from_ymd_opt(2013, 3, 28).unwrap();
+            seeds.limits.lookup("lead", Some("04"), &seeds.categories, date, Some(basis)).map(|l| l.standard.as_str())
+        };
+        assert_eq!(named("GB 2762-2012"), Some("GB 2762-2012"));
+        assert_eq!(named("GB2762—2012《食品中污染物限量》"), Some("GB 2762-2012"), "dashes and spaces folded");
+        assert_eq!(named("GB 2762"), Some("GB 2762-2005"), "an ambiguous name leaves it to the date");
+        assert_eq!(named("/"), Some("GB 2762-2005"));
         assert!(seeds.analytes.resolve("盐酸克伦特罗").unwrap().banned);
         assert_eq!(seeds.analytes.resolve("铅（以Pb计）").unwrap().code, "lead");
     }

@@ -26,6 +26,7 @@ mod net_content;
 mod normalise;
 mod read;
 mod targets;
+mod uncertainty;
 mod units;
 
 use std::path::Path;
@@ -37,7 +38,8 @@ pub use error::{SeedError, SeedErrors};
 pub use net_content::{NetContentPlan, NetContentPlans};
 pub use normalise::{normalise_key, normalise_text};
 pub use targets::{ProgrammeInfo, Target};
-pub use units::{Unit, UnitTable};
+pub use uncertainty::{DefaultUncertainty, UncertaintyTable};
+pub use units::{Canonical, Quantity, Unit, UnitTable};
 
 /// Every reference table, loaded and checked.
 #[derive(Debug, Clone)]
@@ -58,6 +60,8 @@ pub struct Seeds {
     pub targets: Vec<Target>,
     /// `net_content_plans.csv`.
     pub net_content_plans: NetContentPlans,
+    /// `uncertainty.csv`: default expanded uncertainties by analyte or group (optional).
+    pub uncertainty: UncertaintyTable,
 }
 
 impl Seeds {
@@ -73,8 +77,19 @@ impl Seeds {
         let programmes = targets::load_programmes(dir, &mut errors);
         let targets = targets::load_targets(dir, &areas, &mut errors);
         let net_content_plans = NetContentPlans::load(dir, &mut errors);
+        let uncertainty = UncertaintyTable::load(dir, &analytes, &mut errors);
         if errors.is_empty() {
-            Ok(Seeds { areas, categories, units, analytes, limits, programmes, targets, net_content_plans })
+            Ok(Seeds {
+                areas,
+                categories,
+                units,
+                analytes,
+                limits,
+                programmes,
+                targets,
+                net_content_plans,
+                uncertainty,
+            })
         } else {
             Err(SeedErrors(errors))
         }

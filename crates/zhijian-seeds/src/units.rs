@@ -31,6 +31,68 @@ struct UnitRow {
     note: String,
 }
 
+/// A number in the canonical unit of what it measures: the analyte's unit (seeds/analytes.csv),
+/// or, for an item without one, the unit the source wrote it in.
+///
+/// Only a conversion makes one ([`Quantity::to_canonical`], and the seeds loader for limits and
+/// decision limits, which it converts to the analyte's unit), so a number still in the unit it
+/// was written in cannot be compared with a converted limit: judging takes `Canonical` only.
+/// Serialised as the bare number.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Canonical(f64);
+
+impl Canonical {
+    /// The number, in the canonical unit.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+
+    /// `fraction` of this quantity, in the same unit: a relative uncertainty made absolute.
+    pub fn scaled(self, fraction: f64) -> Canonical {
+        Canonical(self.0 * fraction)
+    }
+
+    /// This quantity plus `delta` (another quantity in the same unit, such as an uncertainty),
+    /// rounded like a conversion so that `0.15 − 0.05` is `0.1`.
+    pub fn plus(self, delta: Canonical) -> Canonical {
+        Canonical(round_significant(self.0 + delta.0, 12))
+    }
+
+    /// This quantity minus `delta`, rounded as [`Canonical::plus`].
+    pub fn minus(self, delta: Canonical) -> Canonical {
+        Canonical(round_significant(self.0 - delta.0, 12))
+    }
+
+    /// A count (units of a net-content sample): a count has one unit, so it is canonical as it
+    /// is.
+    pub fn count(n: usize) -> Canonical {
+        Canonical(n as f64)
+    }
+}
+
+/// A number with the unit it was written in, not yet canonical.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantity<'u> {
+    /// As written.
+    pub value: f64,
+    /// The unit it was written in.
+    pub unit: &'u Unit,
+}
+
+impl<'u> Quantity<'u> {
+    /// A number written in `unit`.
+    pub fn new(value: f64, unit: &'u Unit) -> Quantity<'u> {
+        Quantity { value, unit }
+    }
+
+    /// The same quantity in `canonical`, the unit of what it measures; `None` across
+    /// dimensions. Rounded as [`UnitTable::convert`] rounds.
+    pub fn to_canonical(self, canonical: &Unit) -> Option<Canonical> {
+        UnitTable::convert(self.value, self.unit, canonical).map(Canonical)
+    }
+}
+
 /// The unit table.
 #[derive(Debug, Clone, Default)]
 pub struct UnitTable {
