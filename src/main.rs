@@ -169,10 +169,21 @@ enum QueryFormat {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    match execute(cli.command, cli.quiet) {
-        Ok(code) => code,
-        Err(err) => {
+    // A panic is a bug, caught at the input file's boundary (the error names the file) or
+    // here; the hook logs one line with its place for the bug report instead of a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info.location().map(|l| l.to_string()).unwrap_or_default();
+        eprintln!("internal error at {place}: {}", zhijian_run::panic_message(info.payload()));
+    }));
+    let quiet = cli.quiet;
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command, quiet))) {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => {
             eprintln!("error: {}", error_chain(&err));
+            ExitCode::from(2)
+        }
+        Err(panic) => {
+            eprintln!("error: internal error, please report it: {}", zhijian_run::panic_message(&*panic));
             ExitCode::from(2)
         }
     }

@@ -102,6 +102,15 @@ pub enum IngestError {
     /// Writing the tables failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Reading a file hit a bug in zhijian (a panic); caught, so the run stops with the file
+    /// named instead of aborting.
+    #[error("`{}`: internal error while reading this file, please report it with the file: {message}", path.display())]
+    Panic {
+        /// The file.
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
     /// Building the Arrow batches failed (a bug: the schemas and builders disagree).
     #[error("building table `{table}`: {source}")]
     Arrow {
@@ -169,6 +178,8 @@ struct EntryHead {
     rows_blank: u64,
     columns: ColumnIndex,
     outcomes: u64,
+    /// What the rows file must hold; checked before the entry is used.
+    rows: spill::RowsDigest,
 }
 
 /// One record's outcome as cached: an accepted row or its reject.
@@ -203,7 +214,7 @@ const CHUNK_RECORDS: usize = 16 * 1024;
 
 /// The layout of cache entries (see the `spill` module); part of every key, so entries of
 /// another layout are never read.
-const CACHE_FORMAT: &str = "zhijian-cache-2";
+const CACHE_FORMAT: &str = "zhijian-cache-3";
 
 /// One input file after reading: its report and where its rows are.
 #[derive(Debug)]
@@ -332,7 +343,12 @@ pub fn read_inputs(
     let read: Vec<(usize, ReadFile)> = files
         .par_iter()
         .map(|(index, path)| {
-            let read = read_file(pipeline, &contexts[*index], path, cache)?;
+            // The last-resort boundary: a bug reached by some input stops the run with the
+            // file named (exit 2), never an abort with a backtrace and no file.
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                read_file(pipeline, &contexts[*index], path, cache)
+            }))
+            .map_err(|panic| IngestError::Panic { path: path.clone(), message: panic_message(&*panic) })??;
             report(Progress::FileDone { rows: read.report.rows_read });
             Ok((*index, read))
         })
@@ -351,6 +367,14 @@ fn read_file(
     cache: &FileCache,
 ) -> Result<ReadFile, IngestError> {
     let source = context.source;
+    // Fault injection for the tests of the panic boundary; debug builds only.
+    #[cfg(debug_assertions)]
+    #[allow(clippy::panic)]
+    if std::env::var_os("ZHIJIAN_TEST_PANIC_READING")
+        .is_some_and(|name| path.file_name().is_some_and(|f| f == name.as_os_str()))
+    {
+        panic!("injected by ZHIJIAN_TEST_PANIC_READING");
+    }
     let bytes = read_stable(path)?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let name = pipeline.relative_name(path);
@@ -389,11 +413,20 @@ fn read_file(
         && let Ok(bytes) = std::fs::read(&head_path)
     {
         match postcard::from_bytes::<EntryHead>(&bytes) {
-            Ok(head) => {
-                tracing::debug!(file = %name, "rows from the cache");
-                return Ok(done(head, true));
-            }
-            Err(err) => tracing::warn!(entry = %head_path.display(), %err, "ignoring an unreadable cache entry"),
+            Ok(head) => match spill::verify(&rows_path, &head.rows) {
+                Ok(()) => {
+                    tracing::debug!(file = %name, "rows from the cache");
+                    return Ok(done(head, true));
+                }
+                Err(why) => tracing::warn!(
+                    file = %name, entry = %rows_path.display(), %why,
+                    "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
+                ),
+            },
+            Err(err) => tracing::warn!(
+                file = %name, entry = %head_path.display(), %err,
+                "an unreadable cache entry: parsing the file again"
+            ),
         }
     }
 
@@ -436,6 +469,7 @@ fn read_file(
                 rows_blank: reader.blank_records(),
                 columns,
                 outcomes: count,
+                rows: spill::RowsDigest { bytes: 0, frames: 0, crc32: 0 },
             };
             (head, count)
         }
@@ -459,11 +493,12 @@ fn read_file(
                 rows_blank: table.blank_records,
                 columns,
                 outcomes: count,
+                rows: spill::RowsDigest { bytes: 0, frames: 0, crc32: 0 },
             };
             (head, count)
         }
     };
-    rows.finish()?;
+    let head = EntryHead { rows: rows.finish()?, ..head };
     debug_assert_eq!(head.outcomes, normalised);
     let encoded = postcard::to_stdvec(&head)
         .map_err(|e| IngestError::Io { path: head_path.clone(), source: std::io::Error::other(e.to_string()) })?;
@@ -471,7 +506,20 @@ fn read_file(
         path: head_path.clone(),
         source: std::io::Error::other(source.to_string()),
     })?;
+    // The rename of the head is durable only once the folder is synced.
+    std::fs::File::open(&cache.dir)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
     Ok(done(head, false))
+}
+
+/// The text a panic was raised with.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 /// A file's size and modification time, to tell whether it moved while it was read.
@@ -734,6 +782,18 @@ fn load_rows(file: &ReadFile) -> Result<FileRows, IngestError> {
     let mut reader = spill::FrameReader::open(&file.rows_path)?;
     while let Some((_, outcome)) = reader.next()? {
         outcomes.push(spill::with_columns(outcome, &file.columns));
+    }
+    // Verified when the entry was taken; a file changed since must not lose rows quietly.
+    if outcomes.len() as u64 != file.outcomes {
+        return Err(IngestError::Io {
+            path: file.rows_path.clone(),
+            source: std::io::Error::other(format!(
+                "the cache entry of `{}` holds {} rows, expected {}",
+                file.report.path,
+                outcomes.len(),
+                file.outcomes
+            )),
+        });
     }
     Ok(FileRows { file: file.report.path.clone(), outcomes })
 }

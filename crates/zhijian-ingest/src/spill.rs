@@ -4,6 +4,11 @@
 //! postcard payload. In a cache entry the tag is the record's bucket key (see
 //! [`bucket_key`]), so [`Buckets::spread`] routes frames by copying their bytes, without
 //! decoding them; in a bucket file it is the number of the file the record came from.
+//!
+//! A cache entry's rows file is checked before it is used: its length, frame count and CRC-32
+//! are in the entry's head ([`RowsDigest`]), and the file is synced before its rename, so a
+//! power loss leaves either no entry, or one that [`verify`] rejects (it is parsed again), never
+//! rows that silently stop early.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -22,19 +27,37 @@ fn encode<T: serde::Serialize>(value: &T, path: &Path) -> Result<Vec<u8>, Ingest
         .map_err(|e| IngestError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })
 }
 
+/// What a rows file must hold: its length, its number of frames and the CRC-32 of its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RowsDigest {
+    pub(crate) bytes: u64,
+    pub(crate) frames: u64,
+    pub(crate) crc32: u32,
+}
+
 /// Writes frames to a temporary file beside `path`, renamed into place by [`Self::finish`], so
 /// a killed run leaves no partial entry under the real name.
 pub(crate) struct FrameWriter {
     path: PathBuf,
     temporary: PathBuf,
     out: BufWriter<File>,
+    bytes: u64,
+    frames: u64,
+    crc: crc32fast::Hasher,
 }
 
 impl FrameWriter {
     pub(crate) fn create(path: &Path) -> Result<Self, IngestError> {
         let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
         let file = File::create(&temporary).map_err(io(&temporary))?;
-        Ok(FrameWriter { path: path.to_path_buf(), temporary, out: BufWriter::with_capacity(1 << 20, file) })
+        Ok(FrameWriter {
+            path: path.to_path_buf(),
+            temporary,
+            out: BufWriter::with_capacity(1 << 20, file),
+            bytes: 0,
+            frames: 0,
+            crc: crc32fast::Hasher::new(),
+        })
     }
 
     /// One outcome's frame, tagged with its bucket key, for [`Self::write`]; pure, so frames
@@ -49,17 +72,83 @@ impl FrameWriter {
 
     /// Appends a frame made by [`Self::frame`].
     pub(crate) fn write(&mut self, frame: &[u8]) -> Result<(), IngestError> {
+        self.crc.update(frame);
+        self.bytes += frame.len() as u64;
+        self.frames += 1;
         self.out.write_all(frame).map_err(io(&self.temporary))
     }
 
-    pub(crate) fn finish(self) -> Result<(), IngestError> {
+    /// Flushes and syncs the file, renames it into place and syncs its folder; returns what
+    /// [`verify`] will check.
+    pub(crate) fn finish(self) -> Result<RowsDigest, IngestError> {
         let file = self
             .out
             .into_inner()
             .map_err(|e| IngestError::Io { path: self.temporary.clone(), source: e.into_error() })?;
+        file.sync_all().map_err(io(&self.temporary))?;
         drop(file);
-        std::fs::rename(&self.temporary, &self.path).map_err(io(&self.path))
+        std::fs::rename(&self.temporary, &self.path).map_err(io(&self.path))?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
+        }
+        Ok(RowsDigest { bytes: self.bytes, frames: self.frames, crc32: self.crc.finalize() })
     }
+}
+
+/// Checks a rows file against its digest: length first (cheap), then every frame's header and
+/// the CRC of all bytes. The message says what differs.
+pub(crate) fn verify(path: &Path, expected: &RowsDigest) -> Result<(), String> {
+    let length = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?.len();
+    if length != expected.bytes {
+        return Err(format!("{length} bytes, expected {}", expected.bytes));
+    }
+    let mut input = BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| format!("cannot open it: {e}"))?);
+    let mut crc = crc32fast::Hasher::new();
+    let mut frames = 0u64;
+    let mut buffer = Vec::new();
+    let mut header = [0u8; FRAME_HEADER];
+    loop {
+        match read_header(&mut input, &mut header) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(format!("frame {frames}: {e}")),
+        }
+        let [a, b, c, d, ..] = header;
+        buffer.resize(u32::from_le_bytes([a, b, c, d]) as usize, 0);
+        input.read_exact(&mut buffer).map_err(|e| format!("frame {frames}: {e}"))?;
+        crc.update(&header);
+        crc.update(&buffer);
+        frames += 1;
+    }
+    let crc = crc.finalize();
+    if frames != expected.frames || crc != expected.crc32 {
+        return Err(format!(
+            "{frames} frames with CRC-32 {crc:08x}, expected {} with {:08x}",
+            expected.frames, expected.crc32
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a frame header: `Ok(false)` at a clean end (no byte left), an error for a header cut
+/// short, which a clean end must never be taken for.
+fn read_header(input: &mut impl Read, header: &mut [u8; FRAME_HEADER]) -> std::io::Result<bool> {
+    let mut filled = 0;
+    while filled < FRAME_HEADER {
+        match input.read(&mut header[filled..]) {
+            Ok(0) if filled == 0 => return Ok(false),
+            Ok(0) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("a frame header cut short after {filled} of {FRAME_HEADER} bytes"),
+                ));
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
 
 /// Reads the frames of a file in order.
@@ -78,10 +167,8 @@ impl FrameReader {
     /// The next frame's tag and payload; `None` at the end.
     fn next_frame(&mut self) -> Result<Option<(u64, &[u8])>, IngestError> {
         let mut header = [0u8; FRAME_HEADER];
-        match self.input.read_exact(&mut header) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(io(&self.path)(e)),
+        if !read_header(&mut self.input, &mut header).map_err(io(&self.path))? {
+            return Ok(None);
         }
         let [a, b, c, d, tag @ ..] = header;
         self.buffer.resize(u32::from_le_bytes([a, b, c, d]) as usize, 0);

@@ -21,7 +21,7 @@ use zhijian_pipeline::{ConfigErrors, Pipeline};
 use zhijian_seeds::{SeedErrors, Seeds};
 use zhijian_store::{Staging, StoreError, write_atomic};
 
-pub use zhijian_ingest::Progress;
+pub use zhijian_ingest::{Progress, panic_message};
 
 pub use manifest::{FileEntry, Manifest, OutputEntry, Timing, Totals};
 pub use summary::{CityLine, ProgrammeSummary, render_summary};
@@ -65,6 +65,42 @@ pub enum RunError {
     /// The checks could not be evaluated.
     #[error(transparent)]
     Check(#[from] zhijian_check::CheckError),
+    /// A file's rows do not add up: some were lost between reading and the tables. Nothing is
+    /// published.
+    #[error(
+        "`{file}`: {read} rows read, but {accepted} accepted + {rejected} rejected + {superseded} superseded = {}; \
+         nothing was published (run again with --full-refresh, and report it if it stays)",
+        accepted + rejected + superseded
+    )]
+    Accounting {
+        /// The input file.
+        file: String,
+        /// Rows read.
+        read: u64,
+        /// Rows accepted.
+        accepted: u64,
+        /// Rows rejected.
+        rejected: u64,
+        /// Rows a later delivery replaced.
+        superseded: u64,
+    },
+}
+
+/// Checks that every row of every file is in exactly one place: rows read = accepted +
+/// rejected + superseded, per file.
+pub fn check_accounting<'a>(files: impl IntoIterator<Item = &'a zhijian_ingest::FileReport>) -> Result<(), RunError> {
+    for f in files {
+        if f.rows_read != f.rows_accepted + f.rows_rejected + f.rows_superseded {
+            return Err(RunError::Accounting {
+                file: f.path.clone(),
+                read: f.rows_read,
+                accepted: f.rows_accepted,
+                rejected: f.rows_rejected,
+                superseded: f.rows_superseded,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What the caller decides for a run.
@@ -185,11 +221,22 @@ fn sibling(output: &Path, what: &str) -> PathBuf {
     }
 }
 
-/// What every cached file depends on besides its bytes and its source: zhijian's version, the
-/// as-of date, and the bytes of every seed file.
+/// What every cached file depends on besides its bytes and its source: this build of zhijian,
+/// the as-of date, and the bytes of every seed file.
 fn fingerprint(pipeline: &Pipeline, as_of: NaiveDate) -> Result<String, RunError> {
     let mut hasher = Sha256::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    // The build: the executable's size and modification time. A rebuild with the same version
+    // number (a fix of how rows are read) must not reuse rows its predecessor parsed; an
+    // executable that cannot be inspected makes every run parse afresh.
+    let build = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .ok()
+        .and_then(|m| Some((m.len(), m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos())));
+    match build {
+        Some((len, modified)) => hasher.update(format!("{len}:{modified}").as_bytes()),
+        None => hasher.update(started_nonce().as_bytes()),
+    }
     hasher.update(zhijian_model::SCHEMA_VERSION.as_bytes());
     hasher.update(as_of.to_string().as_bytes());
     let mut seeds: Vec<PathBuf> = std::fs::read_dir(&pipeline.seeds)
@@ -209,6 +256,12 @@ fn fingerprint(pipeline: &Pipeline, as_of: NaiveDate) -> Result<String, RunError
         hasher.update(&bytes);
     }
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A value no other run has: the cache key of a run that cannot identify its build.
+fn started_nonce() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}:{now}", std::process::id())
 }
 
 /// The input paths of the run that wrote the current outputs, from its manifest.
@@ -374,6 +427,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let batch_rows = if options.batch_rows == 0 { DEFAULT_BATCH_ROWS } else { options.batch_rows };
     let zhijian_ingest::Written { tables: mut written, files } =
         zhijian_ingest::write_tables(&pipeline, &ingested, &staging, &metadata, batch_rows)?;
+    check_accounting(&files)?;
     stage_done(&mut timings, "write", clock);
 
     let clock = Instant::now();
@@ -436,4 +490,34 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         evaluate_checks(&pipeline, &seeds, &output, as_of, options.sql.as_deref())?
     };
     Ok(RunOutcome { output, manifest, summaries, checks })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_that_do_not_add_up_stop_the_run_naming_the_file() {
+        let report = |read, accepted, rejected, superseded| zhijian_ingest::FileReport {
+            source: "food-samr".into(),
+            path: "../sample-data/food/a.csv".into(),
+            sha256: String::new(),
+            bytes: 0,
+            encoding: "utf-8".into(),
+            replacements: 0,
+            rows_read: read,
+            rows_accepted: accepted,
+            rows_rejected: rejected,
+            rows_superseded: superseded,
+            rows_blank: 0,
+            cached: true,
+        };
+        assert!(check_accounting(&[report(10, 7, 2, 1), report(0, 0, 0, 0)]).is_ok());
+        let err = check_accounting(&[report(10, 7, 2, 1), report(10, 6, 2, 1)]).unwrap_err();
+        assert!(matches!(err, RunError::Accounting { read: 10, accepted: 6, .. }));
+        assert_eq!(
+            err.to_string(),
+            "`../sample-data/food/a.csv`: 10 rows read, but 6 accepted + 2 rejected + 1 superseded = 9; nothing was published (run again with --full-refresh, and report it if it stays)"
+        );
+    }
 }

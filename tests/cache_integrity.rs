@@ -1,0 +1,117 @@
+//! The cache beside the output is checked before it is trusted: an entry torn by a crash, cut
+//! by a full disk or changed on disk is parsed again with a warning, never read as fewer rows.
+//! And a panic while reading a file stops the run with exit 2 naming the file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use common::{Sandbox, rows, stderr};
+
+/// Every row of the tables a run publishes, to compare two runs.
+fn tables(sandbox: &Sandbox) -> BTreeMap<&'static str, Vec<BTreeMap<String, String>>> {
+    ["samples", "results", "rejects", "pass_rates"].into_iter().map(|t| (t, rows(&sandbox.output().join(t)))).collect()
+}
+
+fn run(sandbox: &Sandbox) -> String {
+    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stderr(&output)
+}
+
+fn entries(sandbox: &Sandbox, ending: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(sandbox.path().join("out/.henan-2013.cache"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(ending))
+        .collect();
+    found.sort();
+    found
+}
+
+/// Frame boundaries of a rows file: a frame is its payload length (u32 LE), a tag (u64 LE) and
+/// the payload.
+fn frame_ends(bytes: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut at = 0;
+    while at + 12 <= bytes.len() {
+        let length = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        at += 12 + length;
+        ends.push(at);
+    }
+    ends
+}
+
+#[test]
+fn damaged_cache_entries_are_parsed_again_and_lose_no_row() {
+    let sandbox = Sandbox::new();
+    run(&sandbox);
+    let clean = tables(&sandbox);
+    let rows_files = entries(&sandbox, ".rows");
+    assert!(rows_files.len() >= 6, "{rows_files:?}");
+
+    // Each way an entry breaks, on a different file: cut at a frame boundary (the case that
+    // read as a clean end), cut inside a frame, emptied (an unsynced write lost to a power
+    // cut), one byte flipped, the rows file gone, the head gone.
+    type Damage = Box<dyn Fn(&PathBuf)>;
+    let damage: Vec<(&str, Damage)> = vec![
+        (
+            "cut at a frame boundary",
+            Box::new(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                let ends = frame_ends(&bytes);
+                std::fs::write(p, &bytes[..ends[ends.len() / 2]]).unwrap();
+            }),
+        ),
+        (
+            "cut inside a frame",
+            Box::new(|p| {
+                let bytes = std::fs::read(p).unwrap();
+                std::fs::write(p, &bytes[..bytes.len() - 3]).unwrap();
+            }),
+        ),
+        ("emptied", Box::new(|p| std::fs::write(p, b"").unwrap())),
+        (
+            "a byte flipped",
+            Box::new(|p| {
+                let mut bytes = std::fs::read(p).unwrap();
+                let middle = bytes.len() / 2;
+                bytes[middle] ^= 0x20;
+                std::fs::write(p, &bytes).unwrap();
+            }),
+        ),
+        ("rows gone", Box::new(|p| std::fs::remove_file(p).unwrap())),
+        ("head gone", Box::new(|p| std::fs::remove_file(p.with_extension("head")).unwrap())),
+    ];
+    for ((what, break_it), path) in damage.iter().zip(&rows_files) {
+        break_it(path);
+        let log = run(&sandbox);
+        assert_eq!(tables(&sandbox), clean, "after `{what}` of {}", path.display());
+        if !what.ends_with("gone") {
+            assert!(log.contains("damaged cache entry"), "`{what}` is reported:\n{log}");
+        }
+        // The entry was written again: the next run takes it from the cache.
+        run(&sandbox);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sandbox.output().join("_manifest.json")).unwrap()).unwrap();
+        assert!(manifest["inputs"].as_array().unwrap().iter().all(|i| i["cached"] == true), "{what}");
+    }
+}
+
+#[test]
+fn a_panic_while_reading_a_file_exits_2_naming_it() {
+    let sandbox = Sandbox::new();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zhijian"))
+        .args(["run", "pipelines/henan-2013.toml", "--no-checks"])
+        .current_dir(sandbox.path())
+        .env("ZHIJIAN_TEST_PANIC_READING", "samr-export-2013Q3.csv")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("samr-export-2013Q3.csv") && err.contains("internal error"), "{err}");
+    assert!(!err.contains("stack backtrace") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(!sandbox.output().exists(), "nothing is published");
+}
