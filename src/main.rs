@@ -11,6 +11,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use zhijian_check::{Outcome, SqlEngine, report};
+use zhijian_model::text::{json_for_log, log_lines};
 
 // Ingest allocates many small strings on every core; mimalloc is faster at that than glibc's
 // malloc and returns freed memory instead of keeping per-thread arenas resident.
@@ -110,7 +111,9 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Query the tables with SQL (polars SQL; SELECT only, nothing is ever written to them).
+    /// Query the tables with SQL (polars SQL; SELECT only, nothing is ever written to them; the
+    /// query reads the tables only: table functions that open a path, such as read_csv, are
+    /// refused).
     #[command(group = clap::ArgGroup::new("tables").required(true).args(["pipeline", "dir"]))]
     Query {
         /// The query; read from stdin when absent or `-`. Tables: samples, results, rejects,
@@ -128,6 +131,12 @@ enum Command {
         /// Write the result to this file instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// With --format csv, write text cells exactly as they are. By default a text cell
+        /// beginning with =, +, -, @, a tab or a carriage return (other than a plain number
+        /// such as -0.5) gets a leading ' so a spreadsheet shows it as text instead of running
+        /// it as a formula (OWASP's advice against CSV injection).
+        #[arg(long)]
+        no_formula_guard: bool,
     },
     /// Write a synthetic drop of every programme (UTF-8 CSV in the sources' shapes), with a
     /// pipeline.toml that reads it and expected.json, for benchmarks and scale tests.
@@ -158,7 +167,8 @@ enum Command {
 enum QueryFormat {
     /// An aligned text table.
     Table,
-    /// CSV with a header; lists joined with `;`.
+    /// CSV with a header; lists joined with `;`; text cells a spreadsheet would run as a
+    /// formula guarded with a leading ' (see --no-formula-guard).
     Csv,
     /// A JSON array of objects.
     Json,
@@ -170,20 +180,24 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     // A panic is a bug, caught at the input file's boundary (the error names the file) or
-    // here; the hook logs one line with its place for the bug report instead of a backtrace.
+    // here; the hook logs its place for the bug report instead of printing a backtrace.
+    // Some are caught deeper still (a workbook library's panic on a malformed file becomes that
+    // file's error), so the place is logged at debug level (`-vv`), not printed.
     std::panic::set_hook(Box::new(|info| {
         let place = info.location().map(|l| l.to_string()).unwrap_or_default();
-        eprintln!("internal error at {place}: {}", zhijian_run::panic_message(info.payload()));
+        tracing::debug!(place, "panic: {}", log_lines(&zhijian_run::panic_message(info.payload())));
     }));
     let quiet = cli.quiet;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(cli.command, quiet))) {
         Ok(Ok(code)) => code,
         Ok(Err(err)) => {
-            eprintln!("error: {}", error_chain(&err));
+            // Messages quote values from the input: printed so that none passes for a CI
+            // workflow command (see zhijian_model::text).
+            eprintln!("error: {}", log_lines(&error_chain(&err)));
             ExitCode::from(2)
         }
         Err(panic) => {
-            eprintln!("error: internal error, please report it: {}", zhijian_run::panic_message(&*panic));
+            eprintln!("error: internal error, please report it: {}", log_lines(&zhijian_run::panic_message(&*panic)));
             ExitCode::from(2)
         }
     }
@@ -217,6 +231,54 @@ fn error_chain(err: &anyhow::Error) -> String {
     message
 }
 
+/// Log events for stderr when it is not a terminal (a CI or scheduler log): each event is
+/// written at once after its text is made safe for such a log — in text lines every `::` and
+/// `##[` broken and control characters escaped (see [`log_lines`]), in JSON lines `##[`
+/// written `#\u0023[` ([`json_for_log`]) — so an event that quotes an input cell cannot
+/// forge a workflow command.
+#[derive(Debug, Clone, Copy)]
+struct SafeLog {
+    json: bool,
+}
+
+/// One event's text, written to stderr when dropped (tracing writes each event whole).
+#[derive(Debug)]
+struct SafeLogEvent {
+    json: bool,
+    text: Vec<u8>,
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for SafeLog {
+    type Writer = SafeLogEvent;
+
+    fn make_writer(&'a self) -> SafeLogEvent {
+        SafeLogEvent { json: self.json, text: Vec::new() }
+    }
+}
+
+impl std::io::Write for SafeLogEvent {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for SafeLogEvent {
+    fn drop(&mut self) {
+        if self.text.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.text);
+        let safe = if self.json { json_for_log(&text) } else { log_lines(&text) };
+        // A log line that cannot be written has nowhere else to go.
+        let _ = std::io::stderr().lock().write_all(safe.as_bytes());
+    }
+}
+
 fn init_logging(cli: &Cli) {
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
@@ -227,15 +289,20 @@ fn init_logging(cli: &Cli) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Spans (the run) close with their durations at -v; each stage logs its own.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(terminal)
         .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE);
-    match cli.log_format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
+    // On a terminal tracing escapes the terminal controls in values itself and the colours are
+    // ours; a log file or a CI log gets every event made safe for it.
+    let json = matches!(cli.log_format, LogFormat::Json);
+    match (json, terminal) {
+        (false, true) => builder.with_writer(std::io::stderr).init(),
+        (false, false) => builder.with_writer(SafeLog { json }).init(),
+        (true, true) => builder.json().with_writer(std::io::stderr).init(),
+        (true, false) => builder.json().with_writer(SafeLog { json }).init(),
     }
 }
 
@@ -303,7 +370,7 @@ fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
                 outcome.output.display()
             );
             println!("as of {}\n", outcome.manifest.as_of);
-            print!("{}", zhijian_run::render_summary(&outcome.summaries));
+            print!("{}", log_lines(&zhijian_run::render_summary(&outcome.summaries)));
             if outcome.checks.is_empty() {
                 return Ok(ExitCode::SUCCESS);
             }
@@ -325,7 +392,9 @@ fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
             print!("{}", report::table(&checked.outcomes));
             emit_reports(&checked.outcomes, &report, &checked.pipeline_name, &checked.as_of.to_string())
         }
-        Command::Query { sql, pipeline, dir, format, output } => query(sql, pipeline, dir, format, output),
+        Command::Query { sql, pipeline, dir, format, output, no_formula_guard } => {
+            query(sql, pipeline, dir, format, output, !no_formula_guard)
+        }
         Command::Generate { samples, seed, out, seeds, rows_per_file, mess_rate } => {
             let options =
                 zhijian_generate::Options { samples, seed, out: out.clone(), seeds, rows_per_file, mess_rate };
@@ -365,6 +434,7 @@ fn query(
     dir: Option<PathBuf>,
     format: QueryFormat,
     output: Option<PathBuf>,
+    guard_formulas: bool,
 ) -> anyhow::Result<ExitCode> {
     let tables = match (pipeline, dir) {
         (_, Some(dir)) => dir,
@@ -400,7 +470,7 @@ fn query(
     if format == QueryFormat::Parquet && output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         anyhow::bail!("parquet is binary: give --output FILE or redirect stdout");
     }
-    run_query(&tables, &sql, format, output.as_deref())
+    run_query(&tables, &sql, format, output.as_deref(), guard_formulas)
 }
 
 #[cfg(feature = "sql")]
@@ -409,12 +479,13 @@ fn run_query(
     sql: &str,
     format: QueryFormat,
     output: Option<&std::path::Path>,
+    guard_formulas: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut opened = zhijian_query::Tables::open(tables)?;
     let mut frame = opened.query(sql)?;
     let format = match format {
         QueryFormat::Table => zhijian_query::OutputFormat::Table,
-        QueryFormat::Csv => zhijian_query::OutputFormat::Csv,
+        QueryFormat::Csv => zhijian_query::OutputFormat::Csv { guard_formulas },
         QueryFormat::Json => zhijian_query::OutputFormat::Json,
         QueryFormat::Parquet => zhijian_query::OutputFormat::Parquet,
     };
@@ -446,6 +517,7 @@ fn run_query(
     _sql: &str,
     _format: QueryFormat,
     _output: Option<&std::path::Path>,
+    _guard_formulas: bool,
 ) -> anyhow::Result<ExitCode> {
     anyhow::bail!("`zhijian query` needs zhijian built with the `sql` feature (the default); this build has it off")
 }

@@ -207,3 +207,107 @@ fn unknown_names_list_what_exists_and_nothing_can_be_written() {
     expect_error(&["query", "--dir", "out/nowhere", "select 1"], &["no table `samples` in `out/nowhere`"]);
     assert_eq!(zhijian_store::table_files(&sandbox.output().join("samples")).unwrap(), before);
 }
+
+#[test]
+fn queries_see_only_the_tables_never_a_file() {
+    use common::hostile;
+    let sandbox = hostile::sandbox("");
+    let dir = "out/hostile";
+    // Files the queries below would read: a system file, a Parquet file of the outputs, and
+    // newline-delimited JSON and CSV files beside them.
+    let parquet = zhijian_store::table_files(&hostile::output(&sandbox).join("samples")).unwrap()[0].clone();
+    std::fs::write(sandbox.path().join("secret.json"), "{\"token\": \"s3cr3t\"}\n").unwrap();
+    std::fs::write(sandbox.path().join("secret.csv"), "token\ns3cr3t\n").unwrap();
+    let parquet = parquet.display().to_string();
+    let refused = [
+        ("SELECT * FROM Read_Csv('secret.csv')".to_string(), "the table function `Read_Csv('secret.csv')`"),
+        ("select * from read_csv('/etc/passwd')".to_string(), "the table function `read_csv('/etc/passwd')`"),
+        (format!("select count(*) as n from read_parquet('{parquet}')"), "the table function `read_parquet("),
+        ("select * from read_json('secret.json')".to_string(), "the table function `read_json('secret.json')`"),
+        ("select * from read_ipc('secret.arrow')".to_string(), "the table function `read_ipc('secret.arrow')`"),
+        (
+            "with s as (select * from read_csv('secret.csv')) select * from samples, s".to_string(),
+            "the table function `read_csv('secret.csv')`",
+        ),
+        (
+            "select sample_key from samples where sample_key in (select token from read_csv('secret.csv'))".to_string(),
+            "the table function `read_csv('secret.csv')`",
+        ),
+        ("select * from samples join read_csv('secret.csv') t on true".to_string(), "the table function `read_csv("),
+        ("select * from \"secret.csv\"".to_string(), "the path `\"secret.csv\"`"),
+    ];
+    for (sql, found) in &refused {
+        let output = sandbox.zhijian(&["query", "--dir", dir, "--format", "csv", sql]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{sql}\n{}{err}", stdout(&output));
+        assert!(stdout(&output).is_empty(), "{sql}: {}", stdout(&output));
+        assert!(
+            err.starts_with(&format!(
+                "error: expected a table (samples, results, rejects, pass_rates, attainment) or a name the query defines, found {found}"
+            )),
+            "{sql}: {err}"
+        );
+        assert!(err.ends_with(": a query reads the published tables only, never a file\n"), "{sql}: {err}");
+    }
+    // The tables themselves, CTEs and subqueries still work.
+    let output = sandbox.zhijian(&[
+        "query",
+        "--dir",
+        dir,
+        "--format",
+        "json",
+        "with failing as (select sample_key from samples where verdict = 'fail') select count(*) as n from failing where sample_key in (select sample_key from results)",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap(), serde_json::json!([{"n": 1}]));
+}
+
+#[test]
+fn printed_results_are_safe_for_ci_logs_and_spreadsheets() {
+    use common::hostile::{self, CATEGORY_HTML, CATEGORY_STOP, PRODUCT_FORMULA, PRODUCT_LEGACY, workflow_commands};
+    let sandbox = hostile::sandbox("");
+    let query = |extra: &[&str]| {
+        let mut args = vec!["query", "--dir", "out/hostile"];
+        args.extend_from_slice(extra);
+        args.push("select category_1, product_name from samples order by sample_key");
+        let output = sandbox.zhijian(&args);
+        assert_eq!(output.status.code(), Some(0), "{extra:?}: {}", stderr(&output));
+        output
+    };
+    // The table, for people and CI logs: one line per row, no workflow command.
+    let table = stdout(&query(&[]));
+    assert!(workflow_commands(&table).is_empty(), "{table}");
+    assert_eq!(
+        table.lines().collect::<Vec<_>>(),
+        [
+            "category_1                                       product_name",
+            "-----------------------------------------------  ------------------------------",
+            r#"糕点\n:\:stop-commands:\:pwned                   =HYPERLINK("http://x.invalid")"#,
+            r"<script>alert(1)</script>|[x](http://x.invalid)  #\#[error]forged",
+            "(2 rows)",
+        ]
+    );
+    // CSV: the formula gets a leading `'` (quoted, as it holds `"`); the data is otherwise as
+    // stored, newline included.
+    let guarded = stdout(&query(&["--format", "csv"]));
+    let expected = |formula: &str| {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(["category_1", "product_name"]).unwrap();
+        csv.write_record([CATEGORY_STOP, formula]).unwrap();
+        csv.write_record([CATEGORY_HTML, PRODUCT_LEGACY]).unwrap();
+        String::from_utf8(csv.into_inner().unwrap()).unwrap()
+    };
+    assert_eq!(guarded, expected(&format!("'{PRODUCT_FORMULA}")));
+    let raw = stdout(&query(&["--format", "csv", "--no-formula-guard"]));
+    assert_eq!(raw, expected(PRODUCT_FORMULA));
+    // JSON: one line, the same strings to a JSON reader, `##[` never in the raw text.
+    let json = stdout(&query(&["--format", "json"]));
+    assert!(workflow_commands(&json).is_empty(), "{json}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+        serde_json::json!([
+            {"category_1": CATEGORY_STOP, "product_name": PRODUCT_FORMULA},
+            {"category_1": CATEGORY_HTML, "product_name": PRODUCT_LEGACY},
+        ])
+    );
+}

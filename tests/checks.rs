@@ -354,3 +354,100 @@ print(case.classname, "|", case.name, "|", failure.message, "|", failure.text.sp
         "province | 410000 河南省 | pass rate 92.1% in 2013: 268 of 291 judged samples passed | observed 0.921; warn -; fail <0.95"
     );
 }
+
+#[test]
+fn names_from_the_input_cannot_forge_workflow_commands_in_the_ci_log() {
+    use common::hostile::{self, workflow_commands};
+    let sandbox = hostile::sandbox(hostile::KINDS_CHECK);
+    let summary = sandbox.path().join("step-summary.md");
+    let output = Command::new(env!("CARGO_BIN_EXE_zhijian"))
+        .args(["check", "pipelines/hostile.toml", "--github"])
+        .current_dir(sandbox.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}{}", stderr(&output));
+    // The one command in the log is zhijian's own annotation; its data escaped by GitHub's
+    // rules (`%0A`), never a line of its own.
+    let commands = workflow_commands(&text);
+    assert_eq!(commands.len(), 1, "{commands:#?}");
+    assert!(commands[0].starts_with("::warning file=pipelines/hostile.toml,line="), "{}", commands[0]);
+    assert!(commands[0].ends_with("、糕点%0A::stop-commands::pwned"), "{}", commands[0]);
+    // The table: one line for the check, the names shown with their newline escaped.
+    let line = text.lines().find(|l| l.starts_with("WARN  kinds")).unwrap();
+    assert!(
+        line.ends_with(r"2 kind(s) of goods covered in 2013: <script>alert(1)</script>|[x](http://x.invalid)、糕点\n:\:stop-commands:\:pwned"),
+        "{line}"
+    );
+    assert_eq!(text.lines().count(), 4, "{text}");
+    // The step summary: one row, no HTML or link from the data, `|` escaped.
+    let markdown = std::fs::read_to_string(&summary).unwrap();
+    let rows: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| WARN |")).collect();
+    assert_eq!(
+        rows,
+        [
+            r"| WARN | kinds | food | 2 | &lt;100 | - | 2 kind(s) of goods covered in 2013: &lt;script&gt;alert(1)&lt;/script&gt;\|\[x\](http://x.invalid)、糕点 ::stop-commands::pwned |"
+        ]
+    );
+    assert!(!markdown.contains('<'), "{markdown}");
+}
+
+#[test]
+fn sql_checks_see_only_the_tables() {
+    use common::hostile;
+    let secret = "\n[[checks]]\nname = \"secret\"\nfail_above = 0\n[checks.sql]\nquery = \"select * from read_csv('secret.csv')\"\n";
+    let sandbox = hostile::sandbox(secret);
+    // A file beside the pipeline that a query could read, had it the means.
+    std::fs::write(sandbox.path().join("secret.csv"), "token\ns3cr3t\n").unwrap();
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "pipelines/hostile.toml"];
+        args.extend_from_slice(extra);
+        let output = sandbox.zhijian(&args);
+        (output.status.code(), format!("{}{}", stdout(&output), stderr(&output)))
+    };
+    let (code, text) = check(&["--junit", "checks.xml", "--json", "checks.json"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("check `secret`: the query failed: expected a table (samples, results, rejects, pass_rates, attainment) or a name the query defines, found the table function `read_csv('secret.csv')`"),
+        "{text}"
+    );
+    // Nothing of the file reaches a report: the checks could not be evaluated, none is written.
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!sandbox.path().join("checks.xml").exists());
+    assert!(!sandbox.path().join("checks.json").exists());
+    // Hidden in a subquery of a filter, it is refused the same way.
+    let hidden = "\n[[checks]]\nname = \"hidden\"\nfail_above = 0\n[checks.sql]\nquery = \"select sample_key from samples where sample_key not in (select token from read_csv('secret.csv'))\"\n";
+    let pipeline = sandbox.path().join("pipelines/hostile.toml");
+    std::fs::write(&pipeline, std::fs::read_to_string(&pipeline).unwrap().replace(secret, hidden)).unwrap();
+    let (code, text) = check(&[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("check `hidden`: the query failed: expected a table"), "{text}");
+}
+
+#[test]
+fn error_messages_and_log_events_cannot_forge_workflow_commands() {
+    use common::hostile::{self, workflow_commands};
+    let sandbox = hostile::sandbox("");
+    // A file name is input too: a newline in it would put `::error::…` at the start of a line
+    // of the message that names the file.
+    let forged = sandbox.path().join("data/hostile/x\n::error::forged.csv");
+    std::fs::write(&forged, "a,b\n1,2\n").unwrap();
+    let run = sandbox.zhijian(&["run", "pipelines/hostile.toml", "--no-checks"]);
+    let err = stderr(&run);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains("`data/hostile/x\n:\\:error:\\:forged.csv`: missing required column(s)"), "{err}");
+    assert!(workflow_commands(&err).is_empty(), "{err}");
+    // A log event that names it: the file is read in one run and gone in the next.
+    for format in ["text", "json"] {
+        std::fs::copy(sandbox.path().join("data/hostile/export.csv"), &forged).unwrap();
+        let run = sandbox.zhijian(&["run", "pipelines/hostile.toml", "--no-checks"]);
+        assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+        std::fs::remove_file(&forged).unwrap();
+        let run = sandbox.zhijian(&["--log-format", format, "run", "pipelines/hostile.toml", "--no-checks"]);
+        let err = stderr(&run);
+        assert_eq!(run.status.code(), Some(0), "{err}");
+        assert!(err.contains("forged.csv"), "{format}: no event names the file\n{err}");
+        assert!(workflow_commands(&err).is_empty(), "{format}:\n{err}");
+    }
+}

@@ -57,37 +57,104 @@ fn clean_run(with_correction: bool) -> (BTreeMap<String, String>, Duration) {
 fn a_second_run_exits_2_at_once_naming_the_running_one() {
     let sandbox = Sandbox::new();
     std::fs::create_dir_all(sandbox.path().join("out")).unwrap();
-    // This test process is alive: its pid holds the lock.
+    // This test process holds the lock, as a running zhijian does: the operating system's
+    // lock on the file, with the pid and start time written in it for the message.
     let lock = sandbox.path().join("out/.henan-2013.lock");
+    let held = std::fs::File::create(&lock).unwrap();
     std::fs::write(&lock, format!("pid={}\nstarted=2013-10-01T02:00:00Z\n", std::process::id())).unwrap();
+    held.try_lock().unwrap();
     let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml"]);
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(
         err.contains(&format!(
-            "another zhijian run is writing `../out/henan-2013`: pid {}, started 2013-10-01T02:00:00Z",
+            "another zhijian run is writing `out/henan-2013`: pid {}, started 2013-10-01T02:00:00Z",
             std::process::id()
-        )) || err.contains(&format!("pid {}, started 2013-10-01T02:00:00Z", std::process::id())),
+        )),
         "{err}"
     );
     assert!(!sandbox.output().exists(), "nothing published");
     assert!(lock.exists(), "the running one's lock is left alone");
+    drop(held);
+}
+
+/// Runs `zhijian run` in the background, as the scheduler does.
+fn spawn_run(sandbox: &Sandbox, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_zhijian"))
+        .args(["run", "pipelines/henan-2013.toml", "--no-checks"])
+        .args(args)
+        .current_dir(sandbox.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
-fn a_stale_lock_left_by_a_killed_run_is_cleared() {
+fn a_lock_left_by_a_killed_run_is_taken_over_by_the_next() {
+    let sandbox = Sandbox::new();
+    let lock = sandbox.path().join("out/.henan-2013.lock");
+    // A run killed while it holds the lock leaves the file, with its pid, behind.
+    let mut killed = spawn_run(&sandbox, &["-q"]);
+    let start = Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&format!("pid={}", killed.id()))) {
+        assert!(start.elapsed() < Duration::from_secs(60), "the run never took its lock");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    killed.kill().unwrap();
+    assert!(!killed.wait().unwrap().success());
+    assert!(lock.exists(), "a killed run cannot remove its lock file");
+    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("taking over a stale lock") && err.contains(&format!("pid={}", killed.id())), "{err}");
+    assert!(!lock.exists(), "released at the end of the run");
+    assert!(stdout(&output).starts_with("henan-2013: 9 file(s)"));
+}
+
+#[test]
+fn a_lock_naming_a_live_process_that_does_not_hold_it_blocks_nothing() {
+    // Pid 1 is alive everywhere, and in a container it is zhijian itself every night; a pid a
+    // killed run had may belong to another process by morning. Neither holds the lock.
     let sandbox = Sandbox::new();
     std::fs::create_dir_all(sandbox.path().join("out")).unwrap();
+    let lock = sandbox.path().join("out/.henan-2013.lock");
+    let mut unrelated = Command::new("sleep").arg("60").spawn().unwrap();
+    for pid in [1, unrelated.id()] {
+        std::fs::write(&lock, format!("pid={pid}\nstarted=2013-10-01T02:00:00Z\n")).unwrap();
+        let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q"]);
+        assert_eq!(output.status.code(), Some(0), "pid {pid}: {}", stderr(&output));
+        assert!(!lock.exists());
+    }
+    unrelated.kill().unwrap();
+    unrelated.wait().unwrap();
+}
+
+#[test]
+fn of_two_runs_started_together_one_runs_and_the_other_exits_2_naming_it() {
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.path().join("out")).unwrap();
+    // Over a stale lock, which both find at once.
     let mut gone = Command::new("true").spawn().unwrap();
     let pid = gone.id();
     gone.wait().unwrap();
     let lock = sandbox.path().join("out/.henan-2013.lock");
     std::fs::write(&lock, format!("pid={pid}\nstarted=2013-10-01T02:00:00Z\n")).unwrap();
-    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-v"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stderr(&output).contains("clearing a stale lock"), "{}", stderr(&output));
-    assert!(!lock.exists(), "released at the end of the run");
-    assert!(stdout(&output).starts_with("henan-2013: 9 file(s)"));
+    let runs = [spawn_run(&sandbox, &["-q"]), spawn_run(&sandbox, &["-q"])];
+    let pids: Vec<u32> = runs.iter().map(|r| r.id()).collect();
+    let outputs: Vec<_> = runs.into_iter().map(|r| r.wait_with_output().unwrap()).collect();
+    let codes: Vec<_> = outputs.iter().map(|o| o.status.code()).collect();
+    let (winner, loser) = match codes.as_slice() {
+        [Some(0), Some(2)] => (0, 1),
+        [Some(2), Some(0)] => (1, 0),
+        _ => panic!("exit codes {codes:?}:\n{}\n{}", stderr(&outputs[0]), stderr(&outputs[1])),
+    };
+    let err = stderr(&outputs[loser]);
+    assert!(err.contains(&format!("another zhijian run is writing `out/henan-2013`: pid {}", pids[winner])), "{err}");
+    assert!(stdout(&outputs[winner]).starts_with("henan-2013: 9 file(s)"));
+    assert!(!lock.exists());
+    common::assert_invariants(&sandbox.output());
 }
 
 #[test]

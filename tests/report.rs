@@ -188,3 +188,42 @@ fn report_html_loads_in_headless_chromium_without_console_errors() {
     let png = std::fs::read(&shot).unwrap();
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000, "{} bytes at {}", png.len(), shot.display());
 }
+
+#[test]
+fn names_from_the_input_are_escaped_in_report_md_and_report_html() {
+    use common::hostile;
+    let sandbox = hostile::sandbox("");
+    let report = hostile::output(&sandbox).join("report");
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    // Worked out by hand from the names in tests/common/hostile.rs: newlines become spaces,
+    // `|` and Markdown's markup characters get a backslash, `<` `>` `&` become entities.
+    let categories = [
+        "| 糕点 ::stop-commands::pwned | 1 | 1 | 0.0% |",
+        r"| &lt;script&gt;alert(1)&lt;/script&gt;\|\[x\](http://x.invalid) | 1 | 0 | 100.0% |",
+    ];
+    for row in categories {
+        assert!(md.lines().any(|l| l == row), "report.md lacks {row}\n{md}");
+    }
+    let failing = r#"| H1 | =HYPERLINK("http://x.invalid") | 某\|公司 \#\# 标题 &lt;b&gt;粗&lt;/b&gt; | 郑州市 | 2013年7月5日 | 铅(以Pb计) |"#;
+    assert!(md.lines().any(|l| l == failing), "report.md lacks {failing}\n{md}");
+    // Every table row has as many cells as its header: no name split a cell or a row.
+    let cells = |line: &str| line.replace(r"\|", "").matches('|').count();
+    let lines: Vec<&str> = md.lines().collect();
+    let mut header = None;
+    for (i, line) in lines.iter().enumerate() {
+        if !line.starts_with('|') {
+            header = None;
+        } else if lines.get(i + 1).is_some_and(|next| next.starts_with("|-")) {
+            header = Some(cells(line));
+        } else if !line.starts_with("|-") {
+            assert_eq!(Some(cells(line)), header, "a row whose cells do not match its header: {line}");
+        }
+    }
+    assert!(!md.contains('<'), "report.md holds HTML:\n{md}");
+    assert!(!md.lines().any(|l| l.starts_with("## 标题")), "{md}");
+    // report.html escapes the same names as text.
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(!html.contains("<script") && !html.contains("<b>"), "report.html holds markup from the data");
+    assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;|[x](http://x.invalid)</td>"));
+    assert!(html.contains("<td>某|公司\n## 标题 &lt;b&gt;粗&lt;/b&gt;</td>"));
+}

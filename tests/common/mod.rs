@@ -10,6 +10,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 
+pub mod hostile;
+
 /// The repository root: cargo's run-time `CARGO_MANIFEST_DIR` first, so a test binary built
 /// from another checkout of the same sources (a shared target folder) reads this one.
 pub fn repo() -> PathBuf {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use zhijian_model::checks::Zones;
+use zhijian_model::text::{log_line, markdown_cell};
 
 use crate::{Outcome, Status, tally};
 
@@ -38,7 +39,9 @@ pub fn summary_line(outcomes: &[Outcome]) -> String {
     format!("PASS={pass} WARN={warn} FAIL={fail} SKIP={skip} TOTAL={}", outcomes.len())
 }
 
-/// Every outcome as a text table (also the passing ones), then the summary line.
+/// Every outcome as a text table (also the passing ones), then the summary line. Names and
+/// messages come from the data: each is printed through [`log_line`], so none can end its line
+/// or pass for a GitHub workflow command in a CI log.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -52,12 +55,12 @@ pub fn table(outcomes: &[Outcome]) -> String {
             out,
             "{:<5} {:<28} {:<18} {:>10} {:>12} {:>12}  {}",
             o.status.as_str().to_uppercase(),
-            o.check,
-            o.scope,
+            log_line(&o.check),
+            log_line(&o.scope),
             number(o.observed),
             warn,
             fail,
-            o.message
+            log_line(&o.message)
         );
     }
     out.push_str(&summary_line(outcomes));
@@ -135,8 +138,22 @@ pub fn junit(outcomes: &[Outcome], suite: &str) -> String {
     out
 }
 
+/// The data of a workflow command, escaped as the runner unescapes it (`%`, `\r`, `\n`);
+/// other control characters, which would reach the log as they are, shown as `\u{…}`.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn escape_property(text: &str) -> String {
@@ -171,10 +188,6 @@ pub fn github_annotations(outcomes: &[Outcome]) -> String {
         }
     }
     out
-}
-
-fn markdown_cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The full table as Markdown for `$GITHUB_STEP_SUMMARY`, cut to stay under `max_bytes`.
@@ -289,6 +302,37 @@ mod tests {
             lines[0]
         );
         assert!(lines[10].contains("2 more error(s) not shown"));
+    }
+
+    /// Lines a GitHub Actions runner would read as workflow commands: starting with `::` after
+    /// leading whitespace, or holding the legacy `##[` anywhere; lines end at `\n` or `\r`.
+    fn workflow_commands(output: &str) -> Vec<&str> {
+        output.split(['\n', '\r']).filter(|l| l.trim_start().starts_with("::") || l.contains("##[")).collect()
+    }
+
+    #[test]
+    fn names_from_the_data_cannot_inject_workflow_commands() {
+        let mut hostile = outcome("c", "410100 郑州\n::stop-commands::pwned", Status::Fail, 1.0);
+        hostile.message = "kinds: 糕点\r\n::error::forged, ##[set-output name=x;]y, \u{1b}[2J".into();
+        let table = table(std::slice::from_ref(&hostile));
+        assert!(workflow_commands(&table).is_empty(), "{table}");
+        assert_eq!(table.lines().count(), 3, "{table}");
+        assert!(table.contains(r"410100 郑州\n:\:stop-commands:\:pwned"), "{table}");
+        assert!(table.contains(r"糕点\r\n:\:error:\:forged, #\#[set-output name=x;]y, \u{1b}[2J"), "{table}");
+        // Annotations: one line each, the data escaped as the runner unescapes it.
+        let annotations = github_annotations(std::slice::from_ref(&hostile));
+        assert_eq!(annotations.lines().count(), 1, "{annotations}");
+        assert!(
+            annotations.ends_with("::kinds: 糕点%0D%0A::error::forged, ##[set-output name=x;]y, \\u{1b}[2J\n"),
+            "{annotations}"
+        );
+        assert!(annotations.contains("title=c (410100 郑州%0A%3A%3Astop-commands%3A%3Apwned)::"), "{annotations}");
+        // The step summary: one row, no markup from the data.
+        hostile.message = "<img src=x onerror=alert(1)> | [a](b)\nnext".into();
+        let summary = markdown(std::slice::from_ref(&hostile), 1 << 20);
+        let row = summary.lines().find(|l| l.starts_with("| FAIL |")).unwrap();
+        assert!(row.ends_with(r"| &lt;img src=x onerror=alert(1)&gt; \| \[a\](b) next |"), "{summary}");
+        assert!(!summary.contains("\nnext"));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! 1. **Deliveries.** When several files deliver the same sample, the latest file (by name,
 //!    see [`delivery_order`]) wins; the rows of the earlier ones go to `rejects` as
 //!    `sample_redelivered` (severity info) and the sample lists those files in
-//!    `superseded_deliveries`. Original rows and re-test rows are delivered separately.
+//!    `superseded_deliveries`. Original rows and re-test rows are delivered separately. A
+//!    later delivery that lacks a test item of one it replaces flags the sample
+//!    `redelivery_drops_items`, and the replaced row's reject names the item.
 //! 2. **Agreement.** The sample fields must agree on every original row (and on every re-test
 //!    row); otherwise all of those rows are rejected (`sample_fields_disagree`).
 //! 3. **Duplicates.** A second row for the same item, method and round is rejected
@@ -106,11 +108,100 @@ pub struct Assembled {
 }
 
 /// The order in which deliveries count, later wins: by file name without its extension,
-/// then by the whole name; `2013Q3` comes before `2013Q3-更正` and `2013Q3_v2`.
-pub fn delivery_order(file: &str) -> (String, String) {
+/// then by the whole name, both in [`natural_cmp`] order (numbers as numbers): `2013Q3`
+/// comes before `2013Q3-更正` and `2013Q3_v2`, `_v9` before `_v10`, `9月` before `10月`.
+pub fn delivery_order(file: &str) -> DeliveryOrder {
     let name = file.rsplit('/').next().unwrap_or(file);
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    (stem.to_string(), file.to_string())
+    DeliveryOrder { stem: stem.to_string(), file: file.to_string() }
+}
+
+/// A file's place among the deliveries of a source; see [`delivery_order`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryOrder {
+    stem: String,
+    file: String,
+}
+
+impl DeliveryOrder {
+    /// The file.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+}
+
+impl Ord for DeliveryOrder {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        natural_cmp(&self.stem, &other.stem).then_with(|| natural_cmp(&self.file, &other.file))
+    }
+}
+
+impl PartialOrd for DeliveryOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Compares two texts with every run of digits (ASCII or full-width) taken as one number:
+/// `v9` < `v10`, `9月` < `10月`, `２月` < `１０月`. Elsewhere characters compare by code point,
+/// a number sorting where the character `0` would. Texts equal so (`v01`, `v1`) are ordered by
+/// their plain text, so the order is total and the same on every machine and locale.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        let (c, d) = match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) => (c, d),
+        };
+        let order = match (digit_value(c), digit_value(d)) {
+            (Some(_), Some(_)) => compare_numbers(&take_number(&mut x), &take_number(&mut y)),
+            (Some(_), None) => {
+                y.next();
+                '0'.cmp(&d)
+            }
+            (None, Some(_)) => {
+                x.next();
+                c.cmp(&'0')
+            }
+            (None, None) => {
+                x.next();
+                y.next();
+                c.cmp(&d)
+            }
+        };
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+}
+
+fn digit_value(c: char) -> Option<u8> {
+    match c {
+        '0'..='9' => Some(c as u8 - b'0'),
+        // Full-width digits (０-９), as Chinese file names often have them.
+        '\u{FF10}'..='\u{FF19}' => Some((c as u32 - 0xFF10) as u8),
+        _ => None,
+    }
+}
+
+/// The run of digits at the front of `chars`, as digit values without leading zeros.
+fn take_number(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Vec<u8> {
+    let mut digits = Vec::new();
+    while let Some(value) = chars.peek().copied().and_then(digit_value) {
+        chars.next();
+        if !(digits.is_empty() && value == 0) {
+            digits.push(value);
+        }
+    }
+    digits
+}
+
+/// Numbers of any length, as digits without leading zeros: the longer is larger.
+fn compare_numbers(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 struct Located {
@@ -175,25 +266,56 @@ pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> A
     out
 }
 
-/// Keeps the rows of the latest delivering file; the others go to rejects. Returns the kept
-/// rows and the replaced files, in delivery order.
-fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> (Vec<Located>, Vec<String>) {
-    let Some(latest) = rows.iter().map(|l| delivery_order(&l.file)).max() else { return (rows, Vec::new()) };
-    if rows.iter().all(|l| l.file == latest.1) {
-        return (rows, Vec::new());
+/// What [`latest_delivery`] kept of a sample's rows.
+struct Delivery {
+    /// The rows of the latest delivering file.
+    kept: Vec<Located>,
+    /// The files it replaced, in delivery order.
+    replaced: Vec<String>,
+    /// A replaced file had a test item the latest one lacks.
+    drops_items: bool,
+}
+
+/// Keeps the rows of the latest delivering file; the others go to rejects.
+fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> Delivery {
+    let Some(latest) = rows.iter().map(|l| delivery_order(&l.file)).max() else {
+        return Delivery { kept: rows, replaced: Vec::new(), drops_items: false };
+    };
+    let latest = latest.file;
+    if rows.iter().all(|l| l.file == latest) {
+        return Delivery { kept: rows, replaced: Vec::new(), drops_items: false };
     }
-    let first_kept_line = rows.iter().find(|l| l.file == latest.1).map_or(0, |l| l.row.line);
+    let first_kept_line = rows.iter().find(|l| l.file == latest).map_or(0, |l| l.row.line);
+    let kept_items: std::collections::HashSet<String> =
+        rows.iter().filter(|l| l.file == latest).flat_map(|l| l.row.results.iter().map(|r| r.item_key())).collect();
     let mut kept = Vec::new();
     let mut replaced: Vec<String> = Vec::new();
+    let mut drops_items = false;
     for located in rows {
-        if located.file == latest.1 {
+        if located.file == latest {
             kept.push(located);
             continue;
         }
-        let message = format!(
-            "sample `{sample_id}` was delivered again in `{}` (line {first_kept_line}); the later delivery replaces this row",
-            latest.1
-        );
+        // A correction that leaves out an item changes the sample without saying so: the
+        // row says which item is gone, and the sample is flagged.
+        let dropped: Vec<&str> = located
+            .row
+            .results
+            .iter()
+            .filter(|r| !kept_items.contains(&r.item_key()))
+            .map(|r| r.item.as_str())
+            .collect();
+        drops_items |= !dropped.is_empty();
+        let message = if dropped.is_empty() {
+            format!(
+                "sample `{sample_id}` was delivered again in `{latest}` (line {first_kept_line}); the later delivery replaces this row"
+            )
+        } else {
+            format!(
+                "sample `{sample_id}` was delivered again in `{latest}` (line {first_kept_line}) without item `{}`; the later delivery replaces this row",
+                dropped.join("`, `")
+            )
+        };
         out.rejects.push(located.reject(
             sample_id,
             Field::SampleId,
@@ -206,7 +328,7 @@ fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> 
         }
     }
     replaced.sort_by_key(|f| delivery_order(f));
-    (kept, replaced)
+    Delivery { kept, replaced, drops_items }
 }
 
 /// Rejects every row when the sample fields differ between rows; returns whether they agree.
@@ -383,9 +505,12 @@ fn assemble_sample(
     out: &mut Assembled,
 ) {
     let (originals, retests): (Vec<Located>, Vec<Located>) = rows.into_iter().partition(|l| !l.row.is_retest());
-    let (originals, mut replaced) = latest_delivery(&sample_id, originals, out);
-    let (retests, replaced_retests) = latest_delivery(&sample_id, retests, out);
-    replaced.extend(replaced_retests);
+    let originals = latest_delivery(&sample_id, originals, out);
+    let retests = latest_delivery(&sample_id, retests, out);
+    let drops_items = originals.drops_items || retests.drops_items;
+    let mut replaced = originals.replaced;
+    replaced.extend(retests.replaced);
+    let (originals, retests) = (originals.kept, retests.kept);
     let originals = if fields_agree(&sample_id, &originals, out) { originals } else { Vec::new() };
     let retests = if fields_agree(&sample_id, &retests, out) { retests } else { Vec::new() };
     let (originals, dropped_originals, differs_originals) = drop_duplicates(&sample_id, layout, originals, out);
@@ -435,6 +560,9 @@ fn assemble_sample(
     }
     if incomplete {
         flags.push(Rule::SampleIncomplete);
+    }
+    if drops_items {
+        flags.push(Rule::RedeliveryDropsItems);
     }
     flags.sort();
     flags.dedup();
@@ -609,5 +737,67 @@ mod tests {
         let mut files = ["d/2013Q3_v2.csv", "d/2013Q3-更正.csv", "d/2013Q3.csv", "d/2013Q2.csv"];
         files.sort_by_key(|f| delivery_order(f));
         assert_eq!(files, ["d/2013Q2.csv", "d/2013Q3.csv", "d/2013Q3-更正.csv", "d/2013Q3_v2.csv"]);
+        // Numbers as numbers, not as text.
+        let mut files = ["d/2013Q3_v10.csv", "d/2013Q3_v9.csv", "d/2013Q3_v2.csv", "d/2013Q3.csv"];
+        files.sort_by_key(|f| delivery_order(f));
+        assert_eq!(files, ["d/2013Q3.csv", "d/2013Q3_v2.csv", "d/2013Q3_v9.csv", "d/2013Q3_v10.csv"]);
+        let mut files = ["d/抽检10月.csv", "d/抽检9月.csv", "d/抽检１２月.csv", "d/抽检1月.csv"];
+        files.sort_by_key(|f| delivery_order(f));
+        assert_eq!(files, ["d/抽检1月.csv", "d/抽检9月.csv", "d/抽检10月.csv", "d/抽检１２月.csv"]);
+    }
+
+    #[test]
+    fn natural_order_is_total_and_consistent() {
+        use std::cmp::Ordering;
+        let mut texts: Vec<&str> =
+            "0 00 1 01 9 10 v9 v10 v09 v va v-1 a1b a01b a1c ab a １０ 9月 １０月 月 Z z9 z10a _ \
+             x99999999999999999999999 x100000000000000000000000"
+                .split_whitespace()
+                .collect();
+        texts.push("");
+        for &a in &texts {
+            assert_eq!(natural_cmp(a, a), Ordering::Equal, "{a}");
+            for &b in &texts {
+                assert_eq!(natural_cmp(a, b), natural_cmp(b, a).reverse(), "{a} {b}");
+                assert_eq!(natural_cmp(a, b) == Ordering::Equal, a == b, "{a} {b}");
+                for &c in &texts {
+                    if natural_cmp(a, b) == Ordering::Less && natural_cmp(b, c) == Ordering::Less {
+                        assert_eq!(natural_cmp(a, c), Ordering::Less, "{a} < {b} < {c}");
+                    }
+                }
+            }
+        }
+        assert_eq!(natural_cmp("x99999999999999999999999", "x100000000000000000000000"), Ordering::Less);
+    }
+
+    fn delivered(file: &str, items: &[&str]) -> FileRows {
+        let outcomes = items.iter().map(|item| Ok(row(vec![result(item, Pass, None)], false, None))).collect();
+        FileRows { file: file.to_string(), outcomes }
+    }
+
+    #[test]
+    fn the_naturally_latest_delivery_wins_and_one_that_drops_an_item_is_flagged() {
+        // `_v10` is later than `_v9`, and it lacks 镉.
+        let assembled = assemble(
+            Programme::Food,
+            Layout::ItemRows,
+            vec![delivered("d/a_v10.csv", &["铅"]), delivered("d/a_v9.csv", &["铅", "镉"])],
+        );
+        let sample = &assembled.samples[0];
+        assert_eq!(sample.superseded_deliveries, ["d/a_v9.csv"]);
+        assert_eq!(sample.source_file, "d/a_v10.csv");
+        assert!(sample.flags.contains(&Rule::RedeliveryDropsItems), "{:?}", sample.flags);
+        let dropped: Vec<&Reject> =
+            assembled.rejects.iter().filter(|r| r.message.contains("without item `镉`")).collect();
+        assert_eq!(dropped.len(), 1, "{:?}", assembled.rejects);
+        assert_eq!(dropped[0].rule, Rule::SampleRedelivered);
+        // A redelivery with every item (and more) is not flagged.
+        let assembled = assemble(
+            Programme::Food,
+            Layout::ItemRows,
+            vec![delivered("d/a.csv", &["铅"]), delivered("d/a_v2.csv", &["铅", "镉"])],
+        );
+        assert!(!assembled.samples[0].flags.contains(&Rule::RedeliveryDropsItems));
+        assert_eq!(assembled.samples[0].superseded_deliveries, ["d/a.csv"]);
     }
 }

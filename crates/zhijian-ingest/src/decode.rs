@@ -49,8 +49,13 @@ pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decode
     if !is_utf16 && let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(DecodeError::Binary { offset });
     }
+    // GB18030's own byte-order mark (U+FEFF encoded), which encoding_rs does not sniff.
+    const GB18030_BOM: &[u8] = &[0x84, 0x31, 0x95, 0x33];
     let (encoding, body) = match (declared, bom) {
         (_, Some((encoding, bom_len))) => (encoding, &bytes[bom_len..]),
+        (Encoding::Auto | Encoding::Gb18030, None) if bytes.starts_with(GB18030_BOM) => {
+            (GB18030, &bytes[GB18030_BOM.len()..])
+        }
         (Encoding::Utf8, None) => (UTF_8, bytes),
         (Encoding::Gb18030, None) => (GB18030, bytes),
         (Encoding::Auto, None) => match std::str::from_utf8(bytes) {
@@ -83,6 +88,15 @@ fn finish<'b>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_past_a_gb18030_byte_order_mark() {
+        let (text, _, _) = GB18030.encode("\u{FEFF}样品编号,检验结果\r\n");
+        for declared in [Encoding::Auto, Encoding::Gb18030] {
+            let decoded = decode(&text, declared, 0.0).unwrap();
+            assert_eq!((decoded.text.as_ref(), decoded.encoding), ("样品编号,检验结果\r\n", "gb18030"));
+        }
+    }
 
     #[test]
     fn chooses_bom_then_utf8_then_gb18030() {

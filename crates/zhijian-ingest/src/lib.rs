@@ -24,6 +24,7 @@ pub mod assemble;
 pub mod decode;
 pub mod excel;
 pub mod judge;
+mod listing;
 pub mod normalise;
 pub mod parse;
 pub mod read;
@@ -38,6 +39,8 @@ use sha2::{Digest, Sha256};
 use zhijian_pipeline::{Format, Pipeline, Source};
 use zhijian_seeds::Seeds;
 use zhijian_store::{Staging, StoreError, WrittenFile, YearWriter};
+
+pub use crate::listing::{Listing, list_source, source_files};
 
 use crate::assemble::{FileRows, assemble};
 use crate::decode::{DecodeError, decode};
@@ -68,6 +71,23 @@ pub enum IngestError {
         pattern: String,
         /// What failed.
         message: String,
+    },
+    /// Two files of a source would be shown under one name (names that are not UTF-8 are
+    /// written with `\xNN` escapes, which a real name can spell too).
+    #[error(
+        "source `{source_name}`: `{}` and `{}` would both be named `{name}` in the outputs; rename one of them",
+        first.display(),
+        second.display()
+    )]
+    NameClash {
+        /// The source.
+        source_name: String,
+        /// The first file.
+        first: PathBuf,
+        /// The second.
+        second: PathBuf,
+        /// The name they share.
+        name: String,
     },
     /// A file could not be read.
     #[error("cannot read `{}`: {source}", path.display())]
@@ -232,6 +252,18 @@ struct ReadFile {
 pub struct ReadInputs {
     sources: Vec<Vec<ReadFile>>,
     cache_dir: PathBuf,
+    skipped: Vec<SkippedFile>,
+}
+
+/// A path a source's patterns matched that zhijian does not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    /// The pipeline source.
+    pub source: String,
+    /// The path, relative to the pipeline file's folder.
+    pub path: String,
+    /// Why it was not read.
+    pub reason: String,
 }
 
 impl ReadInputs {
@@ -239,6 +271,11 @@ impl ReadInputs {
     /// counts are known only after [`write_tables`], which returns the completed reports.
     pub fn files(&self) -> impl Iterator<Item = &FileReport> {
         self.sources.iter().flatten().map(|f| &f.report)
+    }
+
+    /// What the sources' patterns matched but was not read (symbolic links), in source order.
+    pub fn skipped(&self) -> &[SkippedFile] {
+        &self.skipped
     }
 
     /// The cache keys of the files read, for [`prune_cache`].
@@ -262,55 +299,6 @@ pub enum Progress {
 /// A progress callback; called from several threads.
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Sync);
 
-/// Lists the files of a source: every pattern expanded, sorted, without duplicates. Fails when
-/// the folder a pattern starts in does not exist.
-pub fn source_files(source: &Source) -> Result<Vec<PathBuf>, IngestError> {
-    let mut files = Vec::new();
-    for pattern in &source.files {
-        let folder = literal_prefix(pattern);
-        if !folder.as_os_str().is_empty() && !folder.is_dir() {
-            return Err(IngestError::MissingFolder {
-                source_name: source.name.clone(),
-                pattern: pattern.clone(),
-                folder,
-            });
-        }
-        let paths = glob::glob(pattern).map_err(|e| IngestError::Glob {
-            source_name: source.name.clone(),
-            pattern: pattern.clone(),
-            message: e.to_string(),
-        })?;
-        for path in paths {
-            let path = path.map_err(|e| IngestError::Glob {
-                source_name: source.name.clone(),
-                pattern: pattern.clone(),
-                message: e.to_string(),
-            })?;
-            if path.is_file() {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
-/// The folder part of a glob pattern before its first wildcard.
-fn literal_prefix(pattern: &str) -> PathBuf {
-    let mut prefix = PathBuf::new();
-    let path = Path::new(pattern);
-    let components: Vec<_> = path.components().collect();
-    for (i, component) in components.iter().enumerate() {
-        let text = component.as_os_str().to_string_lossy();
-        if text.contains(['*', '?', '[']) || i + 1 == components.len() {
-            break;
-        }
-        prefix.push(component);
-    }
-    prefix
-}
-
 /// Reads and normalises every file of every source of `pipeline` into the cache, reusing the
 /// entries of unchanged files when `cache.read` allows. Files are read in parallel, and the
 /// records of each in parallel chunks; no file's rows are kept in memory.
@@ -329,10 +317,36 @@ pub fn read_inputs(
     std::fs::create_dir_all(&cache.dir).map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
     let mut contexts = Vec::with_capacity(pipeline.sources.len());
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for (index, source) in pipeline.sources.iter().enumerate() {
-        let paths = source_files(source)?;
+        let Listing { files: paths, skipped: links } = list_source(source)?;
         if paths.is_empty() {
             tracing::warn!(source = %source.name, patterns = ?source.files, "no input files match");
+        }
+        for (link, target) in links {
+            let path = pipeline.relative_name(&link);
+            tracing::warn!(
+                source = %source.name, file = %path, target = %target.display(),
+                "skipping a symbolic link in the drop folder: links are not followed; copy the file in instead"
+            );
+            skipped.push(SkippedFile {
+                source: source.name.clone(),
+                path,
+                reason: format!("symbolic link to `{}`", target.display()),
+            });
+        }
+        // The name is a file's identity in the outputs and the cache: two files of a source
+        // must not share one.
+        let mut names = std::collections::HashMap::new();
+        for path in &paths {
+            if let Some(first) = names.insert(pipeline.relative_name(path), path) {
+                return Err(IngestError::NameClash {
+                    source_name: source.name.clone(),
+                    first: first.clone(),
+                    second: path.clone(),
+                    name: pipeline.relative_name(path),
+                });
+            }
         }
         contexts.push(Context { seeds, source, vocabulary: VocabularyIndex::new(&source.vocabulary), as_of });
         files.extend(paths.into_iter().map(|path| (index, path)));
@@ -357,7 +371,7 @@ pub fn read_inputs(
     for (index, file) in read {
         sources[index].push(file);
     }
-    Ok(ReadInputs { sources, cache_dir: cache.dir.clone() })
+    Ok(ReadInputs { sources, cache_dir: cache.dir.clone(), skipped })
 }
 
 fn read_file(
@@ -447,7 +461,8 @@ fn read_file(
                 .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
             tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
             let mut reader =
-                read::TableReader::new(&decoded.text, *delimiter, *header_row, *header_rows).map_err(table_error)?;
+                read::TableReader::new(&decoded.text, *delimiter, *header_row, *header_rows, &source.limits)
+                    .map_err(table_error)?;
             let columns = ColumnIndex::new(&reader.header(), &source.columns, &source.layout.required_fields())
                 .map_err(table_error)?;
             let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), false);
@@ -474,7 +489,8 @@ fn read_file(
             (head, count)
         }
         Format::Excel { kind, sheet, header_row, header_rows } => {
-            let table = excel::read_workbook(&bytes, sheet.as_ref(), *header_row, *header_rows).map_err(table_error)?;
+            let table = excel::read_workbook(&bytes, sheet.as_ref(), *header_row, *header_rows, &source.limits)
+                .map_err(table_error)?;
             let columns =
                 ColumnIndex::new(&table, &source.columns, &source.layout.required_fields()).map_err(table_error)?;
             let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), table.date1904);
@@ -838,12 +854,5 @@ mod tests {
         }
         writer.join().unwrap();
         assert!(refused > 0, "no read overlapped a write");
-    }
-
-    #[test]
-    fn literal_prefix_stops_at_the_first_wildcard() {
-        assert_eq!(literal_prefix("p/../data/food/*.csv"), PathBuf::from("p/../data/food"));
-        assert_eq!(literal_prefix("data/**/x.csv"), PathBuf::from("data"));
-        assert_eq!(literal_prefix("x.csv"), PathBuf::new());
     }
 }

@@ -340,6 +340,29 @@ impl<'a> FileNormaliser<'a> {
         })
     }
 
+    /// The `record_malformed` reject of a CSV record that could not be split into fields: its
+    /// text as written, the column where it went wrong when the source maps it.
+    fn malformed(&self, record: &RawRecord, malformed: &crate::read::Malformed) -> Box<Reject> {
+        let mapped = self.columns.field_at(malformed.field);
+        let message = match mapped {
+            Some((_, header)) => format!("column `{header}`: {malformed}"),
+            None => malformed.to_string(),
+        };
+        Box::new(Reject {
+            file: self.file.clone(),
+            record: record.record,
+            line: record.line,
+            sample_id: None,
+            item: None,
+            field: mapped.map(|(field, _)| field),
+            column: mapped.map(|(_, header)| header.to_string()),
+            value: None,
+            rule: Rule::RecordMalformed,
+            message,
+            raw_record: record.joined(),
+        })
+    }
+
     /// The trimmed cell of `field`, or a `required_missing` reject when it is empty.
     fn required<'r>(&self, record: &'r RawRecord, sid: Option<&str>, field: Field) -> Result<&'r str, Box<Reject>> {
         self.columns.get(record, field).ok_or_else(|| {
@@ -357,6 +380,9 @@ impl<'a> FileNormaliser<'a> {
 
     /// One record → a row or a reject.
     pub fn normalise(&self, record: &RawRecord) -> Result<Row, Box<Reject>> {
+        if let Some(malformed) = record.malformed() {
+            return Err(self.malformed(record, malformed));
+        }
         let ctx = self.context;
         let get = |field: Field| self.columns.get(record, field);
         let required = |field: Field, sample_id: Option<&str>| self.required(record, sample_id, field);
@@ -387,31 +413,58 @@ impl<'a> FileNormaliser<'a> {
             ));
         }
         let city_text = required(Field::City, sid)?;
-        let city = match areas.resolve_city(city_text) {
-            Some(city) => city.clone(),
-            None => {
-                let code = normalise_text(city_text);
-                let prefix = areas.province().map_or("", |p| &p.code[..2]);
-                let outside = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && !code.starts_with(prefix);
-                let (rule, message) = if outside {
-                    (
-                        Rule::AreaOutsideProvince,
-                        format!("city code `{city_text}` lies outside the pipeline's province {province}"),
-                    )
-                } else {
-                    (
-                        Rule::AreaUnknown,
-                        format!(
-                            "unknown city `{city_text}`: not a name, code or alias in seeds/areas.csv or seeds/area_aliases.csv"
-                        ),
-                    )
-                };
-                return Err(self.reject(record, sid, Field::City, Some(city_text), rule, message));
-            }
+        // A county-level unit in the city column: the ten directly administered counties
+        // report to the province, so agencies write them where a city goes (所在市 = 兰考县). It
+        // stands for its parent city and for itself as the county.
+        let (city, county_in_city_column) = match areas.resolve_city(city_text) {
+            Some(city) => (city.clone(), None),
+            None => match areas
+                .resolve_county(city_text, None)
+                .and_then(|county| Some((areas.get(county.parent.as_deref()?)?, county)))
+            {
+                Some((city, county)) => (city.clone(), Some(county.clone())),
+                None => {
+                    let code = normalise_text(city_text);
+                    let prefix = areas.province().map_or("", |p| &p.code[..2]);
+                    let outside =
+                        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) && !code.starts_with(prefix);
+                    let (rule, message) = if outside {
+                        (
+                            Rule::AreaOutsideProvince,
+                            format!("city code `{city_text}` lies outside the pipeline's province {province}"),
+                        )
+                    } else {
+                        (
+                            Rule::AreaUnknown,
+                            format!(
+                                "unknown city `{city_text}`: not a name, code or alias in seeds/areas.csv or seeds/area_aliases.csv"
+                            ),
+                        )
+                    };
+                    return Err(self.reject(record, sid, Field::City, Some(city_text), rule, message));
+                }
+            },
         };
-        let county = match get(Field::County) {
-            None => None,
-            Some(text) => match areas.resolve_county(text, Some(&city.code)) {
+        let county = match (get(Field::County), county_in_city_column) {
+            (None, named) => named,
+            (Some(text), Some(named)) => match areas.resolve_county(text, Some(&city.code)) {
+                // Both columns name the same county.
+                Some(county) if county.code == named.code => Some(named),
+                _ => {
+                    return Err(self.reject(
+                        record,
+                        sid,
+                        Field::County,
+                        Some(text),
+                        Rule::AreaMismatch,
+                        format!(
+                            "county `{text}` is not {} {}, the county-level unit the city column names (`{city_text}`)",
+                            named.code, named.name
+                        ),
+                    ));
+                }
+            },
+            (Some(text), None) => match areas.resolve_county(text, Some(&city.code)) {
                 Some(county) if county.parent.as_deref() == Some(city.code.as_str()) => Some(county.clone()),
                 Some(county) => {
                     return Err(self.reject(

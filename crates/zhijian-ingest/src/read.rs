@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use zhijian_pipeline::{ColumnMap, Field};
+use zhijian_pipeline::{ColumnMap, Field, Limits};
 use zhijian_seeds::normalise_key;
 
 /// One data record of a file: its cells in one string, so a record is two allocations
-/// rather than one per cell.
+/// rather than one per cell. A worksheet row with few cells far apart (a lone cell at
+/// `XFD7`) keeps only the cells it has, with their columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawRecord {
     /// Record number among the data records, from 0 (header and title rows excluded).
@@ -18,7 +19,17 @@ pub struct RawRecord {
     text: String,
     /// Where each cell ends in `text`.
     ends: Vec<usize>,
+    /// For a sparse worksheet row: the column (from 0, ascending) of each cell of `ends`, and
+    /// the row's width; the columns between hold empty cells.
+    sparse: Option<Box<(Vec<u32>, u32)>>,
+    /// Why the record could not be split into fields; its one cell is then its text.
+    malformed: Option<Box<Malformed>>,
 }
+
+/// Gaps of more empty cells than this between two cells of a sparse row are written as one
+/// `…` cell by [`RawRecord::joined`], so a row with a cell far to the right does not make a
+/// huge `raw_record`.
+const JOINED_GAP_MAX: u32 = 255;
 
 impl RawRecord {
     /// A record of these cells.
@@ -28,31 +39,111 @@ impl RawRecord {
             text.push_str(cell);
             ends.push(text.len());
         }
-        RawRecord { record, line, text, ends }
+        RawRecord { record, line, text, ends, sparse: None, malformed: None }
+    }
+
+    /// A worksheet row of `width` columns from the cells it has, `(column from 0, text)` in
+    /// ascending columns: laid out in full when that costs little more than the cells
+    /// themselves, else kept sparse, so memory follows the cells present.
+    pub(crate) fn from_cells(record: u64, line: u64, cells: &[(u32, String)], width: u32) -> Self {
+        let dense = (width as usize) <= 2 * cells.len() + 64;
+        let mut text = String::with_capacity(cells.iter().map(|(_, t)| t.len()).sum());
+        let mut ends = Vec::with_capacity(if dense { width as usize } else { cells.len() });
+        if dense {
+            let mut next = cells.iter().peekable();
+            for column in 0..width {
+                if let Some((_, cell)) = next.next_if(|(c, _)| *c == column) {
+                    text.push_str(cell);
+                }
+                ends.push(text.len());
+            }
+            return RawRecord { record, line, text, ends, sparse: None, malformed: None };
+        }
+        let mut columns = Vec::with_capacity(cells.len());
+        for (column, cell) in cells.iter().filter(|(c, _)| *c < width) {
+            text.push_str(cell);
+            ends.push(text.len());
+            columns.push(*column);
+        }
+        RawRecord { record, line, text, ends, sparse: Some(Box::new((columns, width))), malformed: None }
+    }
+
+    /// Why a CSV record could not be split into fields (a stray quote, a field or record
+    /// beyond the limits): such a record holds one cell, its text as written, and is rejected
+    /// as `record_malformed`.
+    pub fn malformed(&self) -> Option<&Malformed> {
+        self.malformed.as_deref()
+    }
+
+    /// The `k`-th stored cell.
+    fn stored(&self, k: usize) -> Option<&str> {
+        let end = *self.ends.get(k)?;
+        let start = if k == 0 { 0 } else { *self.ends.get(k - 1)? };
+        self.text.get(start..end)
     }
 
     /// The cell in column `index` (from 0), as decoded.
     pub fn field(&self, index: usize) -> Option<&str> {
-        let end = *self.ends.get(index)?;
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        self.text.get(start..end)
+        match &self.sparse {
+            None => self.stored(index),
+            Some(sparse) => {
+                let (columns, width) = &**sparse;
+                let column = u32::try_from(index).ok().filter(|c| c < width)?;
+                match columns.binary_search(&column) {
+                    Ok(k) => self.stored(k),
+                    Err(_) => Some(""),
+                }
+            }
+        }
     }
 
     /// The cells in order.
     pub fn fields(&self) -> impl Iterator<Item = &str> {
-        (0..self.ends.len()).filter_map(|i| self.field(i))
+        let width = self.sparse.as_ref().map_or(self.ends.len(), |s| s.1 as usize);
+        (0..width).filter_map(|i| self.field(i))
     }
 
-    /// The whole record as text, cells joined by `|`, for `rejects.raw_record`.
+    /// The whole record as text, cells joined by `|`, for `rejects.raw_record`; in a sparse
+    /// row, a run of more than 255 empty cells is one `…` cell.
     pub fn joined(&self) -> String {
         let mut out = String::with_capacity(self.text.len() + self.ends.len());
-        for (i, cell) in self.fields().enumerate() {
-            if i > 0 {
+        let Some(sparse) = &self.sparse else {
+            for k in 0..self.ends.len() {
+                if k > 0 {
+                    out.push('|');
+                }
+                out.push_str(self.stored(k).unwrap_or(""));
+            }
+            return out;
+        };
+        let (columns, width) = &**sparse;
+        let mut cells = 0usize;
+        let mut push = |out: &mut String, text: &str| {
+            if cells > 0 {
                 out.push('|');
             }
-            out.push_str(cell);
+            out.push_str(text);
+            cells += 1;
+        };
+        let mut next = 0u32;
+        for (k, column) in columns.iter().enumerate() {
+            push_gap(&mut out, &mut push, column.saturating_sub(next));
+            push(&mut out, self.stored(k).unwrap_or(""));
+            next = column + 1;
         }
+        push_gap(&mut out, &mut push, width.saturating_sub(next));
         out
+    }
+}
+
+/// Writes `length` empty cells, or one `…` cell for a run longer than [`JOINED_GAP_MAX`].
+fn push_gap(out: &mut String, push: &mut impl FnMut(&mut String, &str), length: u32) {
+    if length > JOINED_GAP_MAX {
+        push(out, "…");
+    } else {
+        for _ in 0..length {
+            push(out, "");
+        }
     }
 }
 
@@ -94,6 +185,34 @@ pub enum ReadError {
         wanted: String,
         /// The sheets the workbook has.
         found: Vec<String>,
+    },
+    /// A worksheet has more cells than `max_cells` allows.
+    #[error(
+        "worksheet `{sheet}` has more than {limit} cells (merged regions filled in); raise `max_cells` in the source's `[sources.limits]` if it really is that large"
+    )]
+    TooManyCells {
+        /// The worksheet.
+        sheet: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// An `.xlsx` file unzips to more than `max_unzipped_bytes`.
+    #[error(
+        "the workbook unzips to more than {limit} bytes; raise `max_unzipped_bytes` in the source's `[sources.limits]` if it really is that large"
+    )]
+    Unzipped {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// An `.xlsx` file unzips to more than `max_compression_ratio` times its size.
+    #[error(
+        "the workbook unzips to more than {limit} times its {bytes} bytes, as a zip bomb does; raise `max_compression_ratio` in the source's `[sources.limits]` if it is genuine"
+    )]
+    CompressionRatio {
+        /// The limit.
+        limit: f64,
+        /// The file's size.
+        bytes: u64,
     },
     /// The CSV reader failed.
     #[error("line {line}: {message}")]
@@ -167,10 +286,10 @@ pub fn compose_header(rows: &[Vec<String>], fill_right: bool) -> (Vec<String>, V
     (header, leaves)
 }
 
-/// Parses `text` as delimited records; lines before `header_row` (1-based) are titles, and the
-/// header spans `header_rows` records.
+/// Parses `text` as delimited records with the default [`Limits`]; lines before `header_row`
+/// (1-based) are titles, and the header spans `header_rows` records.
 pub fn read_table(text: &str, delimiter: u8, header_row: usize, header_rows: usize) -> Result<Table, ReadError> {
-    let mut reader = TableReader::new(text, delimiter, header_row, header_rows)?;
+    let mut reader = TableReader::new(text, delimiter, header_row, header_rows, &Limits::default())?;
     let mut records = Vec::new();
     loop {
         let chunk = reader.next_chunk(usize::MAX)?;
@@ -187,58 +306,56 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize, header_rows: usi
 
 /// Reads delimited text record by record, so a large file's records need not all be in
 /// memory at once: the header first ([`TableReader::new`]), then chunks of records.
+///
+/// The dialect is RFC 4180's, as spreadsheets write it: a field that starts with `"` is
+/// quoted and may hold delimiters, line breaks and doubled quotes (`""`); a quote inside an
+/// unquoted field is a character like any other; a line ends at `\r\n`, `\n` or `\r`, and
+/// empty lines are skipped. A record that cannot be split — a quote never closed, text after
+/// a closing quote, a field or record beyond the [`Limits`] — comes back as a record with
+/// [`RawRecord::malformed`] set, holding the lines from its start to the line where it went
+/// wrong; reading resumes on the next line, so one stray quote costs one record, not the
+/// rest of the file.
 #[derive(Debug)]
 pub struct TableReader<'t> {
-    reader: csv::Reader<&'t [u8]>,
-    lines: LineCounter<'t>,
+    splitter: Splitter<'t>,
     header: Vec<String>,
     header_leaves: Vec<String>,
     records: u64,
     blank_records: u64,
-    record: csv::StringRecord,
 }
 
 impl<'t> TableReader<'t> {
-    /// Reads up to and including the header rows.
-    pub fn new(text: &'t str, delimiter: u8, header_row: usize, header_rows: usize) -> Result<Self, ReadError> {
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
+    /// Reads up to and including the header rows. A header row that cannot be split is an
+    /// error; a malformed title line above it is skipped like any title.
+    pub fn new(
+        text: &'t str,
+        delimiter: u8,
+        header_row: usize,
+        header_rows: usize,
+        limits: &Limits,
+    ) -> Result<Self, ReadError> {
         let mut this = TableReader {
-            reader,
-            lines: LineCounter::new(text),
+            splitter: Splitter::new(text, delimiter, limits),
             header: Vec::new(),
             header_leaves: Vec::new(),
             records: 0,
             blank_records: 0,
-            record: csv::StringRecord::new(),
         };
         let mut header_lines: Vec<Vec<String>> = Vec::new();
         while header_lines.len() < header_rows.max(1) {
-            let Some(line) = this.advance()? else { return Err(ReadError::NoHeader { header_row }) };
-            if (line as usize) < header_row {
+            let Some(record) = this.splitter.next_record(0) else { return Err(ReadError::NoHeader { header_row }) };
+            if (record.line as usize) < header_row {
                 continue;
             }
-            header_lines.push(this.record.iter().map(|c| c.trim().to_string()).collect());
+            if let Some(malformed) = &record.malformed {
+                return Err(ReadError::Csv { line: record.line, message: format!("the header row: {malformed}") });
+            }
+            header_lines.push(record.fields().map(|c| c.trim().to_string()).collect());
         }
         let (header, leaves) = compose_header(&header_lines, true);
         this.header = header;
         this.header_leaves = leaves;
         Ok(this)
-    }
-
-    /// Reads the next record into `self.record`; returns its line, or `None` at the end.
-    fn advance(&mut self) -> Result<Option<u64>, ReadError> {
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(self.lines.line_at(self.record.position().map_or(0, |p| p.byte()) as usize))),
-            Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
-                Err(ReadError::Csv { line, message: err.to_string() })
-            }
-        }
     }
 
     /// The header, as a [`Table`] without records.
@@ -257,47 +374,289 @@ impl<'t> TableReader<'t> {
         self.blank_records
     }
 
-    /// Up to `max` more data records; empty at the end of the text.
+    /// Up to `max` more data records; empty at the end of the text. Malformed records are
+    /// among them (see [`RawRecord::malformed`]); blank ones are counted and skipped.
     pub fn next_chunk(&mut self, max: usize) -> Result<Vec<RawRecord>, ReadError> {
         let mut out = Vec::with_capacity(max.min(64 * 1024));
         while out.len() < max {
-            let Some(line) = self.advance()? else { break };
-            if self.record.iter().all(|c| c.trim().is_empty()) {
+            let Some(record) = self.splitter.next_record(self.records) else { break };
+            if record.malformed.is_none() && record.fields().all(|c| c.trim().is_empty()) {
                 self.blank_records += 1;
                 continue;
             }
-            out.push(RawRecord::new(self.records, line, self.record.iter()));
+            out.push(record);
             self.records += 1;
         }
         Ok(out)
     }
 }
 
+/// Why a CSV record could not be split into fields. The record goes to `rejects` as
+/// `record_malformed`; its text is the lines from its start to the line where it went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// What went wrong.
+    pub kind: MalformedKind,
+    /// Field (from 0) where it went wrong.
+    pub field: usize,
+    /// The first and last line of the record as rejected, from 1; reading resumed on the line
+    /// after the last.
+    pub lines: (u64, u64),
+}
+
+/// What went wrong in a [`Malformed`] record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MalformedKind {
+    /// A quote opened a field on `line` and is not closed before the end of the text.
+    UnclosedQuote {
+        /// Line of the opening quote, from 1.
+        line: u64,
+    },
+    /// A quote opened a field on `line` and closed on `closed_on`, followed by text rather than
+    /// a delimiter or the end of the line: usually a stray quote closed by another field's.
+    TextAfterQuote {
+        /// Line of the opening quote, from 1.
+        line: u64,
+        /// Line of the closing quote, from 1.
+        closed_on: u64,
+    },
+    /// A field longer than `max_field_bytes`; when `quoted`, a quote opened on `line` and is
+    /// not closed within the limit.
+    FieldTooLong {
+        /// Line of the field's start (its opening quote), from 1.
+        line: u64,
+        /// Whether the field is quoted.
+        quoted: bool,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A record longer than `max_record_bytes`.
+    RecordTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let field = self.field + 1;
+        match &self.kind {
+            MalformedKind::UnclosedQuote { line } => {
+                write!(f, "the quote that opens field {field} on line {line} is never closed")?
+            }
+            MalformedKind::TextAfterQuote { line, closed_on } => write!(
+                f,
+                "the quote that opens field {field} on line {line} closes on line {closed_on} and is followed by text, not by a delimiter or the end of the line"
+            )?,
+            MalformedKind::FieldTooLong { line, quoted: true, limit } => write!(
+                f,
+                "the quote that opens field {field} on line {line} is not closed within {limit} bytes (`max_field_bytes`)"
+            )?,
+            MalformedKind::FieldTooLong { line, quoted: false, limit } => {
+                write!(f, "field {field} on line {line} is longer than {limit} bytes (`max_field_bytes`)")?
+            }
+            MalformedKind::RecordTooLong { limit } => {
+                write!(f, "the record is longer than {limit} bytes (`max_record_bytes`)")?
+            }
+        }
+        let (first, last) = self.lines;
+        if first == last {
+            write!(f, "; line {first} rejected, reading resumes on line {}", last + 1)
+        } else {
+            write!(f, "; lines {first}–{last} rejected, reading resumes on line {}", last + 1)
+        }
+    }
+}
+
+/// The most of a malformed record's text kept in `rejects.raw_record`, in bytes.
+const MALFORMED_TEXT_KEPT: usize = 4096;
+
+/// Splits delimited text into records (see [`TableReader`] for the dialect): the state of one
+/// pass over the text, with its line count.
 #[derive(Debug)]
-struct LineCounter<'t> {
-    text: &'t [u8],
-    offset: usize,
+struct Splitter<'t> {
+    text: &'t str,
+    delimiter: u8,
+    limits: Limits,
+    /// Where the next record may start.
+    pos: usize,
+    /// The line of `pos`, from 1.
     line: u64,
 }
 
-impl<'t> LineCounter<'t> {
-    fn new(text: &'t str) -> Self {
-        LineCounter { text: text.as_bytes(), offset: 0, line: 1 }
+/// How splitting a record stopped early: where it went wrong, and the line it is rejected to.
+struct Failure {
+    kind: MalformedKind,
+    field: usize,
+    /// A position on the last line to reject: the opening quote of a quoted field, else where
+    /// the scan stopped.
+    at: usize,
+    /// The line of `at`.
+    at_line: u64,
+}
+
+impl<'t> Splitter<'t> {
+    fn new(text: &'t str, delimiter: u8, limits: &Limits) -> Self {
+        // A byte-order mark left in the text (one re-encoded with it, or a second one) is no
+        // part of the first header, as the csv crate skipped it too.
+        let pos = if text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
+        Splitter { text, delimiter, limits: *limits, pos, line: 1 }
     }
 
-    /// The 1-based line of the first character of a record starting at `offset` (offsets
-    /// must not decrease). Line breaks the record starts with belong to the previous line.
-    fn line_at(&mut self, offset: usize) -> u64 {
-        let mut start = offset.min(self.text.len());
-        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
-            start += 1;
+    /// The next record, numbered `record`; `None` at the end of the text.
+    fn next_record(&mut self, record: u64) -> Option<RawRecord> {
+        let bytes = self.text.as_bytes();
+        // Empty lines are no records.
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b'\n' => self.line += 1,
+                b'\r' if bytes.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            self.pos += 1;
         }
-        if start >= self.offset {
-            self.line += self.text[self.offset..start].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.offset = start;
+        if self.pos >= bytes.len() {
+            return None;
         }
-        self.line
+        let (start, line) = (self.pos, self.line);
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        match self.split(&mut text, &mut ends) {
+            Ok(()) => Some(RawRecord { record, line, text, ends, sparse: None, malformed: None }),
+            Err(failure) => {
+                // Reject up to the end of the failure's line; resume on the next one.
+                let end = memchr::memchr2(b'\r', b'\n', &bytes[failure.at.min(bytes.len())..])
+                    .map_or(bytes.len(), |i| failure.at + i);
+                self.pos = end;
+                if bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n') {
+                    self.pos += 1;
+                }
+                if self.pos < bytes.len() {
+                    self.pos += 1;
+                }
+                self.line = failure.at_line + 1;
+                let raw = self.text.get(start..end).unwrap_or("");
+                let mut kept = raw.len().min(MALFORMED_TEXT_KEPT);
+                while !raw.is_char_boundary(kept) {
+                    kept -= 1;
+                }
+                let mut cell = raw.get(..kept).unwrap_or("").to_string();
+                if kept < raw.len() {
+                    cell.push('…');
+                }
+                let malformed = Malformed { kind: failure.kind, field: failure.field, lines: (line, failure.at_line) };
+                let ends = vec![cell.len()];
+                Some(RawRecord { record, line, text: cell, ends, sparse: None, malformed: Some(Box::new(malformed)) })
+            }
+        }
     }
+
+    /// Splits the record at `self.pos` into `text` and `ends`, leaving `self.pos` at its line
+    /// break (or the end of the text) and `self.line` on its last line.
+    fn split(&mut self, text: &mut String, ends: &mut Vec<usize>) -> Result<(), Failure> {
+        let source = self.text;
+        let bytes = source.as_bytes();
+        let record_start = self.pos;
+        let max_field = self.limits.max_field_bytes;
+        loop {
+            let field = ends.len();
+            let field_start = self.pos;
+            let cell_start = text.len();
+            if bytes.get(self.pos) == Some(&b'"') {
+                let (open_line, open) = (self.line, self.pos);
+                let mut i = self.pos + 1;
+                loop {
+                    let window_end = bytes.len().min(open.saturating_add(max_field).saturating_add(2));
+                    let window = bytes.get(i..window_end).unwrap_or(&[]);
+                    let Some(offset) = memchr::memchr(b'"', window) else {
+                        let kind = if window_end >= bytes.len() {
+                            MalformedKind::UnclosedQuote { line: open_line }
+                        } else {
+                            MalformedKind::FieldTooLong { line: open_line, quoted: true, limit: max_field }
+                        };
+                        return Err(Failure { kind, field, at: open, at_line: open_line });
+                    };
+                    let quote = i + offset;
+                    self.line += line_breaks(&bytes[i..quote]);
+                    text.push_str(source.get(i..quote).unwrap_or(""));
+                    if quote - open > max_field.saturating_add(1) {
+                        let kind = MalformedKind::FieldTooLong { line: open_line, quoted: true, limit: max_field };
+                        return Err(Failure { kind, field, at: open, at_line: open_line });
+                    }
+                    match bytes.get(quote + 1) {
+                        Some(b'"') => {
+                            text.push('"');
+                            i = quote + 2;
+                        }
+                        _ => {
+                            // Spaces after the closing quote are kept, as the csv crate does;
+                            // anything else but a delimiter or a line end is a stray quote.
+                            let mut after = quote + 1;
+                            while matches!(bytes.get(after), Some(b' ' | b'\t')) {
+                                after += 1;
+                            }
+                            match bytes.get(after) {
+                                None | Some(b'\r' | b'\n') => {}
+                                Some(&b) if b == self.delimiter => {}
+                                Some(_) => {
+                                    let kind = MalformedKind::TextAfterQuote { line: open_line, closed_on: self.line };
+                                    return Err(Failure { kind, field, at: open, at_line: open_line });
+                                }
+                            }
+                            text.push_str(source.get(quote + 1..after).unwrap_or(""));
+                            // The spaces count toward the field's length too (found by fuzzing).
+                            if text.len() - cell_start > max_field {
+                                let kind =
+                                    MalformedKind::FieldTooLong { line: open_line, quoted: false, limit: max_field };
+                                return Err(Failure { kind, field, at: open, at_line: open_line });
+                            }
+                            self.pos = after;
+                            break;
+                        }
+                    }
+                }
+            } else {
+                let window_end = bytes.len().min(self.pos.saturating_add(max_field).saturating_add(1));
+                let window = bytes.get(self.pos..window_end).unwrap_or(&[]);
+                let end = match memchr::memchr3(self.delimiter, b'\r', b'\n', window) {
+                    Some(offset) => self.pos + offset,
+                    None if window_end >= bytes.len() => bytes.len(),
+                    None => {
+                        let kind = MalformedKind::FieldTooLong { line: self.line, quoted: false, limit: max_field };
+                        return Err(Failure { kind, field, at: window_end, at_line: self.line });
+                    }
+                };
+                if end - field_start > max_field {
+                    let kind = MalformedKind::FieldTooLong { line: self.line, quoted: false, limit: max_field };
+                    return Err(Failure { kind, field, at: end, at_line: self.line });
+                }
+                text.push_str(source.get(self.pos..end).unwrap_or(""));
+                self.pos = end;
+            }
+            ends.push(text.len());
+            if self.pos - record_start > self.limits.max_record_bytes {
+                let kind = MalformedKind::RecordTooLong { limit: self.limits.max_record_bytes };
+                return Err(Failure { kind, field, at: self.pos, at_line: self.line });
+            }
+            match bytes.get(self.pos) {
+                Some(&b) if b == self.delimiter && b != b'\r' && b != b'\n' => self.pos += 1,
+                _ => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Line breaks in `bytes`: `\n`, and `\r` not followed by `\n`.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// Where each mapped field sits in a file's header.
@@ -356,6 +715,14 @@ impl ColumnIndex {
         });
         let cell = record.field((*slots.get(field as usize)?)?)?.trim();
         (!cell.is_empty()).then_some(cell)
+    }
+
+    /// The field mapped to column `index` (from 0) and its header; the first by field order
+    /// when one column feeds two fields.
+    pub fn field_at(&self, index: usize) -> Option<(Field, &str)> {
+        Field::ALL
+            .iter()
+            .find_map(|field| self.positions.get(field).filter(|(i, _)| *i == index).map(|(_, h)| (*field, h.as_str())))
     }
 
     /// The header a field was found under.
@@ -439,6 +806,191 @@ result = "检验结果"
         let (header, _) =
             compose_header(&[vec!["序号".into(), "检测".into()], vec!["序号".into(), "结论".into()]], false);
         assert_eq!(header, ["序号", "检测/结论"], "a vertically merged cell appears once");
+    }
+}
+
+#[cfg(test)]
+mod malformed_tests {
+    use super::*;
+
+    fn read(text: &str, limits: &Limits) -> Vec<(u64, String, Option<String>)> {
+        let mut reader = TableReader::new(text, b',', 1, 1, limits).unwrap();
+        let records = reader.next_chunk(usize::MAX).unwrap();
+        records.iter().map(|r| (r.line, r.joined(), r.malformed().map(|m| m.to_string()))).collect()
+    }
+
+    #[test]
+    fn an_unclosed_quote_costs_its_record_not_the_rest_of_the_file() {
+        // Once: one record from line 2 to the end, the quote's field holding every later line.
+        let text = "抽样编号,样品名称,检验结果\nA1,\"面粉,0.1\nA2,大米,0.2\r\nA3,玉米,0.3\n";
+        assert_eq!(
+            read(text, &Limits::default()),
+            [
+                (
+                    2,
+                    "A1,\"面粉,0.1".to_string(),
+                    Some("the quote that opens field 2 on line 2 is never closed; line 2 rejected, reading resumes on line 3".to_string())
+                ),
+                (3, "A2|大米|0.2".to_string(), None),
+                (4, "A3|玉米|0.3".to_string(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_stray_quote_closed_by_a_later_one_costs_its_record() {
+        // The quote of line 3 closes at the quote that opens line 5's field, followed by text.
+        let text = "h1,h2,h3\nA0,\"多行\n文本\",x\nA1,\"面粉,0.1\nA2,大米,0.2\nA3,\"玉米\",0.3\n";
+        assert_eq!(
+            read(text, &Limits::default()),
+            [
+                (2, "A0|多行\n文本|x".to_string(), None),
+                (
+                    4,
+                    "A1,\"面粉,0.1".to_string(),
+                    Some("the quote that opens field 2 on line 4 closes on line 6 and is followed by text, not by a delimiter or the end of the line; line 4 rejected, reading resumes on line 5".to_string())
+                ),
+                (5, "A2|大米|0.2".to_string(), None),
+                (6, "A3|玉米|0.3".to_string(), None),
+            ]
+        );
+        // A record that starts with a good multi-line field and then opens a stray quote is
+        // rejected from its first line to the quote's.
+        let text = "h1,h2,h3\n\"a\nb\",\"c,d\nA2,e,f\n";
+        let records = read(text, &Limits::default());
+        assert_eq!(records[0].0, 2);
+        assert_eq!(records[0].1, "\"a\nb\",\"c,d");
+        assert!(
+            records[0].2.as_deref().unwrap().ends_with("lines 2–3 rejected, reading resumes on line 4"),
+            "{records:?}"
+        );
+        assert_eq!(records[1], (4, "A2|e|f".to_string(), None));
+    }
+
+    #[test]
+    fn fields_and_records_beyond_the_limits_are_malformed() {
+        let limits = Limits { max_field_bytes: 10, max_record_bytes: 24, ..Limits::default() };
+        let text = "h1,h2\nA1,0123456789abc,x\nA2,\"0123456789ab\nc\",x\nA3,0123456789\nA4,1,2,3,4,5,6,7,8,9,10,11,12\nA5,\"01234567\"\"\",x\n";
+        let records = read(text, &limits);
+        let messages: Vec<(u64, Option<&str>)> = records.iter().map(|r| (r.0, r.2.as_deref())).collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    2,
+                    Some(
+                        "field 2 on line 2 is longer than 10 bytes (`max_field_bytes`); line 2 rejected, reading resumes on line 3"
+                    )
+                ),
+                (
+                    3,
+                    Some(
+                        "the quote that opens field 2 on line 3 is not closed within 10 bytes (`max_field_bytes`); line 3 rejected, reading resumes on line 4"
+                    )
+                ),
+                // Line 4, `c",x`, is a record of its own: a quote inside a field is a character.
+                (4, None),
+                (5, None),
+                (
+                    6,
+                    Some(
+                        "the record is longer than 24 bytes (`max_record_bytes`); line 6 rejected, reading resumes on line 7"
+                    )
+                ),
+                (7, None),
+            ]
+        );
+        assert_eq!(records[1].1, "A2,\"0123456789ab");
+        assert_eq!(records[2].1, "c\"|x");
+        assert_eq!(records[5].1, "A5|01234567\"|x", "a doubled quote is one quote, and counts once");
+        // Spaces after a closing quote are part of the field, and count toward its length.
+        let text = "h1,h2\nA1,\"x\"          ,y\nA2,\"x\" ,y\n";
+        let records = read(text, &limits);
+        assert_eq!(
+            records[0].2.as_deref(),
+            Some(
+                "field 2 on line 2 is longer than 10 bytes (`max_field_bytes`); line 2 rejected, reading resumes on line 3"
+            )
+        );
+        assert_eq!(records[1], (3, "A2|x |y".to_string(), None));
+        // What is kept of a giant line in `raw_record` is bounded.
+        let giant = format!("h\n{}\nA2\n", "x".repeat(200_000));
+        let records = read(&giant, &Limits::default());
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].1.chars().count(), MALFORMED_TEXT_KEPT + 1);
+        assert_eq!(records[1], (3, "A2".to_string(), None));
+    }
+
+    #[test]
+    fn a_malformed_header_is_an_error_and_a_malformed_title_is_skipped() {
+        let err = TableReader::new("a,\"b\n", b',', 1, 1, &Limits::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 1: the header row: the quote that opens field 2 on line 1 is never closed; line 1 rejected, reading resumes on line 2"
+        );
+        let reader = TableReader::new("\"2013年报告\nh1,h2\na,b\n", b',', 2, 1, &Limits::default()).unwrap();
+        assert_eq!(reader.header().header, ["h1", "h2"]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_left_in_the_text_is_skipped() {
+        let table = read_table("\u{FEFF}样品编号,检验结论\nA1,合格\n", b',', 1, 1).unwrap();
+        assert_eq!(table.header, ["样品编号", "检验结论"]);
+        assert_eq!(table.records[0].line, 2);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line() {
+        let table = read_table("h1,h2\ra,b\r\rc,\"d\re\"\rf,g", b',', 1, 1).unwrap();
+        let lines: Vec<u64> = table.records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4, 6]);
+    }
+}
+
+/// The CSV reader against the csv crate: on any text, a record is either malformed or split as
+/// the csv crate splits it.
+#[cfg(test)]
+mod differential {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ours(text: &str) -> Option<Vec<Vec<String>>> {
+        let mut splitter = Splitter::new(text, b',', &Limits::default());
+        let mut out = Vec::new();
+        while let Some(record) = splitter.next_record(0) {
+            if record.malformed().is_some() {
+                return None;
+            }
+            out.push(record.fields().map(str::to_string).collect());
+        }
+        Some(out)
+    }
+
+    fn theirs(text: &str) -> Vec<Vec<String>> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+        reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_text_is_malformed_or_split_as_the_csv_crate_does(text in "[a,\" \r\n中]{0,40}") {
+            if let Some(records) = ours(&text) {
+                prop_assert_eq!(records, theirs(&text), "{:?}", text);
+            }
+        }
+
+        #[test]
+        fn what_the_csv_crate_writes_reads_back(rows in prop::collection::vec(prop::collection::vec("[a,\" \r\n中]{0,6}", 1..5), 0..6)) {
+            let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+            for row in &rows {
+                writer.write_record(row).unwrap();
+            }
+            let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+            let records = ours(&text);
+            prop_assert_eq!(records.as_ref(), Some(&theirs(&text)), "{:?}", text);
+        }
     }
 }
 

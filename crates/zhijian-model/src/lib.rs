@@ -17,6 +17,7 @@ pub mod checks;
 mod enums;
 mod rules;
 mod schema;
+pub mod text;
 
 pub use enums::{
     AreaLevel, Evaluation, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage, TargetUnit,

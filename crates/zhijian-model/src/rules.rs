@@ -194,6 +194,15 @@ rules! {
     ValueZero => "value_zero", Warning,
         "a measured value is not exactly 0: a non-detect is written as 未检出 or `<LOQ`, never as 0",
         "check with the lab whether the item was not detected, and write it so";
+    /// A CSV record that cannot be split into fields: a quote that is never closed (or is
+    /// followed by text), or a field or record beyond the source's `[sources.limits]`.
+    RecordMalformed => "record_malformed", Error,
+        "a CSV record splits into fields: every quote that opens a field closes it before the next delimiter or line end, and no field or record is longer than the source's `[sources.limits]` (`max_field_bytes`, `max_record_bytes`); the record is rejected from the line where it went wrong and reading resumes on the next line",
+        "remove or double the stray quote (`\"\"` inside a quoted field) at the line named, or raise the source's limit if the field is really that long";
+    /// A later delivery of a sample lacks a test item the delivery it replaces had.
+    RedeliveryDropsItems => "redelivery_drops_items", Warning,
+        "a later delivery of a sample carries every test item of the delivery it replaces; the sample is judged on the later delivery alone",
+        "ask the agency whether the missing items were withdrawn; if not, deliver the sample again with all its items (the replaced rows, in `rejects` as `sample_redelivered`, name them)";
 }
 
 #[cfg(test)]

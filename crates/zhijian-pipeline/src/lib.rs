@@ -94,6 +94,42 @@ pub struct Source {
     pub default_unit: Option<String>,
     /// Separators of values packed in one cell.
     pub packed: Packed,
+    /// How much of a file zhijian takes before it refuses a record or the file:
+    /// `[sources.limits]`.
+    pub limits: Limits,
+}
+
+/// Resource limits of one source's files: `[sources.limits]`. Each has a default that real
+/// exports stay far below; a record beyond a CSV limit goes to `rejects` as
+/// `record_malformed` and reading resumes, a workbook beyond a workbook limit stops the run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Largest CSV field, in bytes as decoded (UTF-8): 131,072 (128 KiB), room for Excel's
+    /// 32,767 characters per cell at four bytes each. A field that opens a quote and reaches
+    /// this size without closing it is a stray quote.
+    pub max_field_bytes: usize,
+    /// Largest CSV record, in bytes as decoded: 1,048,576 (1 MiB).
+    pub max_record_bytes: usize,
+    /// Most non-empty cells read from a worksheet: 10,000,000 (a sheet of 250,000 rows of 40
+    /// columns). Memory follows the cells present, not the address of the last one.
+    pub max_cells: usize,
+    /// Largest total unzipped size of an `.xlsx` file's parts, in bytes: 1,073,741,824 (1 GiB).
+    pub max_unzipped_bytes: u64,
+    /// Largest ratio of an `.xlsx` file's unzipped size to its size: 100; checked once the
+    /// unzipped size passes 1 MiB, so small workbooks of repetitive XML are not refused.
+    pub max_compression_ratio: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_field_bytes: 128 * 1024,
+            max_record_bytes: 1024 * 1024,
+            max_cells: 10_000_000,
+            max_unzipped_bytes: 1024 * 1024 * 1024,
+            max_compression_ratio: 100.0,
+        }
+    }
 }
 
 /// How the bytes of a file are decoded.
@@ -299,16 +335,46 @@ impl Pipeline {
 
     /// `path` relative to the pipeline file's folder, with `/` separators, whatever folder the
     /// run started in; used for `source_file` in the outputs so that the same inputs give the
-    /// same tables.
+    /// same tables. The folders are resolved, the last name is not (a link is named as itself,
+    /// not as the file it leads to); names that are not UTF-8 are kept by [`lossless_name`].
     pub fn relative_name(&self, path: &Path) -> String {
         let absolute = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let base = absolute(self.base_dir());
-        let target = absolute(path);
+        let target = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => {
+                absolute(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }).join(name)
+            }
+            _ => absolute(path),
+        };
         let base: Vec<_> = base.components().collect();
         let target: Vec<_> = target.components().collect();
         let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
         let mut parts: Vec<String> = std::iter::repeat_n("..".to_string(), base.len() - common).collect();
-        parts.extend(target[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+        parts.extend(target[common..].iter().map(|c| lossless_name(c.as_os_str())));
         parts.join("/")
+    }
+}
+
+/// A file or folder name as text, keeping every byte: UTF-8 as it is, each byte that is not
+/// part of valid UTF-8 as `\xNN` (uppercase hex). An agency's GBK name unpacked on a UTF-8
+/// system (`更正` as the bytes `B8 FC D5 FD`) becomes `\xB8\xFC\xD5\xFD`, where a lossy
+/// conversion would make every such name `�` and two files one.
+pub fn lossless_name(name: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    {
+        use std::fmt::Write as _;
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut out = String::new();
+        for chunk in name.as_bytes().utf8_chunks() {
+            out.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                let _ = write!(out, "\\x{byte:02X}");
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        name.to_string_lossy().into_owned()
     }
 }

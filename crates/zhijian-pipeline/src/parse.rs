@@ -8,8 +8,8 @@ use toml_edit::{Item, TableLike, Value};
 use zhijian_model::{Programme, Stage};
 
 use crate::{
-    ColumnMap, ConfigError, ConfigErrors, Encoding, ExcelKind, Field, Format, Layout, Packed, Pipeline, SheetRef,
-    Source, Vocabulary,
+    ColumnMap, ConfigError, ConfigErrors, Encoding, ExcelKind, Field, Format, Layout, Limits, Packed, Pipeline,
+    SheetRef, Source, Vocabulary,
 };
 
 const TOP_KEYS: &[&str] = &["pipeline", "sources", "checks"];
@@ -26,10 +26,13 @@ const SOURCE_KEYS: &[&str] = &[
     "vocabulary",
     "default_unit",
     "packed",
+    "limits",
 ];
 const CSV_KEYS: &[&str] = &["delimiter", "header_row", "header_rows"];
 const EXCEL_KEYS: &[&str] = &["sheet", "header_row", "header_rows"];
 const PACKED_KEYS: &[&str] = &["items", "parts", "values"];
+const LIMITS_KEYS: &[&str] =
+    &["max_field_bytes", "max_record_bytes", "max_cells", "max_unzipped_bytes", "max_compression_ratio"];
 const VOCABULARY_KEYS: &[&str] = &[
     "pass",
     "fail",
@@ -354,6 +357,7 @@ impl Walker<'_> {
         let vocabulary = self.vocabulary(section);
         let default_unit = self.string(section, "default_unit", false).map(|(s, _)| s);
         let packed = self.packed(section);
+        let limits = self.limits(section);
         Some(Source {
             name: name?.0,
             programme: programme?,
@@ -366,7 +370,47 @@ impl Walker<'_> {
             vocabulary: vocabulary?,
             default_unit,
             packed: packed?,
+            limits: limits?,
         })
+    }
+
+    /// `[sources.limits]`: resource limits, each defaulting to [`Limits::default`].
+    fn limits(&mut self, section: &Section<'_>) -> Option<Limits> {
+        let mut limits = Limits::default();
+        let Some(item) = section.table.get("limits") else { return Some(limits) };
+        let table = self.as_section(item, &format!("{}.limits", section.name), "limits")?;
+        self.check_keys(&table, LIMITS_KEYS);
+        let what = "a whole number from 1";
+        let field = self.positive(&table, "max_field_bytes", limits.max_field_bytes, what);
+        let record = self.positive(&table, "max_record_bytes", limits.max_record_bytes, what);
+        let cells = self.positive(&table, "max_cells", limits.max_cells, what);
+        let unzipped = self.positive(&table, "max_unzipped_bytes", limits.max_unzipped_bytes as usize, what);
+        let mut ok = field.is_some() && record.is_some() && cells.is_some() && unzipped.is_some();
+        limits.max_field_bytes = field.unwrap_or(limits.max_field_bytes);
+        limits.max_record_bytes = record.unwrap_or(limits.max_record_bytes);
+        limits.max_cells = cells.unwrap_or(limits.max_cells);
+        limits.max_unzipped_bytes = unzipped.map_or(limits.max_unzipped_bytes, |n| n as u64);
+        if let Some(item) = table.table.get("max_compression_ratio") {
+            match item.as_float().or_else(|| item.as_integer().map(|i| i as f64)) {
+                Some(ratio) if ratio >= 1.0 && ratio.is_finite() => limits.max_compression_ratio = ratio,
+                _ => {
+                    self.error(item.span(), "expected `max_compression_ratio` to be a number from 1".to_string());
+                    ok = false;
+                }
+            }
+        }
+        if ok && limits.max_record_bytes < limits.max_field_bytes {
+            let span = table.table.get("max_record_bytes").or_else(|| table.table.get("max_field_bytes"));
+            self.error(
+                span.and_then(Item::span),
+                format!(
+                    "expected `max_record_bytes` ({}) to be at least `max_field_bytes` ({})",
+                    limits.max_record_bytes, limits.max_field_bytes
+                ),
+            );
+            ok = false;
+        }
+        ok.then_some(limits)
     }
 
     /// `[sources.packed]`: separators of values sharing one cell.
@@ -429,12 +473,16 @@ impl Walker<'_> {
                     let delimiter = match self.string(&csv, "delimiter", false) {
                         None => Some(b','),
                         Some((d, span)) => match d.as_bytes() {
-                            [b] if d.is_ascii() => Some(*b),
+                            // A quote or a line break cannot also separate fields.
+                            [b] if d.is_ascii() && !matches!(b, b'"' | b'\r' | b'\n') => Some(*b),
                             _ if d == "\\t" => Some(b'\t'),
                             _ => {
                                 self.error(
                                     Some(span),
-                                    format!("expected one ASCII character as the delimiter, found `{d}`"),
+                                    format!(
+                                        "expected one ASCII character other than a quote or a line break as the delimiter, found `{}`",
+                                        d.escape_debug()
+                                    ),
                                 );
                                 None
                             }
@@ -662,12 +710,73 @@ online = ["网店"]
             [
                 "t.toml:5:9: expected `as_of` to be a date like 2013-09-30 (at `\"2013-02-30\"`)",
                 "t.toml:11:13: unknown programme `foods`, expected one of: food, agri_products, livestock, agri_inputs, consumer_products, net_content (at `\"foods\"`)",
-                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit, packed (at `encodng`)",
+                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit, packed, limits (at `encodng`)",
                 "t.toml:18:14: expected `header_row` to be a line number from 1 (at `0`)",
                 "t.toml:20:1: missing `city` in sources[0].columns: a column header (or a list of them) for a field the `item_rows` layout requires (at `[sources.columns]`)",
                 "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, uncertainty, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest, original_sample_id, failing_items, declared_value, tolerance, labelled_quantity, measured_values, allowed_shortfall (at `cty`)",
             ]
         );
+    }
+
+    #[test]
+    fn limits_have_defaults_and_are_checked() {
+        let p = Pipeline::parse(Path::new("t.toml"), GOOD).unwrap();
+        assert_eq!(p.sources[0].limits, Limits::default());
+        assert_eq!(Limits::default().max_field_bytes, 131_072);
+        let set = GOOD.replace(
+            "[sources.columns]",
+            "[sources.limits]\nmax_field_bytes = 100\nmax_record_bytes = 1000\nmax_cells = 5\nmax_unzipped_bytes = 2048\nmax_compression_ratio = 20\n\n[sources.columns]",
+        );
+        let limits = Pipeline::parse(Path::new("t.toml"), &set).unwrap().sources[0].limits;
+        assert_eq!(
+            limits,
+            Limits {
+                max_field_bytes: 100,
+                max_record_bytes: 1000,
+                max_cells: 5,
+                max_unzipped_bytes: 2048,
+                max_compression_ratio: 20.0
+            }
+        );
+        let broken = GOOD.replace(
+            "[sources.columns]",
+            "[sources.limits]\nmax_field_bytes = 0\nmax_cels = 5\nmax_compression_ratio = 0.5\n\n[sources.columns]",
+        );
+        let rendered: Vec<String> =
+            Pipeline::parse(Path::new("t.toml"), &broken).unwrap_err().0.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            rendered,
+            [
+                "t.toml:20:19: expected `max_field_bytes` to be a whole number from 1 (at `0`)",
+                "t.toml:21:1: unknown key `max_cels` in sources[0].limits, expected one of: max_field_bytes, max_record_bytes, max_cells, max_unzipped_bytes, max_compression_ratio (at `max_cels`)",
+                "t.toml:22:25: expected `max_compression_ratio` to be a number from 1 (at `0.5`)",
+            ]
+        );
+        let inverted = GOOD.replace(
+            "[sources.columns]",
+            "[sources.limits]\nmax_field_bytes = 2000\nmax_record_bytes = 1000\n\n[sources.columns]",
+        );
+        let rendered = Pipeline::parse(Path::new("t.toml"), &inverted).unwrap_err().to_string();
+        assert!(
+            rendered.contains(
+                "t.toml:21:20: expected `max_record_bytes` (1000) to be at least `max_field_bytes` (2000) (at `1000`)"
+            ),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn a_quote_or_line_break_is_no_delimiter() {
+        for (written, shown) in [("\"\\\"\"", "\\\""), ("\"\\n\"", "\\n")] {
+            let text = GOOD.replace("delimiter = \";\"", &format!("delimiter = {written}"));
+            let rendered = Pipeline::parse(Path::new("t.toml"), &text).unwrap_err().to_string();
+            assert!(
+                rendered.contains(&format!(
+                    "expected one ASCII character other than a quote or a line break as the delimiter, found `{shown}`"
+                )),
+                "{rendered}"
+            );
+        }
     }
 
     #[test]

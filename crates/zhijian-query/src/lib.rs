@@ -4,13 +4,20 @@
 //! `results`, `rejects`, `pass_rates`, `attainment`), each a lazy scan of its Hive-partitioned
 //! Parquet files, read as any analyst would read them. Queries are read-only: polars SQL has
 //! no statement that writes or deletes files, and only `SELECT` (and `WITH … SELECT`) is
-//! accepted. [`write_frame`] renders a result as an aligned text table, CSV, JSON or Parquet.
+//! accepted. Queries are sandboxed: they see the registered tables and nothing else; a table
+//! function that opens a path (`read_csv('/etc/passwd')`, `read_parquet`, `read_json`, …) or a
+//! path as a table name is refused before polars runs the query ([`QueryError::NotATable`]),
+//! for `zhijian query` and SQL checks alike. [`write_frame`] renders a result as an aligned
+//! text table, CSV (cells that a spreadsheet would run as a formula guarded), JSON or Parquet.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
+use zhijian_model::text::{json_for_log, log_line};
+
+mod sandbox;
 
 /// The tables a query can name.
 pub const TABLES: &[&str] = &["samples", "results", "rejects", "pass_rates", "attainment"];
@@ -29,6 +36,22 @@ pub enum QueryError {
     /// Only reading statements are accepted.
     #[error("only SELECT queries are accepted, found `{0}`")]
     NotSelect(String),
+    /// One statement at a time.
+    #[error("expected one SELECT statement, found {0}")]
+    Statements(usize),
+    /// The query does not parse.
+    #[error("{0}")]
+    Syntax(String),
+    /// The query reads something other than a table by name: a table function that opens a
+    /// path, or a path.
+    #[error(
+        "expected a table ({}) or a name the query defines, found {found}: a query reads the published tables only, never a file",
+        TABLES.join(", ")
+    )]
+    NotATable {
+        /// What the query names instead, e.g. the table function `read_csv('/etc/passwd')`.
+        found: String,
+    },
     /// The query names a table that does not exist.
     #[error("{message}\nthe tables are: {}", .tables.join(", "))]
     UnknownTable {
@@ -97,14 +120,10 @@ impl Tables {
     }
 
     /// Runs a SELECT query and collects its result. An unknown table or column gets an error
-    /// that lists what exists.
+    /// that lists what exists. A query that is not one SELECT, or that reads anything but the
+    /// tables (a table function such as `read_csv('…')`, a path), is refused before it runs.
     pub fn query(&mut self, sql: &str) -> Result<DataFrame, QueryError> {
-        let first = sql.trim_start().split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
-        let first = first.to_ascii_lowercase();
-        let opens_with_parenthesis = sql.trim_start().starts_with('(');
-        if !opens_with_parenthesis && !matches!(first.as_str(), "select" | "with") {
-            return Err(QueryError::NotSelect(first));
-        }
+        sandbox::check(sql)?;
         let result = self.context.execute(sql).and_then(|frame| frame.collect());
         result.map_err(|err| self.explain(sql, err))
     }
@@ -142,11 +161,19 @@ impl Tables {
 /// How [`write_frame`] renders a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// An aligned text table with a row count, for people.
+    /// An aligned text table with a row count, for people; names from the data printed through
+    /// [`log_line`], so no cell ends its line or passes for a CI workflow command.
     Table,
     /// CSV with a header; lists joined with `;`.
-    Csv,
-    /// A JSON array of row objects.
+    Csv {
+        /// Guard text cells against formula injection (OWASP, "CSV Injection"): a text cell
+        /// that begins with `=`, `+`, `-`, `@`, a tab or a carriage return, and is not a plain
+        /// number such as `-0.5`, gets a leading `'`, so a spreadsheet shows it as text instead
+        /// of running it. `zhijian query` sets it unless `--no-formula-guard` is given.
+        guard_formulas: bool,
+    },
+    /// A JSON array of row objects, on one line; `##[` in strings written `#\u0023[` (the same
+    /// string to any JSON reader), so the line is safe in a CI log.
     Json,
     /// Parquet (zstd), for another program.
     Parquet,
@@ -157,8 +184,11 @@ pub fn write_frame(frame: &mut DataFrame, format: OutputFormat, out: &mut dyn Wr
     let write = |err: PolarsError| QueryError::Write(err.to_string());
     match format {
         OutputFormat::Table => render_table(frame, out).map_err(|e| QueryError::Write(e.to_string())),
-        OutputFormat::Csv => {
+        OutputFormat::Csv { guard_formulas } => {
             let mut flat = flatten_lists(frame)?;
+            if guard_formulas {
+                flat = guard_formula_cells(frame, flat)?;
+            }
             CsvWriter::new(out).include_header(true).finish(&mut flat).map_err(write)
         }
         OutputFormat::Json => write_json(frame, out),
@@ -182,8 +212,8 @@ fn write_json(frame: &DataFrame, out: &mut dyn Write) -> Result<(), QueryError> 
         }
         rows.push(serde_json::Value::Object(row));
     }
-    serde_json::to_writer(&mut *out, &rows).map_err(|e| QueryError::Write(e.to_string()))?;
-    writeln!(out).map_err(|e| QueryError::Write(e.to_string()))
+    let text = serde_json::to_string(&rows).map_err(|e| QueryError::Write(e.to_string()))?;
+    writeln!(out, "{}", json_for_log(&text)).map_err(|e| QueryError::Write(e.to_string()))
 }
 
 fn json_value(value: AnyValue<'_>) -> serde_json::Value {
@@ -238,6 +268,46 @@ fn flatten_lists(frame: &DataFrame) -> Result<DataFrame, QueryError> {
     Ok(flat)
 }
 
+/// Whether a spreadsheet would run `text` as a formula (OWASP's list of leading characters),
+/// leaving plain numbers (`-0.5`, `+3`) alone: a spreadsheet reads those as numbers.
+fn formula_like(text: &str) -> bool {
+    let Some(first) = text.chars().next() else { return false };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return false;
+    }
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let plain_number = unsigned.chars().any(|c| c.is_ascii_digit())
+        && unsigned.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && unsigned.matches('.').count() <= 1;
+    !plain_number
+}
+
+/// `flat` (the CSV frame) with a `'` before every formula-like cell of the columns that hold
+/// text in `frame`: strings, and lists of strings (already joined in `flat`).
+fn guard_formula_cells(frame: &DataFrame, mut flat: DataFrame) -> Result<DataFrame, QueryError> {
+    for column in frame.columns() {
+        let text = match column.dtype() {
+            DataType::String => true,
+            DataType::List(inner) => matches!(inner.as_ref(), DataType::String),
+            _ => false,
+        };
+        if !text {
+            continue;
+        }
+        let name = column.name().clone();
+        let cells = flat.column(name.as_str())?.str()?;
+        if !cells.iter().flatten().any(formula_like) {
+            continue;
+        }
+        let guarded: Vec<Option<String>> = cells
+            .iter()
+            .map(|cell| cell.map(|t| if formula_like(t) { format!("'{t}") } else { t.to_string() }))
+            .collect();
+        flat.replace(name.as_str(), Column::new(name.clone(), guarded))?;
+    }
+    Ok(flat)
+}
+
 /// Display width: CJK and full-width characters take two columns in a terminal.
 fn width(text: &str) -> usize {
     text.chars()
@@ -256,10 +326,16 @@ fn width(text: &str) -> usize {
 }
 
 fn render_table(frame: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
-    let header: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
+    let header: Vec<String> = frame.get_column_names().iter().map(|c| log_line(c).into_owned()).collect();
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
-        rows.push(frame.columns().iter().map(|c| c.get(i).map(cell_text).unwrap_or_default()).collect());
+        rows.push(
+            frame
+                .columns()
+                .iter()
+                .map(|c| c.get(i).map(|v| log_line(&cell_text(v)).into_owned()).unwrap_or_default())
+                .collect(),
+        );
     }
     let numeric: Vec<bool> = frame.columns().iter().map(|c| c.dtype().is_primitive_numeric()).collect();
     let widths: Vec<usize> = (0..header.len())
@@ -320,4 +396,71 @@ pub fn query_text(output: &Path, sql: &str, keep: usize) -> Result<TextRows, Que
         rows.push(row);
     }
     Ok(TextRows { count: frame.height() as u64, columns, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(frame: &mut DataFrame, format: OutputFormat) -> String {
+        let mut out = Vec::new();
+        write_frame(frame, format, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_guarded() {
+        let names = [
+            "=HYPERLINK(\"http://x.invalid\")",
+            "+1+1",
+            "-2+3+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\tx",
+            "-0.5",
+            "-",
+            "a=b",
+            "",
+        ];
+        let mut frame = df!(
+            "name" => names,
+            "value" => [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        )
+        .unwrap();
+        let items =
+            Series::new("items".into(), names.iter().map(|n| Series::new("".into(), [*n, "铅"])).collect::<Vec<_>>());
+        frame.with_column(items.into()).unwrap();
+        let guarded = written(&mut frame, OutputFormat::Csv { guard_formulas: true });
+        let expected = "name,value,items\n\
+            \"'=HYPERLINK(\"\"http://x.invalid\"\")\",-1.5,\"'=HYPERLINK(\"\"http://x.invalid\"\");铅\"\n\
+            '+1+1,2.0,'+1+1;铅\n\
+            '-2+3+cmd|' /C calc'!A0,-3.0,'-2+3+cmd|' /C calc'!A0;铅\n\
+            '@SUM(A1),4.0,'@SUM(A1);铅\n\
+            '\tx,5.0,'\tx;铅\n\
+            -0.5,6.0,'-0.5;铅\n\
+            '-,7.0,'-;铅\n\
+            a=b,8.0,a=b;铅\n\
+            \"\",9.0,;铅\n";
+        assert_eq!(guarded, expected);
+        let raw = written(&mut frame, OutputFormat::Csv { guard_formulas: false });
+        assert!(raw.contains("\n+1+1,2.0,+1+1;铅\n"), "{raw}");
+    }
+
+    #[test]
+    fn table_cells_cannot_inject_workflow_commands() {
+        let mut frame = df!("category_1" => ["::stop-commands::pwned", "糕点\n::error::x"], "n" => [1, 2]).unwrap();
+        let table = written(&mut frame, OutputFormat::Table);
+        assert_eq!(
+            table,
+            "category_1                n\n------------------------  -\n:\\:stop-commands:\\:pwned  1\n糕点\\n:\\:error:\\:x        2\n(2 rows)\n"
+        );
+    }
+
+    #[test]
+    fn json_strings_stay_the_same_strings() {
+        let mut frame = df!("a" => ["x##[error]y"]).unwrap();
+        let json = written(&mut frame, OutputFormat::Json);
+        assert_eq!(json, "[{\"a\":\"x#\\u0023[error]y\"}]\n");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back[0]["a"], "x##[error]y");
+    }
 }

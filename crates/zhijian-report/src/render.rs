@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
+use zhijian_model::text::markdown_cell;
 
 use crate::{Rate, Report, Section, svg};
 
@@ -66,12 +67,15 @@ fn rule_label(severity: &str) -> &'static str {
     if severity == "info" { "（被后续报送替代）" } else { "" }
 }
 
-/// A Markdown table.
+/// A Markdown table. Cells hold names from the input (categories, products, entities): each
+/// goes through [`markdown_cell`], so none can split a cell or a row, or bring markup or HTML
+/// into the page a CI summary or a mail client renders.
 fn md_table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
+    let header: Vec<String> = header.iter().map(|h| markdown_cell(h)).collect();
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(out, "|{}|", header.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
     for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
+        let cells: Vec<String> = row.iter().map(|c| markdown_cell(c)).collect();
         let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     out.push('\n');
@@ -249,12 +253,16 @@ const OVERVIEW_HEADER: [&str; 5] = ["项目", "抽检批次", "不合格", "合�
 
 pub(crate) fn markdown(report: &Report) -> String {
     let (heading, period) = title(report);
-    let mut out = format!("# {heading}\n\n数据截至{}。\n\n## 总体情况\n\n", date_label(Some(report.options.as_of)));
+    let mut out = format!(
+        "# {}\n\n数据截至{}。\n\n## 总体情况\n\n",
+        markdown_cell(&heading),
+        date_label(Some(report.options.as_of))
+    );
     md_table(&mut out, &OVERVIEW_HEADER, &overview_rows(report));
     for section in &report.sections {
-        let _ = writeln!(out, "## {}\n", section.name);
+        let _ = writeln!(out, "## {}\n", markdown_cell(&section.name));
         for (heading, header, rows, _) in section_tables(section, &period) {
-            let _ = writeln!(out, "### {heading}\n");
+            let _ = writeln!(out, "### {}\n", markdown_cell(&heading));
             md_table(&mut out, &header, &rows);
         }
     }

@@ -23,7 +23,7 @@ use zhijian_store::{Staging, StoreError, write_atomic};
 
 pub use zhijian_ingest::{Progress, panic_message};
 
-pub use manifest::{FileEntry, Manifest, OutputEntry, Timing, Totals};
+pub use manifest::{FileEntry, Manifest, OutputEntry, SkippedEntry, Timing, Totals};
 pub use summary::{CityLine, ProgrammeSummary, render_summary};
 
 /// Why a run could not complete. Every variant means exit code 2.
@@ -211,16 +211,6 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// A hidden sibling of the output: `out/.henan-2013.<what>`.
-fn sibling(output: &Path, what: &str) -> PathBuf {
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let hidden = format!(".{name}.{what}");
-    match output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.join(hidden),
-        _ => PathBuf::from(hidden),
-    }
-}
-
 /// What every cached file depends on besides its bytes and its source: this build of zhijian,
 /// the as-of date, and the bytes of every seed file.
 fn fingerprint(pipeline: &Pipeline, as_of: NaiveDate) -> Result<String, RunError> {
@@ -376,19 +366,24 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut timings = Vec::new();
     let clock = Instant::now();
     let Validated { pipeline, seeds, .. } = validate(path)?;
-    let output = options.output.clone().unwrap_or_else(|| pipeline.output.clone());
+    // Components, not the text: `reports/` is the folder `reports`, not what a link there
+    // leads to.
+    let output: PathBuf = options.output.clone().unwrap_or_else(|| pipeline.output.clone()).components().collect();
     let as_of = pipeline.as_of.or(options.today).unwrap_or_else(|| Utc::now().date_naive());
     stage_done(&mut timings, "load", clock);
     let run_id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), std::process::id());
     // One run at a time per output; held until this function returns.
     let _lock =
         zhijian_store::RunLock::acquire(&output, &started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))?;
+    // Before anything is written beside it: an output path holding what zhijian did not
+    // write stops the run here (publishing checks again).
+    zhijian_store::check_output(&output)?;
     let _run_span = tracing::info_span!("run", %run_id).entered();
     tracing::info!(pipeline = %path.display(), %as_of, output = %output.display(), %run_id, "run started");
 
     let clock = Instant::now();
     let cache = zhijian_ingest::FileCache {
-        dir: sibling(&output, "cache"),
+        dir: zhijian_store::sibling_path(&output, "cache"),
         read: !options.full_refresh,
         fingerprint: fingerprint(&pipeline, as_of)?,
     };
@@ -471,7 +466,12 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let staging_dir = staging.table_dir("");
     let manifest =
         Manifest::new(&run_id, &pipeline, as_of, started_at, &inputs_sha256, &files, &written, &staging_dir, &timings);
-    let manifest = Manifest { full_refresh: options.full_refresh, retracted, ..manifest };
+    let skipped = ingested
+        .skipped()
+        .iter()
+        .map(|s| manifest::SkippedEntry { source: s.source.clone(), path: s.path.clone(), reason: s.reason.clone() })
+        .collect();
+    let manifest = Manifest { full_refresh: options.full_refresh, retracted, skipped, ..manifest };
     let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     write_atomic(&staging.table_dir("_manifest.json"), &json)?;
     write_atomic(&staging.table_dir("_SUCCESS"), b"")?;

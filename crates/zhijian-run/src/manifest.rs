@@ -45,6 +45,20 @@ pub struct Manifest {
     pub full_refresh: bool,
     /// Input files of the previous run that are gone: their rows are no longer in the tables.
     pub retracted: Vec<String>,
+    /// Paths the sources' patterns matched that were not read: symbolic links, which zhijian
+    /// does not follow in a drop folder.
+    pub skipped: Vec<SkippedEntry>,
+}
+
+/// A path a source's patterns matched that was not read.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SkippedEntry {
+    /// Pipeline source.
+    pub source: String,
+    /// Path relative to the pipeline file's folder.
+    pub path: String,
+    /// Why it was not read (`symbolic link to `…``).
+    pub reason: String,
 }
 
 /// How long a stage took, and the memory the run had needed by its end.
@@ -190,6 +204,7 @@ impl Manifest {
                 .collect(),
             full_refresh: false,
             retracted: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! A run writes the whole set — tables, `_manifest.json`, `_SUCCESS` — into a [`Staging`]
 //! folder, and [`Staging::publish`] switches the output path (a symbolic link to one
 //! generation) to it in one rename, so readers see the old set or the new one, never a mix.
+//! [`check_output`] keeps zhijian from publishing over anything it did not write, and
 //! [`RunLock`] keeps a second run from writing the same output meanwhile.
 //!
 //! ```
@@ -47,6 +48,12 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use zhijian_model::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
 
+mod lock;
+mod publish;
+
+pub use lock::{LockError, RunLock, lock_path};
+pub use publish::{OutputState, Staging, check_output, generations_dir, sibling_path};
+
 /// Days since 1970-01-01: Arrow's `Date32`.
 pub fn date32(date: chrono::NaiveDate) -> i32 {
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
@@ -77,6 +84,19 @@ pub enum StoreError {
         /// What went wrong.
         source: parquet::errors::ParquetError,
     },
+    /// The output path, or one of its dot-siblings, holds something zhijian did not write;
+    /// nothing was touched.
+    #[error(
+        "`{}` is not zhijian's to write: it is {found}; zhijian publishes only where nothing is, \
+         into an empty folder, or over an output it wrote: move it away or choose another output path",
+        path.display()
+    )]
+    NotOurs {
+        /// The path.
+        path: PathBuf,
+        /// What is there.
+        found: String,
+    },
     /// Arrow failed to assemble a batch.
     #[error("arrow data for `{path}`: {source}")]
     Arrow {
@@ -87,7 +107,7 @@ pub enum StoreError {
     },
 }
 
-fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+pub(crate) fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io { action, path: path.to_path_buf(), source }
 }
 
@@ -381,241 +401,6 @@ pub fn read_table(table_dir: &Path, columns: Option<&[&str]>) -> Result<Vec<Reco
     Ok(out)
 }
 
-/// A run's private folder, published as a whole in one rename.
-///
-/// The output path (`out/henan-2013`) is a symbolic link to one generation folder in a hidden
-/// sibling (`out/.henan-2013.generations/<run id>/`). A run writes everything — tables, report,
-/// manifest, `_SUCCESS` — into `.staging-<run id>` there, renames it to its generation, and
-/// swaps the link with one `rename` of a new link over the old. A reader, or a run killed at any
-/// moment, sees either the previous complete set or the new one, never a mix. The previous
-/// generation is kept for readers still inside it; older ones, and the staging folders of
-/// killed runs, are removed by the next run. An output folder from before generations (a plain
-/// directory) becomes a generation the first time.
-#[derive(Debug)]
-pub struct Staging {
-    output: PathBuf,
-    generations: PathBuf,
-    dir: PathBuf,
-    run_id: String,
-    committed: bool,
-}
-
-/// The hidden folder beside `output` that holds its generations.
-pub fn generations_dir(output: &Path) -> PathBuf {
-    let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "output".to_string());
-    sibling(output, &format!(".{name}.generations"))
-}
-
-fn sibling(output: &Path, name: &str) -> PathBuf {
-    match output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.join(name),
-        _ => PathBuf::from(name),
-    }
-}
-
-/// The generation the output link points at now, if any.
-fn current_generation(output: &Path) -> Option<String> {
-    let target = fs::read_link(output).ok()?;
-    target.file_name().map(|n| n.to_string_lossy().into_owned())
-}
-
-impl Staging {
-    /// Creates the staging folder of run `run_id`, removing what killed runs left behind.
-    pub fn create(output: &Path, run_id: &str) -> Result<Staging, StoreError> {
-        let generations = generations_dir(output);
-        fs::create_dir_all(&generations).map_err(io_err("cannot create", &generations))?;
-        let entries = fs::read_dir(&generations).map_err(io_err("cannot list", &generations))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".staging-") {
-                let path = entry.path();
-                fs::remove_dir_all(&path).map_err(io_err("cannot remove leftover", &path))?;
-            }
-        }
-        // A run killed between making its new link and renaming it over the output leaves it.
-        let link_prefix =
-            format!("{}.link-", generations.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let parent = sibling(output, "");
-        if let Ok(entries) = fs::read_dir(if parent.as_os_str().is_empty() { Path::new(".") } else { &parent }) {
-            for entry in entries.flatten() {
-                if entry.file_name().to_string_lossy().starts_with(&link_prefix) {
-                    let _ = fs::remove_file(entry.path());
-                }
-            }
-        }
-        let dir = generations.join(format!(".staging-{run_id}"));
-        fs::create_dir_all(&dir).map_err(io_err("cannot create", &dir))?;
-        Ok(Staging { output: output.to_path_buf(), generations, dir, run_id: run_id.to_string(), committed: false })
-    }
-
-    /// The staging folder of a table (or of any file or folder of the set).
-    pub fn table_dir(&self, table: &str) -> PathBuf {
-        self.dir.join(table)
-    }
-
-    /// Publishes the whole staged set: renames it to its generation, then swaps the output link
-    /// in one rename, then removes generations older than the previous one.
-    pub fn publish(mut self) -> Result<(), StoreError> {
-        sync_tree(&self.dir)?;
-        let generation = self.generations.join(&self.run_id);
-        fs::rename(&self.dir, &generation).map_err(io_err("cannot publish", &generation))?;
-        sync_dir(&self.generations)?;
-        self.committed = true;
-        let previous = current_generation(&self.output);
-        // An output folder from before generations becomes one, so the link can replace it.
-        if fs::symlink_metadata(&self.output).is_ok_and(|m| m.is_dir()) {
-            let legacy = self.generations.join(format!("legacy-{}", self.run_id));
-            fs::rename(&self.output, &legacy).map_err(io_err("cannot move aside", &self.output))?;
-        }
-        let link_name = self.generations.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let relative = Path::new(&link_name).join(&self.run_id);
-        let temporary = sibling(&self.output, &format!("{link_name}.link-{}", self.run_id));
-        let _ = fs::remove_file(&temporary);
-        symlink(&relative, &temporary).map_err(io_err("cannot create link", &temporary))?;
-        fs::rename(&temporary, &self.output).map_err(io_err("cannot switch", &self.output))?;
-        if let Some(parent) = self.output.parent().filter(|p| !p.as_os_str().is_empty()) {
-            sync_dir(parent)?;
-        }
-        // Keep the new generation and the one readers may still be in.
-        let keep = [Some(self.run_id.clone()), previous];
-        let entries = fs::read_dir(&self.generations).map_err(io_err("cannot list", &self.generations))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || keep.iter().flatten().any(|k| *k == name) {
-                continue;
-            }
-            let path = entry.path();
-            fs::remove_dir_all(&path).map_err(io_err("cannot remove old generation", &path))?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Staging {
-    /// A run that fails before publishing leaves nothing behind.
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(not(unix))]
-fn symlink(_target: &Path, _link: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::new(std::io::ErrorKind::Unsupported, "publishing needs symbolic links (Unix)"))
-}
-
-/// Fsyncs every file and folder under `dir`, so a rename publishes data that is on disk.
-fn sync_tree(dir: &Path) -> Result<(), StoreError> {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).map_err(io_err("cannot list", &dir))?.flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(path);
-            } else {
-                fs::File::open(&path).and_then(|f| f.sync_all()).map_err(io_err("cannot sync", &path))?;
-            }
-        }
-        sync_dir(&dir)?;
-    }
-    Ok(())
-}
-
-/// One run at a time per output: a lock file beside it holding the owner's pid and start time.
-#[derive(Debug)]
-pub struct RunLock {
-    path: PathBuf,
-}
-
-/// Why the lock could not be taken.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    /// Another live run holds it.
-    #[error("another zhijian run is writing `{}`: pid {pid}, started {started} (lock `{}`)", output.display(), path.display())]
-    Held {
-        /// The output.
-        output: PathBuf,
-        /// The lock file.
-        path: PathBuf,
-        /// The owner's pid.
-        pid: u32,
-        /// When it started.
-        started: String,
-    },
-    /// The lock file could not be written or read.
-    #[error(transparent)]
-    Io(#[from] StoreError),
-}
-
-impl RunLock {
-    /// Takes the lock of `output`. A lock whose process is gone (a run killed with `kill -9`)
-    /// is stale: it is cleared, with a warning. `started` is written into the lock for the
-    /// message a second run gets.
-    pub fn acquire(output: &Path, started: &str) -> Result<RunLock, LockError> {
-        let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let path = sibling(output, &format!(".{name}.lock"));
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(|e| LockError::Io(io_err("cannot create", parent)(e)))?;
-        }
-        for _ in 0..2 {
-            match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    use std::io::Write as _;
-                    let body = format!("pid={}\nstarted={started}\n", std::process::id());
-                    file.write_all(body.as_bytes())
-                        .and_then(|_| file.sync_all())
-                        .map_err(|e| LockError::Io(io_err("cannot write", &path)(e)))?;
-                    return Ok(RunLock { path });
-                }
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = fs::read_to_string(&path).unwrap_or_default();
-                    let field = |key: &str| {
-                        text.lines().find_map(|l| l.strip_prefix(key)).map(str::to_string).unwrap_or_default()
-                    };
-                    let pid: u32 = field("pid=").parse().unwrap_or(0);
-                    if pid != 0 && process_alive(pid) {
-                        return Err(LockError::Held {
-                            output: output.to_path_buf(),
-                            path,
-                            pid,
-                            started: field("started="),
-                        });
-                    }
-                    tracing::warn!(lock = %path.display(), pid, "clearing a stale lock left by a run that is gone");
-                    fs::remove_file(&path).map_err(|e| LockError::Io(io_err("cannot remove stale lock", &path)(e)))?;
-                }
-                Err(err) => return Err(LockError::Io(io_err("cannot create", &path)(err))),
-            }
-        }
-        Err(LockError::Io(StoreError::Io {
-            action: "cannot take the lock",
-            path: path.clone(),
-            source: std::io::Error::other("another run took it first"),
-        }))
-    }
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// Whether process `pid` exists (Linux: `/proc/<pid>`; elsewhere every lock counts as held).
-fn process_alive(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    if !proc.is_dir() {
-        return true;
-    }
-    proc.join(pid.to_string()).exists()
-}
-
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -626,7 +411,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     fs::File::open(dir).and_then(|f| f.sync_all()).map_err(io_err("cannot sync", dir))
 }
 
@@ -646,54 +431,5 @@ mod tests {
     fn partition_year_comes_from_the_path() {
         assert_eq!(partition_year(Path::new("/o/samples/year=2013/part-00000.parquet")), Some(2013));
         assert_eq!(partition_year(Path::new("/o/rejects/part-00000.parquet")), None);
-    }
-
-    #[test]
-    fn publishing_switches_the_whole_set_and_keeps_one_previous_generation() {
-        let dir = tempfile::tempdir().unwrap();
-        let output = dir.path().join("out");
-        // An output folder from before generations.
-        fs::create_dir_all(output.join("pass_rates")).unwrap();
-        let schema = zhijian_model::pass_rates_schema();
-        for round in 0..3 {
-            let staging = Staging::create(&output, &format!("r{round}")).unwrap();
-            let year = 2013 + round;
-            write_partition(&staging.table_dir("pass_rates"), Some(year), &schema, &[], &[]).unwrap();
-            staging.publish().unwrap();
-            assert_eq!(current_generation(&output).as_deref(), Some(format!("r{round}").as_str()));
-        }
-        let files = table_files(&output.join("pass_rates")).unwrap();
-        assert_eq!(files.len(), 1);
-        assert_eq!(partition_year(&files[0]), Some(2015));
-        let mut kept: Vec<_> = fs::read_dir(generations_dir(&output))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        kept.sort();
-        assert_eq!(kept, ["r1", "r2"]);
-        // A link left by a run killed mid-switch is cleared; a failed run leaves nothing.
-        let stray = dir.path().join(".out.generations.link-r9");
-        std::os::unix::fs::symlink("nowhere", &stray).unwrap();
-        let staging = Staging::create(&output, "r3").unwrap();
-        assert!(fs::symlink_metadata(&stray).is_err(), "stray link removed");
-        fs::create_dir_all(staging.table_dir("samples")).unwrap();
-        drop(staging);
-        assert!(!generations_dir(&output).join(".staging-r3").exists());
-    }
-
-    #[test]
-    fn one_run_at_a_time_and_stale_locks_clear() {
-        let dir = tempfile::tempdir().unwrap();
-        let output = dir.path().join("out");
-        let lock = RunLock::acquire(&output, "2013-09-30T00:00:00Z").unwrap();
-        let err = RunLock::acquire(&output, "later").unwrap_err();
-        let message = err.to_string();
-        assert!(message.contains(&format!("pid {}, started 2013-09-30T00:00:00Z", std::process::id())), "{message}");
-        drop(lock);
-        // A lock whose process is gone.
-        fs::write(dir.path().join(".out.lock"), "pid=4294967\nstarted=long ago\n").unwrap();
-        let lock = RunLock::acquire(&output, "now").unwrap();
-        drop(lock);
-        assert!(!dir.path().join(".out.lock").exists());
     }
 }

@@ -1,0 +1,53 @@
+//! Decoding and CSV reading: any bytes, as a source's file, through `decode` and the
+//! `TableReader`, under the default limits and under tiny ones (so the field and record caps
+//! and the stray-quote rule are reached often). The first byte picks the delimiter and the
+//! limits; the rest is the file.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use zhijian_ingest::decode::decode;
+use zhijian_ingest::read::TableReader;
+use zhijian_pipeline::{Encoding, Limits};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&control, bytes)) = data.split_first() else { return };
+    let delimiter = [b',', b'\t', b';', b'|'][usize::from(control & 3)];
+    let limits = if control & 4 == 0 {
+        Limits::default()
+    } else {
+        Limits { max_field_bytes: 16, max_record_bytes: 64, ..Limits::default() }
+    };
+    let encoding = [Encoding::Auto, Encoding::Utf8, Encoding::Gb18030, Encoding::Auto][usize::from(control >> 6)];
+    let Ok(decoded) = decode(bytes, encoding, 1.0) else { return };
+    let header_row = usize::from((control >> 3) & 3) + 1;
+    let Ok(mut reader) = TableReader::new(&decoded.text, delimiter, header_row, 1, &limits) else { return };
+    let mut last_line = 0;
+    let mut records = 0u64;
+    loop {
+        let Ok(chunk) = reader.next_chunk(7) else { return };
+        if chunk.is_empty() {
+            break;
+        }
+        for record in &chunk {
+            // Records are numbered in order, and start on lines that never go back.
+            assert_eq!(record.record, records);
+            assert!(record.line >= last_line, "line {} after line {last_line}", record.line);
+            last_line = record.line;
+            records += 1;
+            let joined = record.joined();
+            match record.malformed() {
+                Some(malformed) => {
+                    assert_eq!(malformed.lines.0, record.line);
+                    assert!(malformed.lines.1 >= malformed.lines.0);
+                    // What is kept of the record is bounded.
+                    assert!(joined.len() <= 4096 + '…'.len_utf8());
+                    let _ = malformed.to_string();
+                }
+                None => {
+                    // A well-formed record's fields respect the limit.
+                    assert!(record.fields().all(|f| f.len() <= limits.max_field_bytes));
+                }
+            }
+        }
+    }
+});
