@@ -8,14 +8,7 @@ use std::collections::BTreeMap;
 
 use common::{Sandbox, rows, stderr, stdout};
 
-const PIPELINE: &str = r#"
-[pipeline]
-name = "shapes"
-province = "410000"
-as_of = 2013-09-30
-seeds = "../seeds"
-output = "../out/shapes"
-
+const SOURCES: &str = r#"
 [[sources]]
 name = "food-items"
 programme = "food"
@@ -57,9 +50,7 @@ D6,小麦粉,粮食加工品,杞县,,2013-07-05,铅,0.1,mg/kg,0.2
 fn a_county_in_the_city_column_stands_for_its_city_and_itself() {
     let sandbox = Sandbox::new();
     let root = sandbox.path();
-    std::fs::create_dir_all(root.join("data")).unwrap();
-    std::fs::write(root.join("pipelines/shapes.toml"), PIPELINE).unwrap();
-    std::fs::write(root.join("data/export.csv"), DATA).unwrap();
+    sandbox.add_pipeline("shapes", SOURCES, &[("data/export.csv", DATA.as_bytes())]);
     let output = sandbox.zhijian(&["run", "pipelines/shapes.toml", "--no-checks"]);
     assert_eq!(output.status.code(), Some(0), "{}\n{}", stdout(&output), stderr(&output));
     let out = root.join("out/shapes");

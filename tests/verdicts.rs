@@ -10,14 +10,7 @@ use std::collections::BTreeMap;
 
 use common::{Sandbox, rows, stderr, stdout};
 
-const PIPELINE: &str = r#"
-[pipeline]
-name = "verdicts"
-province = "410000"
-as_of = 2013-09-30
-seeds = "../seeds"
-output = "../out/verdicts"
-
+const SOURCES: &str = r#"
 [[sources]]
 name = "food-items"
 programme = "food"
@@ -106,11 +99,9 @@ fn by_sample(table: Vec<BTreeMap<String, String>>) -> BTreeMap<String, BTreeMap<
 fn results_are_judged_in_the_analytes_unit_whatever_unit_they_are_written_in() {
     let sandbox = Sandbox::new();
     let root = sandbox.path();
-    std::fs::create_dir_all(root.join("data/food")).unwrap();
-    std::fs::create_dir_all(root.join("data/packed")).unwrap();
-    std::fs::write(root.join("pipelines/verdicts.toml"), PIPELINE).unwrap();
-    std::fs::write(root.join("data/food/export.csv"), FOOD).unwrap();
-    std::fs::write(root.join("data/packed/export.csv"), PACKED).unwrap();
+    let files: [(&str, &[u8]); 2] =
+        [("data/food/export.csv", FOOD.as_bytes()), ("data/packed/export.csv", PACKED.as_bytes())];
+    sandbox.add_pipeline("verdicts", SOURCES, &files);
     let output = sandbox.zhijian(&["run", "pipelines/verdicts.toml", "--no-checks"]);
     assert_eq!(output.status.code(), Some(0), "{}\n{}", stdout(&output), stderr(&output));
     let out = root.join("out/verdicts");

@@ -21,14 +21,7 @@ pub const PRODUCT_LEGACY: &str = "##[error]forged";
 /// An entity that would split a Markdown cell and row, and bring a heading and HTML.
 pub const ENTITY: &str = "某|公司\n## 标题 <b>粗</b>";
 
-const PIPELINE: &str = r#"
-[pipeline]
-name = "hostile"
-province = "410000"
-as_of = 2013-09-30
-seeds = "../seeds"
-output = "../out/hostile"
-
+const SOURCES: &str = r#"
 [[sources]]
 name = "food-items"
 programme = "food"
@@ -57,9 +50,6 @@ pub const KINDS_CHECK: &str =
 /// `zhijian run --no-checks`.
 pub fn sandbox(checks: &str) -> Sandbox {
     let sandbox = Sandbox::new();
-    let root = sandbox.path();
-    std::fs::create_dir_all(root.join("data/hostile")).unwrap();
-    std::fs::write(root.join("pipelines/hostile.toml"), format!("{PIPELINE}{checks}")).unwrap();
     let mut export = csv::Writer::from_writer(Vec::new());
     let header = [
         "抽样编号",
@@ -105,7 +95,8 @@ pub fn sandbox(checks: &str) -> Sandbox {
             "mg/kg",
         ])
         .unwrap();
-    std::fs::write(root.join("data/hostile/export.csv"), export.into_inner().unwrap()).unwrap();
+    let export = export.into_inner().unwrap();
+    sandbox.add_pipeline("hostile", &format!("{SOURCES}{checks}"), &[("data/hostile/export.csv", &export)]);
     let run = sandbox.zhijian(&["run", "pipelines/hostile.toml", "--no-checks"]);
     assert_eq!(run.status.code(), Some(0), "{}\n{}", stdout(&run), stderr(&run));
     sandbox

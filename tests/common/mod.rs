@@ -60,6 +60,21 @@ impl Sandbox {
     pub fn output(&self) -> PathBuf {
         self.path().join("out/henan-2013")
     }
+
+    /// Writes a test pipeline `pipelines/NAME.toml` — the bundled province, as-of date and
+    /// seeds, output `out/NAME`, then `sources` (its `[[sources]]` tables, paths relative to
+    /// `pipelines/`) — and each (path, bytes) of `files` under the sandbox.
+    pub fn add_pipeline(&self, name: &str, sources: &str, files: &[(&str, &[u8])]) {
+        let pipeline = format!(
+            "[pipeline]\nname = \"{name}\"\nprovince = \"410000\"\nas_of = 2013-09-30\nseeds = \"../seeds\"\noutput = \"../out/{name}\"\n{sources}"
+        );
+        std::fs::write(self.path().join(format!("pipelines/{name}.toml")), pipeline).unwrap();
+        for (path, bytes) in files {
+            let path = self.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
 }
 
 /// Runs the test build of `zhijian` with `args` in `dir`. After every `run` that published
