@@ -1,5 +1,6 @@
 //! Shapes real exports come in that are normal in the field, not faults of the files: a county
-//! under direct provincial administration written in the city column.
+//! under direct provincial administration written in the city column; numbers in the styles of
+//! lab reports, with their unit inside the cell.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -82,4 +83,56 @@ fn a_county_in_the_city_column_stands_for_its_city_and_itself() {
     assert_eq!(tested("city", "410200").as_deref(), Some("5"));
     assert_eq!(tested("reporting_unit", "410225").as_deref(), Some("4"));
     assert_eq!(tested("reporting_unit", "410200").as_deref(), Some("1"));
+}
+
+/// Number styles, each judged by hand against 铅's maximum (canonical unit mg/kg):
+/// - N1 `1.5×10⁻¹` mg/kg against 0.2: 0.15, pass; N2 `2.5×10^-1`: 0.25, fail.
+/// - N3 `1,250` μg/kg (a quoted cell with a thousands separator) = 1.25 mg/kg against 1: fail.
+/// - N4 `0.32mg/kg` with the unit column empty against `≤0.5mg/kg` (units inside both cells): pass.
+/// - N5 `320μg/kg` against `≤0.3mg/kg`, units inside: 0.32 > 0.3, fail.
+/// - N6 `﹤0.01` mg/kg: below the LOQ 0.01, pass; N7 `0.3‰` (0.3 g/kg = 300 mg/kg) against
+///   `≤200mg/kg`: fail (read as 0.3 mg/kg it would pass).
+/// - N8 `0.32mg/kg` with `μg/kg` in the unit column: the two disagree, `unit_incompatible`.
+const NUMBERS: &str = "\
+抽样编号,样品名称,食品大类,所在市,所在县,抽样日期,检验项目,检验结果,结果单位,最大允许限
+N1,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,1.5×10⁻¹,mg/kg,0.2
+N2,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,2.5×10^-1,mg/kg,0.2
+N3,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,\"1,250\",μg/kg,1
+N4,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,0.32mg/kg,,≤0.5mg/kg
+N5,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,320μg/kg,,≤0.3mg/kg
+N6,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,﹤0.01,mg/kg,0.2
+N7,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,0.3‰,,≤200mg/kg
+N8,小麦粉,粮食加工品,郑州市,,2013-07-05,铅,0.32mg/kg,μg/kg,0.5
+";
+
+#[test]
+fn numbers_in_the_styles_of_lab_reports_are_judged_as_written() {
+    let sandbox = Sandbox::new();
+    sandbox.add_pipeline("shapes", SOURCES, &[("data/export.csv", NUMBERS.as_bytes())]);
+    let output = sandbox.zhijian(&["run", "pipelines/shapes.toml", "--no-checks"]);
+    assert_eq!(output.status.code(), Some(0), "{}\n{}", stdout(&output), stderr(&output));
+    let out = sandbox.path().join("out/shapes");
+    let results: BTreeMap<String, BTreeMap<String, String>> =
+        rows(&out.join("results")).into_iter().map(|r| (r["sample_key"].clone(), r)).collect();
+    let judged = |id: &str| {
+        let r = &results[&format!("food:{id}")];
+        (r["value"].clone(), r["loq"].clone(), r["verdict"].clone())
+    };
+    let expect = |value: &str, loq: &str, verdict: &str| (value.to_string(), loq.to_string(), verdict.to_string());
+    assert_eq!(judged("N1"), expect("0.15", "", "pass"));
+    assert_eq!(judged("N2"), expect("0.25", "", "fail"));
+    assert_eq!(judged("N3"), expect("1.25", "", "fail"));
+    assert_eq!(judged("N4"), expect("0.32", "", "pass"));
+    assert_eq!(results["food:N4"]["raw_unit"], "mg/kg");
+    assert_eq!(judged("N5"), expect("0.32", "", "fail"));
+    assert_eq!(results["food:N5"]["limit_max"], "0.3");
+    assert_eq!(judged("N6"), expect("", "0.01", "pass"));
+    assert_eq!(judged("N7"), expect("300", "", "fail"));
+    assert_eq!(results["food:N7"]["limit_max"], "200");
+    let rejects = rows(&out.join("rejects"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(
+        (rejects[0]["sample_id"].as_str(), rejects[0]["rule"].as_str(), rejects[0]["field"].as_str()),
+        ("N8", "unit_incompatible", "result_unit")
+    );
 }

@@ -930,7 +930,58 @@ impl<'a> FileNormaliser<'a> {
         reported_verdict: Option<Verdict>,
     ) -> Result<ResultFields, Box<Reject>> {
         let ctx = self.context;
-        let get = |field: Field| self.cell(cells, field);
+        // A unit written inside the cell (`0.32mg/kg`, `≤0.5mg/kg`) stands for the unit column
+        // when that is empty; when both are given they must agree.
+        let inline = |field: Field, unit_field: Field, text: &str| -> Result<Option<(String, String)>, Box<Reject>> {
+            let parses = |t: &str| match field {
+                Field::Result => ctx.vocabulary.result(t).is_some(),
+                _ => ctx.vocabulary.limit(t, field == Field::LimitMin).is_some(),
+            };
+            if parses(text) {
+                return Ok(None);
+            }
+            let (number, Some(unit)) = self.split_unit(text) else { return Ok(None) };
+            if !parses(&number) {
+                return Ok(None);
+            }
+            if let Some(column) = self.cell(cells, unit_field) {
+                let units = &ctx.seeds.units;
+                if units.resolve(column).map(|u| &u.symbol) != units.resolve(&unit).map(|u| &u.symbol) {
+                    return Err(self.reject(
+                        record,
+                        sid,
+                        unit_field,
+                        Some(column),
+                        Rule::UnitIncompatible,
+                        format!("`{text}` is written in `{unit}`, but its unit column says `{column}`"),
+                    ));
+                }
+            }
+            Ok(Some((number, unit)))
+        };
+        let inline_result = inline(Field::Result, Field::ResultUnit, &raw_result)?;
+        let inline_max = match self.cell(cells, Field::LimitMax) {
+            Some(text) => inline(Field::LimitMax, Field::LimitMaxUnit, text)?,
+            None => None,
+        };
+        let inline_min = match self.cell(cells, Field::LimitMin) {
+            Some(text) => inline(Field::LimitMin, Field::LimitMinUnit, text)?,
+            None => None,
+        };
+        fn number_of(inline: &Option<(String, String)>) -> Option<&str> {
+            inline.as_ref().map(|(n, _)| n.as_str())
+        }
+        fn unit_of(inline: &Option<(String, String)>) -> Option<&str> {
+            inline.as_ref().map(|(_, u)| u.as_str())
+        }
+        let get = |field: Field| match field {
+            Field::ResultUnit => self.cell(cells, field).or(unit_of(&inline_result)),
+            Field::LimitMax => number_of(&inline_max).or(self.cell(cells, field)),
+            Field::LimitMaxUnit => self.cell(cells, field).or(unit_of(&inline_max)),
+            Field::LimitMin => number_of(&inline_min).or(self.cell(cells, field)),
+            Field::LimitMinUnit => self.cell(cells, field).or(unit_of(&inline_min)),
+            _ => self.cell(cells, field),
+        };
         let mut flags = Vec::new();
         let analyte = ctx.seeds.analytes.resolve(&item_raw);
         if analyte.is_none() {
@@ -938,7 +989,8 @@ impl<'a> FileNormaliser<'a> {
         }
         let item = analyte.map_or_else(|| normalise_text(&item_raw), |a| a.name.clone());
 
-        let Some((parsed, written_limits)) = ctx.vocabulary.result_with_limits(&raw_result) else {
+        let result_text = number_of(&inline_result).unwrap_or(&raw_result);
+        let Some((parsed, written_limits)) = ctx.vocabulary.result_with_limits(result_text) else {
             return Err(self.reject(
                 record,
                 sid,

@@ -118,12 +118,70 @@ pub fn excel_serial_date(serial: f64, date1904: bool) -> Option<NaiveDate> {
 }
 
 /// Parses a plain number, after folding full-width digits: `0.12`, `1.2e-3`, `+3`.
+///
+/// Also the styles of lab reports and spreadsheets: thousands separators in groups of three
+/// (`1,234.5`), and powers of ten written out (`1.2×10⁻³`, `1.2×10^-3`, `1.2*10^-3`), read as
+/// the decimal they spell (`1.2e-3`), so no rounding creeps in.
 pub fn parse_number(text: &str) -> Option<f64> {
     let text = normalise_text(text);
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) {
+    let plain = |t: &str| {
+        !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+    };
+    let text = if plain(&text) { text } else { spelled_number(&text)? };
+    if !plain(&text) {
         return None;
     }
     text.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// `1,234.5` → `1234.5`; `1.2×10⁻³` → `1.2e-3`; anything else `None`.
+fn spelled_number(text: &str) -> Option<String> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if let Some((mantissa, power)) = text.split_once(['×', '*', 'x', 'X']) {
+        let exponent = power.strip_prefix("10")?;
+        let exponent = exponent.strip_prefix('^').unwrap_or(exponent);
+        let exponent: String = exponent
+            .chars()
+            .map(|c| match c {
+                '⁻' | '−' => Some('-'),
+                '⁺' => Some('+'),
+                '⁰' => Some('0'),
+                '¹' => Some('1'),
+                '²' => Some('2'),
+                '³' => Some('3'),
+                '⁴'..='⁹' => char::from_u32(c as u32 - '⁴' as u32 + '4' as u32),
+                '0'..='9' | '-' | '+' => Some(c),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let digits = exponent.trim_start_matches(['-', '+']);
+        if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mantissa = spelled_number(mantissa).unwrap_or_else(|| mantissa.to_string());
+        if mantissa.is_empty() || mantissa.contains(['e', 'E']) {
+            return None;
+        }
+        return Some(format!("{mantissa}e{exponent}"));
+    }
+    // Thousands separators: groups of exactly three digits after the first.
+    let (integer, fraction) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text.as_str(), None),
+    };
+    let (sign, integer) = match integer.strip_prefix(['-', '+']) {
+        Some(rest) => (&integer[..1], rest),
+        None => ("", integer),
+    };
+    let groups: Vec<&str> = integer.split(',').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+    if !grouped {
+        return None;
+    }
+    Some(format!("{sign}{}{}", groups.concat(), fraction.map(|f| format!(".{f}")).unwrap_or_default()))
 }
 
 /// A qualitative answer.
@@ -473,16 +531,30 @@ impl VocabularyIndex {
         if self.banned.contains(&key) {
             return Some(ParsedLimit::Banned);
         }
-        for (prefix, strict) in
-            [("≤", false), ("<=", false), ("不大于", false), ("不超过", false), ("<", true), ("小于", true)]
-        {
+        for (prefix, strict) in [
+            ("≤", false),
+            ("≦", false),
+            ("<=", false),
+            ("不大于", false),
+            ("不超过", false),
+            ("<", true),
+            ("﹤", true),
+            ("小于", true),
+        ] {
             if let Some(rest) = key.strip_prefix(prefix) {
                 return parse_number(rest).map(|value| ParsedLimit::Max { value, strict });
             }
         }
-        for (prefix, strict) in
-            [("≥", false), (">=", false), ("不小于", false), ("不低于", false), (">", true), ("大于", true)]
-        {
+        for (prefix, strict) in [
+            ("≥", false),
+            ("≧", false),
+            (">=", false),
+            ("不小于", false),
+            ("不低于", false),
+            (">", true),
+            ("﹥", true),
+            ("大于", true),
+        ] {
             if let Some(rest) = key.strip_prefix(prefix) {
                 return parse_number(rest).map(|value| ParsedLimit::Min { value, strict });
             }
@@ -501,7 +573,8 @@ impl VocabularyIndex {
 }
 
 fn strip_less_than(key: &str) -> Option<&str> {
-    key.strip_prefix("<").or_else(|| key.strip_prefix("小于")).or_else(|| key.strip_prefix("低于"))
+    // `﹤` is the small form CJK fonts offer beside `<` and the full-width `＜` (folded already).
+    ["<", "﹤", "小于", "低于"].iter().find_map(|p| key.strip_prefix(p))
 }
 
 /// Reads a method cell: screening (快检, 试纸, 胶体金, ELISA) or confirmation (确证, LC-MS/MS,
@@ -587,6 +660,29 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_the_styles_of_lab_reports() {
+        for (text, value) in [
+            ("1,234.5", 1234.5),
+            ("-1,234", -1234.0),
+            ("12,345,678", 12_345_678.0),
+            ("1.2×10⁻³", 1.2e-3),
+            ("1.2×10^-3", 1.2e-3),
+            ("1.2 × 10^-3", 1.2e-3),
+            ("3*10^5", 3e5),
+            ("2.5x10³", 2.5e3),
+            ("1.5×10¹²", 1.5e12),
+            ("１.２×１０^－３", 1.2e-3),
+        ] {
+            assert_eq!(parse_number(text), Some(value), "{text}");
+        }
+        for text in
+            ["1,23", "1,2345", ",123", "1,234,5", "0,5", "1.2×10", "1.2×9^3", "×10^3", "1e3×10^2", "1.2×10^-3.5"]
+        {
+            assert_eq!(parse_number(text), None, "{text}");
+        }
+    }
+
+    #[test]
     fn results_as_sources_write_them() {
         let v = VocabularyIndex::new(&Vocabulary::default());
         assert_eq!(v.result("0.12"), Some(ParsedResult::Value(0.12)));
@@ -661,6 +757,13 @@ mod tests {
         assert_eq!(v.limit("", true), Some(ParsedLimit::None));
         assert_eq!(v.limit("5~10", false), Some(ParsedLimit::Range { min: 5.0, max: 10.0 }));
         assert_eq!(v.limit("约0.5", false), None);
+        assert_eq!(v.limit("≦0.5", false), Some(ParsedLimit::Max { value: 0.5, strict: false }));
+        assert_eq!(v.limit("﹤0.5", false), Some(ParsedLimit::Max { value: 0.5, strict: true }));
+        assert_eq!(v.limit("≧2.9", true), Some(ParsedLimit::Min { value: 2.9, strict: false }));
+        assert_eq!(v.limit("≤1,000", false), Some(ParsedLimit::Max { value: 1000.0, strict: false }));
+        assert_eq!(v.result("﹤0.01"), Some(ParsedResult::BelowLoq(0.01)));
+        assert_eq!(v.result("＜0.01"), Some(ParsedResult::BelowLoq(0.01)));
+        assert_eq!(v.result("1.2×10⁻³"), Some(ParsedResult::Value(1.2e-3)));
     }
 
     #[test]
