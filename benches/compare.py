@@ -85,7 +85,7 @@ def grouping_sets_sql(samples_glob):
     return f"""
         WITH s AS (
             SELECT programme, coalesce(category_1, 'unclassified') AS category, city_code,
-                   reporting_unit_code, county_code, verdict,
+                   reporting_unit_code, coalesce(county_code, city_code) AS county_code, verdict,
                    strftime(sampling_date, '%Y-%m') AS m,
                    year(sampling_date) || '-Q' || quarter(sampling_date) AS q,
                    CAST(year(sampling_date) AS VARCHAR) AS y
@@ -107,8 +107,9 @@ sql = sys.argv[1]
 con = duckdb.connect()
 con.sql("SET enable_progress_bar = false")
 con.sql("CREATE TABLE cells AS " + sql)
-# County cells exist only for samples with a county, as in zhijian's cube. GROUPING() gives
-# its last argument the lowest bit: category 1, county_code 2 (0 when county is a key).
+# A sample without a county counts in its city's "county not given" cell (the city's code), as
+# in zhijian's cube, so county_code is never null here. GROUPING() gives its last argument the
+# lowest bit: category 1, county_code 2 (0 when county is a key).
 n, tested = con.sql("SELECT count(*), sum(tested) FROM cells WHERE NOT (county_code IS NULL AND g & 2 = 0)").fetchall()[0]
 print(n, tested)
 """
@@ -119,7 +120,7 @@ periods = {"month": "m", "quarter": "q", "year": "y"}
 areas = [None, "city_code", "reporting_unit_code", "county_code"]
 s = pl.scan_parquet(sys.argv[1], hive_partitioning=True).select(
     "programme", pl.col("category_1").fill_null("unclassified").alias("category"), "city_code",
-    "reporting_unit_code", "county_code", "verdict", "sampling_date",
+    "reporting_unit_code", pl.col("county_code").fill_null(pl.col("city_code")), "verdict", "sampling_date",
 ).with_columns(
     pl.col("sampling_date").dt.strftime("%Y-%m").alias("m"),
     (pl.col("sampling_date").dt.year().cast(pl.Utf8) + "-Q" + pl.col("sampling_date").dt.quarter().cast(pl.Utf8)).alias("q"),
@@ -130,8 +131,7 @@ for period in periods.values():
     for area in areas:
         for category in (True, False):
             keys = ["programme", period] + ([area] if area else []) + (["category"] if category else [])
-            f = s.filter(pl.col(area).is_not_null()) if area == "county_code" else s
-            frames.append(f.group_by(keys).agg(
+            frames.append(s.group_by(keys).agg(
                 pl.len().alias("tested"),
                 (pl.col("verdict") == "pass").sum().alias("passed"),
                 (pl.col("verdict") == "fail").sum().alias("failed"),

@@ -1,6 +1,7 @@
 //! Shapes real exports come in that are normal in the field, not faults of the files: a county
-//! under direct provincial administration written in the city column; numbers in the styles of
-//! lab reports, with their unit inside the cell.
+//! under direct provincial administration written in the city column, a county the seeds do not
+//! know; numbers in the styles of lab reports, with their unit inside the cell. (Every run here
+//! also checks that each area level of `pass_rates` adds up to the province: `tests/common`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -37,6 +38,8 @@ limit_max = "最大允许限"
 /// - D5 所在市 `兰考县`, 所在县 `杞县`: two different places, `area_mismatch` on the county.
 /// - D6 所在市 `杞县`: an ordinary county in the city column stands for 开封市 and itself, its
 ///   reporting unit the city.
+/// - D7 所在市 `开封市`, 所在县 `某某县` (no such county): kept for 开封市, county empty, flagged
+///   `county_unknown`; at the county level it counts in 开封市's "county not given" cell.
 const DATA: &str = "\
 抽样编号,样品名称,食品大类,所在市,所在县,抽样日期,检验项目,检验结果,结果单位,最大允许限
 D1,小麦粉,粮食加工品,兰考县,,2013-07-05,铅,0.1,mg/kg,0.2
@@ -45,6 +48,7 @@ D3,小麦粉,粮食加工品,兰考县,兰考县,2013-07-05,铅,0.1,mg/kg,0.2
 D4,小麦粉,粮食加工品,开封市,兰考县,2013-07-05,铅,0.1,mg/kg,0.2
 D5,小麦粉,粮食加工品,兰考县,杞县,2013-07-05,铅,0.1,mg/kg,0.2
 D6,小麦粉,粮食加工品,杞县,,2013-07-05,铅,0.1,mg/kg,0.2
+D7,小麦粉,粮食加工品,开封市,某某县,2013-07-05,铅,0.1,mg/kg,0.2
 ";
 
 #[test]
@@ -66,6 +70,8 @@ fn a_county_in_the_city_column_stands_for_its_city_and_itself() {
         assert_eq!(place(id), ["410200", "410225", "410225", "true"], "{id}");
     }
     assert_eq!(place("D6"), ["410200", "410221", "410200", "false"]);
+    assert_eq!(place("D7"), ["410200", "", "410200", "false"]);
+    assert_eq!(samples["D7"]["flags"], "county_unknown");
     assert!(!samples.contains_key("D5"));
     let rejects = rows(&out.join("rejects"));
     assert_eq!(rejects.len(), 1, "{rejects:?}");
@@ -80,9 +86,18 @@ fn a_county_in_the_city_column_stands_for_its_city_and_itself() {
             })
             .map(|c| c["tested"].clone())
     };
-    assert_eq!(tested("city", "410200").as_deref(), Some("5"));
+    assert_eq!(tested("city", "410200").as_deref(), Some("6"));
     assert_eq!(tested("reporting_unit", "410225").as_deref(), Some("4"));
-    assert_eq!(tested("reporting_unit", "410200").as_deref(), Some("1"));
+    assert_eq!(tested("reporting_unit", "410200").as_deref(), Some("2"));
+    assert_eq!(tested("county", "410225").as_deref(), Some("4"));
+    assert_eq!(tested("county", "410221").as_deref(), Some("1"));
+    let not_given = cells
+        .iter()
+        .find(|c| {
+            c["period"] == "2013" && c["category"] == "all" && c["area_level"] == "county" && c["area_code"] == "410200"
+        })
+        .unwrap();
+    assert_eq!((not_given["tested"].as_str(), not_given["area_name"].as_str()), ("1", "开封市（未注明县区）"));
 }
 
 /// Number styles, each judged by hand against 铅's maximum (canonical unit mg/kg):

@@ -129,7 +129,9 @@ fn run_output_dir(dir: &Path, args: &[&str]) -> Option<PathBuf> {
 ///   the source reported it failing without naming an item (`failing_items_missing`); it
 ///   passes only when none of them fails or waits;
 /// - every result belongs to a sample, and a sample's `result_count` is its number of results;
-/// - per input file, rows read = accepted + rejected + superseded (the manifest).
+/// - per input file, rows read = accepted + rejected + superseded (the manifest);
+/// - in `pass_rates`, every area level adds up to the province, per period, programme and
+///   category, in every count.
 pub fn assert_invariants(output: &Path) {
     let samples = rows(&output.join("samples"));
     let results = rows(&output.join("results"));
@@ -191,6 +193,25 @@ pub fn assert_invariants(output: &Path) {
         }
     }
     assert!(by_sample.is_empty(), "results without a sample: {:?}", by_sample.keys().take(5).collect::<Vec<_>>());
+    let mut sums: BTreeMap<(String, String, String, String), [u64; 6]> = BTreeMap::new();
+    for cell in rows(&output.join("pass_rates")) {
+        let key =
+            (cell["period"].clone(), cell["programme"].clone(), cell["category"].clone(), cell["area_level"].clone());
+        let counts = ["tested", "passed", "failed", "pending", "passed_after_uncertainty", "failed_after_uncertainty"]
+            .map(|c| cell[c].parse::<u64>().unwrap());
+        let sum = sums.entry(key).or_default();
+        for (s, c) in sum.iter_mut().zip(counts) {
+            *s += c;
+        }
+    }
+    for ((period, programme, category, level), counts) in &sums {
+        let province = sums.get(&(period.clone(), programme.clone(), category.clone(), "province".to_string()));
+        assert_eq!(
+            Some(counts),
+            province,
+            "pass_rates {period} {programme} {category}: level {level} against the province"
+        );
+    }
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(output.join("_manifest.json")).unwrap()).unwrap();
     for input in manifest["inputs"].as_array().unwrap() {

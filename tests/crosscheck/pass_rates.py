@@ -27,7 +27,8 @@ areas as (
     select *, 'province' as area_level, province_code as area_code from base
     union all select *, 'city', city_code from base
     union all select *, 'reporting_unit', reporting_unit_code from base
-    union all select *, 'county', county_code from base where county_code is not null
+    -- a sample without a county counts in its city's "county not given" cell (the city's code)
+    union all select *, 'county', coalesce(county_code, city_code) from base
 ),
 periods as (
     select *, 'month' as period_type, strftime(sampling_date, '%Y-%m') as period from areas

@@ -17,6 +17,9 @@ use crate::{AggregateError, wilson_interval};
 pub const ALL_CATEGORIES: &str = "all";
 /// The `category` value for samples without a top-level category.
 pub const UNCLASSIFIED: &str = "unclassified";
+/// The name suffix of a city's "county not given" cell at the county level (its code is the
+/// city's): `郑州市（未注明县区）`.
+pub const COUNTY_NOT_GIVEN: &str = "（未注明县区）";
 
 /// What the cube needs besides the samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,8 +293,12 @@ impl Partial {
                 (AreaLevel::ReportingUnit, Some(key.unit)),
                 (AreaLevel::County, key.county),
             ];
+            // At the county level a sample without a county counts in its city's "county not
+            // given" cell, which carries the city's code (never a county's), so the level adds
+            // up to the province like the others.
+            let cell_areas = [areas[0], areas[1], areas[2], (AreaLevel::County, Some(key.county.unwrap_or(key.city)))];
             for (period_type, period_start) in periods(key.month) {
-                for (level, area) in areas {
+                for (level, area) in cell_areas {
                     let Some(area) = area else { continue };
                     for category in [key.category, all] {
                         let cell =
@@ -380,6 +387,7 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
     let all = cube.intern(ALL_CATEGORIES);
     let unclassified = cube.intern(UNCLASSIFIED);
     let (cells, achieved) = cube.roll_up(province, all, unclassified);
+    let cities: std::collections::HashSet<u32> = cube.fine.keys().map(|k| k.city).collect();
     cube.fine = HashMap::new();
     // The cells leave the map for a flat list, sorted in place (no merge buffer), and become
     // rows in that order: at the peak the cube is held as rows plus 48 bytes a cell.
@@ -400,7 +408,12 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
             period_type: key.period_type,
             period_start: key.period_start,
             area_level: key.level,
-            area_name: name(key.area),
+            // At the county level only a city's own code is its "county not given" cell.
+            area_name: if key.level == AreaLevel::County && cities.contains(&key.area) {
+                format!("{}{COUNTY_NOT_GIVEN}", name(key.area))
+            } else {
+                name(key.area)
+            },
             area_code: text(key.area),
             programme: text(key.programme),
             category: text(key.category),

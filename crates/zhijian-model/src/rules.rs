@@ -203,6 +203,10 @@ rules! {
     RedeliveryDropsItems => "redelivery_drops_items", Warning,
         "a later delivery of a sample carries every test item of the delivery it replaces; the sample is judged on the later delivery alone",
         "ask the agency whether the missing items were withdrawn; if not, deliver the sample again with all its items (the replaced rows, in `rejects` as `sample_redelivered`, name them)";
+    /// A county the seeds do not know, under a known city.
+    CountyUnknown => "county_unknown", Warning,
+        "the county is in seeds/areas.csv or seeds/area_aliases.csv; an unknown one under a known city keeps the sample for its city and the province, `county_code` empty (the county level counts it in the city's `county not given` cell)",
+        "add the county and its spellings to seeds/areas.csv or seeds/area_aliases.csv, or correct it at the source";
 }
 
 #[cfg(test)]
