@@ -85,10 +85,14 @@ U3,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0.12±0.02,mg/kg,,0.1,mg/
 /// One row per sample, failing items packed `item║result║limit` in the source's default unit
 /// (mg/kg): P1 磺胺类 0.215 mg/kg = 215 μg/kg against 0.1 mg/kg = 100 μg/kg: fail, exceedance
 /// 2.15; P2 磺胺类 0.05 mg/kg against 0.1 mg/kg: pass on its values, against its reported verdict.
+/// Verdicts as sentences: P3 `…磺胺类项目不符合…要求，检验结论为不合格` without items: fail, flagged
+/// `failing_items_missing`; P4 `经抽样检验，所检项目符合…要求`: pass.
 const PACKED: &str = "\
 样品编号,样品名称,监测类别,所在市,采样日期,判定,不合格项目
 P1,猪肉,兽药残留,郑州市,2013-07-05,不合格,磺胺类║0.215║0.1
 P2,猪肉,兽药残留,郑州市,2013-07-05,不合格,磺胺类║0.05║0.1
+P3,猪肉,兽药残留,郑州市,2013-07-05,经抽样检验，磺胺类项目不符合农业部公告235号要求，检验结论为不合格,
+P4,猪肉,兽药残留,郑州市,2013-07-05,经抽样检验，所检项目符合农业部公告235号要求,
 ";
 
 fn by_sample(table: Vec<BTreeMap<String, String>>) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -207,4 +211,8 @@ fn results_are_judged_in_the_analytes_unit_whatever_unit_they_are_written_in() {
     close("livestock:P1", "exceedance", 2.15);
     assert_eq!(verdict("livestock:P2"), ("pass".into(), "pass".into()));
     assert!(samples["livestock:P2"]["flags"].contains("verdict_conflict"));
+    let sentence = |key: &str| (samples[key]["verdict"].as_str(), samples[key]["reported_verdict"].as_str());
+    assert_eq!(sentence("livestock:P3"), ("fail", "fail"));
+    assert!(samples["livestock:P3"]["flags"].contains("failing_items_missing"));
+    assert_eq!(sentence("livestock:P4"), ("pass", "pass"));
 }

@@ -437,12 +437,46 @@ impl VocabularyIndex {
     }
 
     /// A verdict word: `Ok(None)` for an empty cell, an error for a word the vocabulary lacks.
+    ///
+    /// 检验结论 is often a sentence (`经抽样检验，所检项目符合GB 2762-2012要求`, `经抽样检验，铅项目
+    /// 不符合…要求，检验结论为不合格`): a cell that is not a word itself is read by the verdict
+    /// words inside it. A fail word anywhere decides (`不符合`, `不合格`, so `符合` inside `不符合`
+    /// is never read as a pass); a pass word decides only when no negation (`不`, `未`, `非`)
+    /// stands right before it, so a source whose fail words lack `不符合` still reads `不符合…`
+    /// as a fail. Only a sentence is read this way (six characters or more, or punctuation), so a
+    /// hedged word such as `基本合格` stays unknown, as does a sentence with neither kind of
+    /// word, or with a pass word hedged by `基本`.
     pub fn verdict(&self, text: &str) -> Result<Option<Verdict>, UnknownWord> {
         let key = normalise_key(text);
         if key.is_empty() {
             return Ok(None);
         }
-        self.verdicts.get(&key).copied().map(Some).ok_or(UnknownWord)
+        if let Some(verdict) = self.verdicts.get(&key) {
+            return Ok(Some(*verdict));
+        }
+        let sentence = key.chars().count() >= 6 || key.contains([',', '.', ';', ':', '。', '；', '，']);
+        if !sentence {
+            return Err(UnknownWord);
+        }
+        let words = |verdict: Verdict| {
+            self.verdicts.iter().filter(move |(w, v)| **v == verdict && w.chars().count() >= 2).map(|(w, _)| w)
+        };
+        if words(Verdict::Fail).any(|w| key.contains(w.as_str())) {
+            return Ok(Some(Verdict::Fail));
+        }
+        let mut passes = false;
+        for word in words(Verdict::Pass) {
+            for (at, _) in key.match_indices(word.as_str()) {
+                if key[..at].ends_with(['不', '未', '非']) {
+                    return Ok(Some(Verdict::Fail));
+                }
+                if key[..at].ends_with("基本") {
+                    return Err(UnknownWord);
+                }
+                passes = true;
+            }
+        }
+        if passes { Ok(Some(Verdict::Pass)) } else { Err(UnknownWord) }
     }
 
     /// A stage word.
@@ -790,6 +824,19 @@ mod tests {
         assert_eq!(v.verdict(" 不合格 "), Ok(Some(Verdict::Fail)));
         assert_eq!(v.verdict(""), Ok(None));
         assert_eq!(v.verdict("待定"), Err(UnknownWord));
+        // Sentences, read by the words inside them.
+        assert_eq!(v.verdict("经抽样检验，所检项目符合GB 2762-2012要求"), Ok(Some(Verdict::Pass)));
+        assert_eq!(v.verdict("经抽样检验，铅项目不符合GB 2762-2012要求，检验结论为不合格"), Ok(Some(Verdict::Fail)));
+        assert_eq!(v.verdict("该批次产品检验结论：合格。"), Ok(Some(Verdict::Pass)));
+        assert_eq!(v.verdict("经检验，所检项目不符合要求"), Ok(Some(Verdict::Fail)));
+        assert_eq!(v.verdict("见检验报告"), Err(UnknownWord));
+        assert_eq!(v.verdict("基本合格"), Err(UnknownWord), "a hedged word is no verdict");
+        assert_eq!(v.verdict("经检验，所检项目基本合格"), Err(UnknownWord));
+        // A source whose fail words lack 不符合: the negation before 符合 still fails it.
+        let narrow = Vocabulary { fail: vec!["不合格".to_string()], ..Vocabulary::default() };
+        let narrow = VocabularyIndex::new(&narrow);
+        assert_eq!(narrow.verdict("经抽样检验，铅项目不符合要求"), Ok(Some(Verdict::Fail)));
+        assert_eq!(narrow.verdict("所检项目均符合要求"), Ok(Some(Verdict::Pass)));
         assert_eq!(v.stage("流通环节"), Some(Stage::Distribution));
         assert_eq!(parse_method("胶体金试纸条"), Some(Method::Screening));
         assert_eq!(parse_method("GB/T 22286-2008 液相色谱-串联质谱法"), Some(Method::Confirmation));
