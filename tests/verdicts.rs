@@ -30,6 +30,7 @@ result_unit = "结果单位"
 lod = "检出限"
 limit_max = "最大允许限"
 limit_max_unit = "最大允许限单位"
+item_verdict = "结果判定"
 
 [[sources]]
 name = "livestock-packed"
@@ -63,36 +64,42 @@ failing_items = "不合格项目"
 ///   fails, 0.15 − 0.075 = 0.075 ≤ 0.1 so it is `above_limit`, the sample passes after
 ///   uncertainty; U2 0.25 (U = 0.125, 0.125 > 0.1): `non_compliant_after_uncertainty`; U3 铅
 ///   `0.12±0.02` against 0.1, U from the record: 0.10 ≤ 0.1, `above_limit`.
+/// - R1 an item no limit judges, with 结果判定 `/` (risk monitoring does not judge): the sample is
+///   `not_judged`; R2 the same without the word: `pending`.
 const FOOD: &str = "\
-抽样编号,样品名称,食品大类,食品细类,所在市,抽样日期,检验项目,检验结果,结果单位,检出限,最大允许限,最大允许限单位
-V1,酱菜,蔬菜制品,酱腌菜,郑州市,2013-07-05,亚硝酸盐,1.033e+04,ug/kg,,≤20,mg/kg
-V2,花生油,食用油、油脂及其制品,,郑州市,2013-07-05,黄曲霉毒素B1,0.0798,mg/kg,,20,μg/kg
-V3,花生油,食用油、油脂及其制品,,郑州市,2013-07-05,黄曲霉毒素B1,79.8,μg/kg,,0.02,mg/kg
-V4,酱牛肉,肉制品,酱卤肉制品,郑州市,2013-05-20,铅,0.3,mg/kg,,,
-V5,酱牛肉,肉制品,酱卤肉制品,郑州市,2013-06-20,铅,0.3,mg/kg,,,
-V6,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0.12(检出限0.01),mg/kg,,0.2,mg/kg
-V7,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,未检出,ug/kg,10,0.2,mg/kg
-V8,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,未检出,mg/kg,,0.2,mg/kg
-V9,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0,mg/kg,,0.2,mg/kg
-V10,小麦粉,粮食加工品,,郑州市,201307051230,铅,0.1,mg/kg,,0.2,mg/kg
-V11,小麦粉,粮食加工品,,郑州市,20130705 0930,铅,0.1,mg/kg,,0.2,mg/kg
-V12,小麦粉,粮食加工品,,郑州市,201307051290,铅,0.1,mg/kg,,0.2,mg/kg
-U1,酱菜,蔬菜制品,酱腌菜,郑州市,2013-07-05,毒死蜱,0.15,mg/kg,,≤0.1,mg/kg
-U2,酱菜,蔬菜制品,酱腌菜,郑州市,2013-07-05,毒死蜱,250,μg/kg,,≤0.1,mg/kg
-U3,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0.12±0.02,mg/kg,,0.1,mg/kg
+抽样编号,样品名称,食品大类,食品细类,所在市,抽样日期,检验项目,检验结果,结果单位,检出限,最大允许限,最大允许限单位,结果判定
+V1,酱菜,蔬菜制品,酱腌菜,郑州市,2013-07-05,亚硝酸盐,1.033e+04,ug/kg,,≤20,mg/kg,
+V2,花生油,食用油、油脂及其制品,,郑州市,2013-07-05,黄曲霉毒素B1,0.0798,mg/kg,,20,μg/kg,
+V3,花生油,食用油、油脂及其制品,,郑州市,2013-07-05,黄曲霉毒素B1,79.8,μg/kg,,0.02,mg/kg,
+V4,酱牛肉,肉制品,酱卤肉制品,郑州市,2013-05-20,铅,0.3,mg/kg,,,,
+V5,酱牛肉,肉制品,酱卤肉制品,郑州市,2013-06-20,铅,0.3,mg/kg,,,,
+V6,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0.12(检出限0.01),mg/kg,,0.2,mg/kg,
+V7,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,未检出,ug/kg,10,0.2,mg/kg,
+V8,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,未检出,mg/kg,,0.2,mg/kg,
+V9,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0,mg/kg,,0.2,mg/kg,
+V10,小麦粉,粮食加工品,,郑州市,201307051230,铅,0.1,mg/kg,,0.2,mg/kg,
+V11,小麦粉,粮食加工品,,郑州市,20130705 0930,铅,0.1,mg/kg,,0.2,mg/kg,
+V12,小麦粉,粮食加工品,,郑州市,201307051290,铅,0.1,mg/kg,,0.2,mg/kg,
+U1,酱菜,蔬菜制品,酱腌菜,郑州市,2013-07-05,毒死蜱,0.15,mg/kg,,≤0.1,mg/kg,
+U2,酱菜,蔬菜制品,酱腌菜,郑州市,2013-07-05,毒死蜱,250,μg/kg,,≤0.1,mg/kg,
+U3,小麦粉,粮食加工品,,郑州市,2013-07-05,铅,0.12±0.02,mg/kg,,0.1,mg/kg,
+R1,小麦粉,粮食加工品,,郑州市,2013-07-05,某风险物质,0.5,mg/kg,,,,/
+R2,小麦粉,粮食加工品,,郑州市,2013-07-05,某风险物质,0.5,mg/kg,,,,
 ";
 
 /// One row per sample, failing items packed `item║result║limit` in the source's default unit
 /// (mg/kg): P1 磺胺类 0.215 mg/kg = 215 μg/kg against 0.1 mg/kg = 100 μg/kg: fail, exceedance
 /// 2.15; P2 磺胺类 0.05 mg/kg against 0.1 mg/kg: pass on its values, against its reported verdict.
 /// Verdicts as sentences: P3 `…磺胺类项目不符合…要求，检验结论为不合格` without items: fail, flagged
-/// `failing_items_missing`; P4 `经抽样检验，所检项目符合…要求`: pass.
+/// `failing_items_missing`; P4 `经抽样检验，所检项目符合…要求`: pass. P5 `不作判定` without items: the
+/// source does not judge and nothing else does: `not_judged`.
 const PACKED: &str = "\
 样品编号,样品名称,监测类别,所在市,采样日期,判定,不合格项目
 P1,猪肉,兽药残留,郑州市,2013-07-05,不合格,磺胺类║0.215║0.1
 P2,猪肉,兽药残留,郑州市,2013-07-05,不合格,磺胺类║0.05║0.1
 P3,猪肉,兽药残留,郑州市,2013-07-05,经抽样检验，磺胺类项目不符合农业部公告235号要求，检验结论为不合格,
 P4,猪肉,兽药残留,郑州市,2013-07-05,经抽样检验，所检项目符合农业部公告235号要求,
+P5,猪肉,兽药残留,郑州市,2013-07-05,不作判定,
 ";
 
 fn by_sample(table: Vec<BTreeMap<String, String>>) -> BTreeMap<String, BTreeMap<String, String>> {
@@ -196,12 +203,18 @@ fn results_are_judged_in_the_analytes_unit_whatever_unit_they_are_written_in() {
             r["period"] == "2013" && r["area_level"] == "province" && r["programme"] == "food" && r["category"] == "all"
         })
         .unwrap();
-    // 15 food samples less V12 (rejected): V2, V3, V4, U1, U2, U3 fail; after uncertainty U1
-    // and U3 pass.
+    // 17 food samples less V12 (rejected): V2, V3, V4, U1, U2, U3 fail; after uncertainty U1
+    // and U3 pass; R1 is not judged, R2 pending.
     assert_eq!(
-        ["tested", "passed", "failed", "passed_after_uncertainty", "failed_after_uncertainty"]
+        ["tested", "passed", "failed", "pending", "not_judged", "passed_after_uncertainty", "failed_after_uncertainty"]
             .map(|c| food_all[c].clone()),
-        ["14", "8", "6", "10", "4"].map(String::from)
+        ["16", "8", "6", "1", "1", "10", "4"].map(String::from)
+    );
+    assert_eq!((samples["food:R1"]["verdict"].as_str(), samples["food:R1"]["flags"].as_str()), ("not_judged", ""));
+    assert_eq!(samples["food:R2"]["verdict"], "pending");
+    assert_eq!(
+        (result("food:R1", "verdict"), result("food:R1", "reported_verdict")),
+        ("pending".into(), "not_judged".into())
     );
 
     // Packed items in the source's default unit.
@@ -215,4 +228,5 @@ fn results_are_judged_in_the_analytes_unit_whatever_unit_they_are_written_in() {
     assert_eq!(sentence("livestock:P3"), ("fail", "fail"));
     assert!(samples["livestock:P3"]["flags"].contains("failing_items_missing"));
     assert_eq!(sentence("livestock:P4"), ("pass", "pass"));
+    assert_eq!(sentence("livestock:P5"), ("not_judged", "not_judged"));
 }

@@ -193,12 +193,20 @@ pub fn assert_invariants(output: &Path) {
         }
     }
     assert!(by_sample.is_empty(), "results without a sample: {:?}", by_sample.keys().take(5).collect::<Vec<_>>());
-    let mut sums: BTreeMap<(String, String, String, String), [u64; 6]> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, String, String, String), [u64; 7]> = BTreeMap::new();
     for cell in rows(&output.join("pass_rates")) {
         let key =
             (cell["period"].clone(), cell["programme"].clone(), cell["category"].clone(), cell["area_level"].clone());
-        let counts = ["tested", "passed", "failed", "pending", "passed_after_uncertainty", "failed_after_uncertainty"]
-            .map(|c| cell[c].parse::<u64>().unwrap());
+        let counts = [
+            "tested",
+            "passed",
+            "failed",
+            "pending",
+            "not_judged",
+            "passed_after_uncertainty",
+            "failed_after_uncertainty",
+        ]
+        .map(|c| cell[c].parse::<u64>().unwrap());
         let sum = sums.entry(key).or_default();
         for (s, c) in sum.iter_mut().zip(counts) {
             *s += c;

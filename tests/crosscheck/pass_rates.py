@@ -40,6 +40,7 @@ select period_type, period, area_level, area_code, programme, coalesce(category,
        count(*) filter (where verdict = 'pass') as passed,
        count(*) filter (where verdict = 'fail') as failed,
        count(*) filter (where verdict = 'pending') as pending,
+       count(*) filter (where verdict = 'not_judged') as not_judged,
        count(*) filter (where verdict_after_uncertainty = 'pass') as passed_u,
        count(*) filter (where verdict_after_uncertainty = 'fail') as failed_u
 from periods
@@ -50,7 +51,7 @@ group by grouping sets ((period_type, period, area_level, area_code, programme, 
 ours = con.execute(f"""
 select period_type, period, area_level, area_code, programme, category, tested, passed, failed, pending,
        pass_rate, wilson_low, wilson_high, passed_after_uncertainty, failed_after_uncertainty,
-       pass_rate_after_uncertainty
+       pass_rate_after_uncertainty, not_judged
 from {pass_rates}
 """).fetchall()
 
@@ -75,7 +76,9 @@ for key in sorted(set(expected) | set(got), key=str):
     if e is None or g is None:
         mismatches.append((key, e, g))
         continue
-    tested, passed, failed, pending, passed_u, failed_u = e
+    tested, passed, failed, pending, not_judged, passed_u, failed_u = e
+    if g[10] != not_judged:
+        mismatches.append((key, "not_judged", not_judged, g[10]))
     if tuple(g[:4]) != (tested, passed, failed, pending):
         mismatches.append((key, e, g[:4]))
         continue

@@ -49,7 +49,7 @@ pub struct PassRateRow {
     pub programme: String,
     /// Top-level category or `all`.
     pub category: String,
-    /// passed + failed + pending.
+    /// passed + failed + pending + not_judged.
     pub tested: u64,
     /// Passed samples.
     pub passed: u64,
@@ -57,6 +57,8 @@ pub struct PassRateRow {
     pub failed: u64,
     /// Pending samples.
     pub pending: u64,
+    /// Samples the source does not judge and no limit judges (`not_judged`).
+    pub not_judged: u64,
     /// Samples whose verdict after measurement uncertainty passes.
     pub passed_after_uncertainty: u64,
     /// Samples whose verdict after measurement uncertainty fails.
@@ -122,6 +124,7 @@ struct Counts {
     passed: u64,
     failed: u64,
     pending: u64,
+    not_judged: u64,
     passed_after_uncertainty: u64,
     failed_after_uncertainty: u64,
 }
@@ -131,6 +134,7 @@ impl Counts {
         self.passed += other.passed;
         self.failed += other.failed;
         self.pending += other.pending;
+        self.not_judged += other.not_judged;
         self.passed_after_uncertainty += other.passed_after_uncertainty;
         self.failed_after_uncertainty += other.failed_after_uncertainty;
     }
@@ -165,7 +169,7 @@ impl FineCounts {
     }
 
     fn samples(&self) -> u64 {
-        self.counts.passed + self.counts.failed + self.counts.pending
+        self.counts.passed + self.counts.failed + self.counts.pending + self.counts.not_judged
     }
 }
 
@@ -246,6 +250,7 @@ impl Partial {
             match verdict.value(row) {
                 "pass" => counts.counts.passed += 1,
                 "fail" => counts.counts.failed += 1,
+                "not_judged" => counts.counts.not_judged += 1,
                 _ => counts.counts.pending += 1,
             }
             match after_uncertainty.value(row) {
@@ -417,10 +422,11 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
             area_code: text(key.area),
             programme: text(key.programme),
             category: text(key.category),
-            tested: c.passed + c.failed + c.pending,
+            tested: c.passed + c.failed + c.pending + c.not_judged,
             passed: c.passed,
             failed: c.failed,
             pending: c.pending,
+            not_judged: c.not_judged,
             passed_after_uncertainty: c.passed_after_uncertainty,
             failed_after_uncertainty: c.failed_after_uncertainty,
         })

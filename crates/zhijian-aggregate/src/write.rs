@@ -37,6 +37,7 @@ pub fn pass_rates_batch(rows: &[&PassRateRow]) -> Result<RecordBatch, AggregateE
         int(|r| r.passed_after_uncertainty),
         int(|r| r.failed_after_uncertainty),
         Arc::new(rows.iter().map(|r| r.pass_rate_after_uncertainty()).collect::<Float64Array>()),
+        int(|r| r.not_judged),
     ];
     RecordBatch::try_new(pass_rates_schema(), columns)
         .map_err(|source| AggregateError::Arrow { table: "pass_rates", source })

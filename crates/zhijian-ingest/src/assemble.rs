@@ -493,6 +493,16 @@ fn decide_by(
             }
         }
     };
+    // Not judged: the source says it does not judge (the sample's verdict, or every waiting
+    // item's), and what waits does so only for want of a limit: nothing will decide it.
+    let reported_not_judged = rows.iter().any(|r| r.sample.reported_verdict == Some(Verdict::NotJudged));
+    let waiting: Vec<&&ResultFields> = counting.iter().filter(|r| verdict_of(r) == Verdict::Pending).collect();
+    let not_judged = verdict == Verdict::Pending
+        && !incomplete
+        && !waiting.is_empty()
+        && waiting.iter().all(|r| r.flags.contains(&Rule::LimitMissing))
+        && (reported_not_judged || waiting.iter().all(|r| r.reported_verdict == Some(Verdict::NotJudged)));
+    let verdict = if not_judged { Verdict::NotJudged } else { verdict };
     (verdict, superseded, flags)
 }
 
@@ -554,7 +564,9 @@ fn assemble_sample(
     if originals.is_empty() {
         flags.push(Rule::RetestWithoutOriginal);
     }
-    let verdict_conflict = fields.reported_verdict.is_some_and(|r| verdict != Verdict::Pending && r != verdict);
+    let verdict_conflict = fields.reported_verdict.is_some_and(|r| {
+        !matches!(r, Verdict::NotJudged) && !matches!(verdict, Verdict::Pending | Verdict::NotJudged) && r != verdict
+    });
     if verdict_conflict {
         flags.push(Rule::VerdictConflict);
     }

@@ -105,7 +105,7 @@ pub fn evaluate(
 ) -> Evaluation {
     match (verdict, result) {
         (Verdict::Pass, _) => Evaluation::Compliant,
-        (Verdict::Pending, _) => Evaluation::NotEvaluated,
+        (Verdict::Pending | Verdict::NotJudged, _) => Evaluation::NotEvaluated,
         (Verdict::Fail, Reading::Value(value)) if !limit.banned => {
             let (low, high) = match uncertainty {
                 Some(u) => (value.minus(u), value.plus(u)),
@@ -136,7 +136,7 @@ pub fn judge_sample(results: impl IntoIterator<Item = Verdict>, incomplete: bool
     for verdict in results {
         match verdict {
             Verdict::Fail => return Verdict::Fail,
-            Verdict::Pending => pending = true,
+            Verdict::Pending | Verdict::NotJudged => pending = true,
             Verdict::Pass => {}
         }
     }
@@ -265,7 +265,7 @@ mod properties {
     fn rank(verdict: Option<Verdict>) -> u8 {
         match verdict {
             Some(Verdict::Pass) => 0,
-            None | Some(Verdict::Pending) => 1,
+            None | Some(Verdict::Pending | Verdict::NotJudged) => 1,
             Some(Verdict::Fail) => 2,
         }
     }

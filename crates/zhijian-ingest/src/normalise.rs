@@ -1253,7 +1253,8 @@ impl<'a> FileNormaliser<'a> {
                 Verdict::Pending
             }
         };
-        let verdict_conflict = reported_verdict.is_some_and(|r| verdict != Verdict::Pending && r != verdict);
+        let verdict_conflict =
+            reported_verdict.is_some_and(|r| r != Verdict::NotJudged && verdict != Verdict::Pending && r != verdict);
         if verdict_conflict {
             flags.push(Rule::VerdictConflict);
         }

@@ -407,6 +407,9 @@ impl VocabularyIndex {
         for word in keys(&vocabulary.fail) {
             verdicts.insert(word, Verdict::Fail);
         }
+        for word in keys(&vocabulary.not_judged) {
+            verdicts.insert(word, Verdict::NotJudged);
+        }
         let mut results = HashMap::new();
         for (words, meaning) in [
             (&vocabulary.pass, ResultWord::Qualitative(Qualitative::Pass)),
@@ -824,6 +827,8 @@ mod tests {
         assert_eq!(v.verdict(" 不合格 "), Ok(Some(Verdict::Fail)));
         assert_eq!(v.verdict(""), Ok(None));
         assert_eq!(v.verdict("待定"), Err(UnknownWord));
+        assert_eq!(v.verdict("不作判定"), Ok(Some(Verdict::NotJudged)));
+        assert_eq!(v.verdict("——"), Ok(Some(Verdict::NotJudged)));
         // Sentences, read by the words inside them.
         assert_eq!(v.verdict("经抽样检验，所检项目符合GB 2762-2012要求"), Ok(Some(Verdict::Pass)));
         assert_eq!(v.verdict("经抽样检验，铅项目不符合GB 2762-2012要求，检验结论为不合格"), Ok(Some(Verdict::Fail)));

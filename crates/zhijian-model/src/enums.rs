@@ -97,6 +97,10 @@ code_enum! {
         /// some of whose item rows were rejected. Pending samples are not in pass-rate
         /// denominators.
         Pending => "pending",
+        /// The source does not judge (risk monitoring writes `/`, `——`, 不作判定) and no limit
+        /// judges its values: tested, but not in pass-rate denominators. A sample verdict and a
+        /// reported verdict; a result's own verdict is never this.
+        NotJudged => "not_judged",
     }
 }
 
@@ -241,6 +245,6 @@ mod tests {
     #[test]
     fn unknown_code_lists_the_expected_ones() {
         let err = "passed".parse::<Verdict>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown verdict `passed`, expected one of: pass, fail, pending");
+        assert_eq!(err.to_string(), "unknown verdict `passed`, expected one of: pass, fail, pending, not_judged");
     }
 }

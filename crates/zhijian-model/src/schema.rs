@@ -126,7 +126,11 @@ pub fn samples_schema() -> SchemaRef {
         text("lab_name", true, "testing laboratory (检验机构名称)"),
         col("sampling_date", DataType::Date32, false, "sampling date (抽样日期)"),
         col("report_date", DataType::Date32, true, "report date (报告日期)"),
-        text("verdict", false, "zhijian's verdict from the results: pass, fail, pending"),
+        text(
+            "verdict",
+            false,
+            "zhijian's verdict from the results: pass, fail, pending, not_judged (the source does not judge and no limit does)",
+        ),
         text("reported_verdict", true, "the source's own verdict (检验结论): pass, fail, or null"),
         col("verdict_conflict", DataType::Boolean, false, "the reported verdict disagrees with `verdict`"),
         list_of_text("failing_items", "canonical names of the failing test items, in source order"),
@@ -277,7 +281,7 @@ pub fn pass_rates_schema() -> SchemaRef {
         text("area_name", false, "name of the area"),
         text("programme", false, "programme code"),
         text("category", false, "top-level category (category_1), or `all` for the programme as a whole"),
-        col("tested", DataType::Int64, false, "samples: passed + failed + pending"),
+        col("tested", DataType::Int64, false, "samples: passed + failed + pending + not_judged"),
         col("passed", DataType::Int64, false, "samples that passed"),
         col("failed", DataType::Int64, false, "samples that failed"),
         col("pending", DataType::Int64, false, "samples not yet decided; not in the pass rate"),
@@ -297,6 +301,12 @@ pub fn pass_rates_schema() -> SchemaRef {
             DataType::Float64,
             true,
             "passed_after_uncertainty / (passed_after_uncertainty + failed_after_uncertainty); null when both are 0",
+        ),
+        col(
+            "not_judged",
+            DataType::Int64,
+            false,
+            "samples the source does not judge (risk monitoring: /, ——, 不作判定) and no limit judges; in tested, not in the pass rate",
         ),
     ])
 }

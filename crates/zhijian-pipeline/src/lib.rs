@@ -272,6 +272,8 @@ pub struct Vocabulary {
     pub pass: Vec<String>,
     /// Verdict words meaning fail (不合格).
     pub fail: Vec<String>,
+    /// Verdict words meaning the source does not judge (risk monitoring: `/`, `——`, 不作判定).
+    pub not_judged: Vec<String>,
     /// Result words meaning not detected (未检出, ND).
     pub not_detected: Vec<String>,
     /// Result words meaning negative (阴性).
@@ -295,6 +297,7 @@ impl Default for Vocabulary {
         Vocabulary {
             pass: words(&["合格", "符合", "通过", "pass"]),
             fail: words(&["不合格", "不符合", "未通过", "fail"]),
+            not_judged: words(&["/", "／", "—", "——", "不作判定", "不判定", "未判定", "不予判定", "not judged"]),
             not_detected: words(&["未检出", "ND", "N.D.", "未检测出", "not detected"]),
             negative: words(&["阴性", "-", "negative"]),
             positive: words(&["阳性", "+", "positive"]),

@@ -36,6 +36,7 @@ const LIMITS_KEYS: &[&str] =
 const VOCABULARY_KEYS: &[&str] = &[
     "pass",
     "fail",
+    "not_judged",
     "not_detected",
     "negative",
     "positive",
@@ -596,6 +597,7 @@ impl Walker<'_> {
             let slot = match *key {
                 "pass" => &mut vocabulary.pass,
                 "fail" => &mut vocabulary.fail,
+                "not_judged" => &mut vocabulary.not_judged,
                 "not_detected" => &mut vocabulary.not_detected,
                 "negative" => &mut vocabulary.negative,
                 "positive" => &mut vocabulary.positive,
