@@ -52,12 +52,13 @@ fn every_figure_equals_its_cell_in_pass_rates_and_attainment() {
         }
         // The Markdown row.
         let line = format!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             cell["area_name"],
             cell["tested"],
             cell["passed"],
             cell["failed"],
             cell["pending"],
+            cell["not_judged"],
             percent(&cell["pass_rate"]),
             interval(cell)
         );

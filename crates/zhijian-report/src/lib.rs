@@ -75,6 +75,8 @@ pub struct Rate {
     pub failed: i64,
     /// Pending.
     pub pending: i64,
+    /// Samples the source does not judge and no limit judges.
+    pub not_judged: i64,
     /// passed / (passed + failed).
     pub pass_rate: Option<f64>,
     /// 95% Wilson interval.
@@ -196,6 +198,7 @@ fn rate(r: &read::Record, key: &str) -> Rate {
         passed: r.int("passed"),
         failed: r.int("failed"),
         pending: r.int("pending"),
+        not_judged: r.int("not_judged"),
         pass_rate: r.float("pass_rate"),
         interval: low.zip(high),
     }
@@ -221,6 +224,7 @@ impl Report {
                 "passed",
                 "failed",
                 "pending",
+                "not_judged",
                 "pass_rate",
                 "wilson_low",
                 "wilson_high",

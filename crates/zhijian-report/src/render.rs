@@ -99,7 +99,7 @@ fn html_table(out: &mut String, header: &[&str], rows: &[Vec<String>], numeric_f
     out.push_str("</tbody>\n</table>\n");
 }
 
-const RATE_HEADER: [&str; 7] = ["地区", "抽检批次", "合格", "不合格", "待定", "合格率", "95%置信区间"];
+const RATE_HEADER: [&str; 8] = ["地区", "抽检批次", "合格", "不合格", "待定", "未判定", "合格率", "95%置信区间"];
 
 fn rate_row(rate: &Rate) -> Vec<String> {
     vec![
@@ -108,6 +108,7 @@ fn rate_row(rate: &Rate) -> Vec<String> {
         rate.passed.to_string(),
         rate.failed.to_string(),
         rate.pending.to_string(),
+        rate.not_judged.to_string(),
         percent(rate.pass_rate),
         interval(rate),
     ]
@@ -303,7 +304,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}fi
 pub(crate) fn html(report: &Report) -> String {
     let (heading, period) = title(report);
     let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"note\">数据截至{}。合格率 = 合格批次 ÷（合格 + 不合格批次），待定样品不计入；区间为95% Wilson置信区间。</p>\n<h2>总体情况</h2>\n",
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"note\">数据截至{}。合格率 = 合格批次 ÷（合格 + 不合格批次），待定和未判定样品不计入；区间为95% Wilson置信区间。</p>\n<h2>总体情况</h2>\n",
         escape(&heading),
         escape(&heading),
         date_label(Some(report.options.as_of))
