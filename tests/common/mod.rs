@@ -270,7 +270,18 @@ pub fn rows(table_dir: &Path) -> Vec<BTreeMap<String, String>> {
     out
 }
 
-fn cell(column: &dyn Array, row: usize) -> String {
+/// The items of a list cell (empty for null).
+pub fn list_items(column: &dyn Array, row: usize) -> Vec<String> {
+    if column.is_null(row) {
+        return Vec::new();
+    }
+    let list = column.as_list::<i32>().value(row);
+    let strings = list.as_string::<i32>();
+    (0..strings.len()).map(|i| strings.value(i).to_string()).collect()
+}
+
+/// A cell rendered as text ("" for null; list items joined by `,`).
+pub fn cell(column: &dyn Array, row: usize) -> String {
     use arrow_schema::DataType;
     if column.is_null(row) {
         return String::new();
@@ -286,11 +297,7 @@ fn cell(column: &dyn Array, row: usize) -> String {
         )
         .map(|d| d.date().to_string())
         .unwrap_or_default(),
-        DataType::List(_) => {
-            let list = column.as_list::<i32>().value(row);
-            let strings = list.as_string::<i32>();
-            (0..strings.len()).map(|i| strings.value(i).to_string()).collect::<Vec<_>>().join(",")
-        }
+        DataType::List(_) => list_items(column, row).join(","),
         other => panic!("unexpected type {other}"),
     }
 }

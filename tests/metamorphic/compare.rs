@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 
 use crate::reference::Units;
@@ -37,32 +35,15 @@ fn read(table_dir: &Path, columns: &[&str]) -> Vec<Vec<String>> {
     out
 }
 
+/// A cell as text; a list's items sorted, since their order follows the rows', which a shuffle
+/// may change.
 fn cell(column: &dyn Array, row: usize) -> String {
-    use arrow_schema::DataType;
-    if column.is_null(row) {
-        return String::new();
+    if matches!(column.data_type(), arrow_schema::DataType::List(_)) {
+        let mut items = crate::common::list_items(column, row);
+        items.sort();
+        return items.join(",");
     }
-    match column.data_type() {
-        DataType::Utf8 => column.as_string::<i32>().value(row).to_string(),
-        DataType::Int64 => column.as_primitive::<Int64Type>().value(row).to_string(),
-        DataType::Int32 => column.as_primitive::<Int32Type>().value(row).to_string(),
-        DataType::Float64 => column.as_primitive::<Float64Type>().value(row).to_string(),
-        DataType::Boolean => column.as_boolean().value(row).to_string(),
-        DataType::Date32 => {
-            arrow_array::temporal_conversions::date32_to_datetime(column.as_primitive::<Date32Type>().value(row))
-                .map(|d| d.date().to_string())
-                .unwrap_or_default()
-        }
-        DataType::List(_) => {
-            let list = column.as_list::<i32>().value(row);
-            let strings = list.as_string::<i32>();
-            let mut items: Vec<String> = (0..strings.len()).map(|i| strings.value(i).to_string()).collect();
-            // Sets: the order follows the rows', which a shuffle may change.
-            items.sort();
-            items.join(",")
-        }
-        other => panic!("unexpected type {other}"),
-    }
+    crate::common::cell(column, row)
 }
 
 /// The sample columns compared besides the key.
