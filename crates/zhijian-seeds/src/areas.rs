@@ -285,4 +285,36 @@ mod tests {
         assert_eq!(t.iter().filter(|a| a.directly_administered).count(), 10);
         assert!(t.is_province("河南省") && t.is_province("Henan") && !t.is_province("湖北省"));
     }
+
+    /// The seeds hold Henan's whole 2013 division list: 17 prefecture-level cities and 济源,
+    /// 158 county-level units, each inside the city its code names; the later renames resolve
+    /// to the 2013 unit by name and by new code.
+    #[test]
+    fn every_county_level_unit_of_2013() {
+        let t = table();
+        let cities: Vec<&Area> = t.iter().filter(|a| a.kind == AreaKind::City).collect();
+        let counties: Vec<&Area> = t.iter().filter(|a| a.kind == AreaKind::County).collect();
+        assert_eq!((cities.len(), counties.len()), (18, 158));
+        for county in &counties {
+            let parent = county.parent.as_deref().unwrap();
+            assert_eq!(&county.code[..4], &parent[..4], "{} {}", county.code, county.name);
+            assert_eq!(t.get(parent).map(|c| c.kind), Some(AreaKind::City), "{}", county.code);
+        }
+        for (later, code) in [
+            ("祥符区", "410224"),
+            ("410212", "410224"),
+            ("陕州区", "411222"),
+            ("建安区", "411023"),
+            ("411003", "411023"),
+            ("淮阳区", "411626"),
+            ("偃师区", "410381"),
+            ("孟津区", "410322"),
+            ("410783", "410728"),
+        ] {
+            assert_eq!(t.resolve_county(later, None).map(|a| a.code.as_str()), Some(code), "{later}");
+        }
+        // A short name two cities' counties could share resolves only inside its city.
+        assert_eq!(t.resolve_county("安阳", Some("410500")).map(|a| a.code.as_str()), Some("410522"));
+        assert_eq!(t.resolve_city("安阳").map(|a| a.code.as_str()), Some("410500"));
+    }
 }

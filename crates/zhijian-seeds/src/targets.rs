@@ -202,7 +202,7 @@ mod tests {
         assert_eq!(
             rendered,
             [
-                "SEEDS/areas.csv:5: field `parent_code`, value `410199`: no area has this code",
+                "SEEDS/areas.csv:7: field `parent_code`, value `410199`: no area has this code",
                 "SEEDS/limits.csv:2: field `unit`, value `mg/kgg`: unknown unit (see units.csv)",
             ]
         );
