@@ -122,7 +122,7 @@ fn query_formats_stdin_and_output_files() {
     let table = stdout(&sandbox.zhijian(&["query", "--dir", "out/henan-2013", sql]));
     assert_eq!(
         table,
-        "programme          samples\n-----------------  -------\nagri_inputs             60\nagri_products          116\nconsumer_products       78\nfood                   293\nlivestock               98\nnet_content             42\n(6 rows)\n"
+        "programme          samples\n-----------------  -------\nagri_inputs             60\nagri_products          116\nconsumer_products       78\nfood                   293\nlivestock              138\nnet_content             42\n(6 rows)\n"
     );
     // CSV, lists joined with `;`.
     let csv = stdout(&sandbox.zhijian(&[

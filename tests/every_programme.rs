@@ -52,7 +52,7 @@ fn every_row_of_every_file_is_accounted_for() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(sandbox.output().join("_manifest.json")).unwrap()).unwrap();
     let inputs = manifest["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 9);
+    assert_eq!(inputs.len(), 10);
     let results = rows(&sandbox.output().join("results"));
     let samples = rows(&sandbox.output().join("samples"));
     let rejects = rows(&sandbox.output().join("rejects"));
@@ -74,6 +74,30 @@ fn every_row_of_every_file_is_accounted_for() {
         // Re-test rows share their sample's row, so accepted ≥ distinct lines seen.
         assert!(lines.len() as u64 <= count("rows_accepted"), "{path}");
     }
+}
+
+#[test]
+fn every_entity_and_producer_is_invented_and_named_so() {
+    // The sample data names no real company, shop or market: every name carries 示例 or 样例
+    // (places are real). Where a source gives a credit code, it passes GB 32100 and stays with
+    // its entity.
+    let sandbox = run();
+    let samples = rows(&sandbox.output().join("samples"));
+    let invented = |name: &str| name.is_empty() || name.contains("示例") || name.contains("样例");
+    let mut code_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for sample in &samples {
+        for field in ["entity_name", "producer_name"] {
+            assert!(invented(&sample[field]), "{}: {field} `{}`", sample["sample_key"], sample[field]);
+        }
+        let (entity, code) = (sample["entity_name"].as_str(), sample["entity_credit_code"].as_str());
+        if !code.is_empty() {
+            assert!(zhijian_generate::is_valid_credit_code(code), "{entity}: `{code}`");
+            assert_eq!(*code_of.entry(entity).or_insert(code), code, "{entity}");
+        }
+    }
+    let codes: std::collections::BTreeSet<&str> = code_of.values().copied().collect();
+    assert_eq!(codes.len(), code_of.len(), "two entities share a code");
+    assert!(code_of.len() > 100, "{} entities with a code", code_of.len());
 }
 
 #[test]

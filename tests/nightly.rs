@@ -110,7 +110,7 @@ fn a_lock_left_by_a_killed_run_is_taken_over_by_the_next() {
     let err = stderr(&output);
     assert!(err.contains("taking over a stale lock") && err.contains(&format!("pid={}", killed.id())), "{err}");
     assert!(!lock.exists(), "released at the end of the run");
-    assert!(stdout(&output).starts_with("henan-2013: 9 file(s)"));
+    assert!(stdout(&output).starts_with("henan-2013: 10 file(s)"));
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn of_two_runs_started_together_one_runs_and_the_other_exits_2_naming_it() {
     };
     let err = stderr(&outputs[loser]);
     assert!(err.contains(&format!("another zhijian run is writing `out/henan-2013`: pid {}", pids[winner])), "{err}");
-    assert!(stdout(&outputs[winner]).starts_with("henan-2013: 9 file(s)"));
+    assert!(stdout(&outputs[winner]).starts_with("henan-2013: 10 file(s)"));
     assert!(!lock.exists());
     common::assert_invariants(&sandbox.output());
 }
@@ -262,20 +262,20 @@ fn a_run_parses_only_new_or_changed_files_and_equals_a_full_refresh() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     };
     run(&[]);
-    assert_eq!(parsed_and_cached(&sandbox).0.len(), 8, "the first run parses every file");
+    assert_eq!(parsed_and_cached(&sandbox).0.len(), 9, "the first run parses every file");
 
     // The correction arrives: only it is parsed.
     std::fs::write(&correction, &bytes).unwrap();
     run(&[]);
     let (parsed, cached) = parsed_and_cached(&sandbox);
     assert_eq!(parsed, ["../sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv"]);
-    assert_eq!(cached, 8);
+    assert_eq!(cached, 9);
     assert_eq!(fingerprint(&sandbox.output()), with, "incremental equals a clean run");
 
     // A full refresh parses everything and gives the same outputs.
     run(&["--full-refresh"]);
     let (parsed, cached) = parsed_and_cached(&sandbox);
-    assert_eq!((parsed.len(), cached), (9, 0));
+    assert_eq!((parsed.len(), cached), (10, 0));
     assert_eq!(manifest(&sandbox)["full_refresh"], true);
     assert_eq!(fingerprint(&sandbox.output()), with);
 
@@ -286,7 +286,7 @@ fn a_run_parses_only_new_or_changed_files_and_equals_a_full_refresh() {
         manifest(&sandbox)["retracted"],
         serde_json::json!(["../sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv"])
     );
-    assert_eq!(parsed_and_cached(&sandbox), (Vec::<String>::new(), 8));
+    assert_eq!(parsed_and_cached(&sandbox), (Vec::<String>::new(), 9));
     assert_eq!(fingerprint(&sandbox.output()), without);
 
     // New seeds can change how any row reads: everything is parsed again.
@@ -304,9 +304,9 @@ fn a_run_parses_only_new_or_changed_files_and_equals_a_full_refresh() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 16, "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.ends_with(".head")).count(), 8, "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.ends_with(".rows")).count(), 8, "{names:?}");
+    assert_eq!(names.len(), 18, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with(".head")).count(), 9, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.ends_with(".rows")).count(), 9, "{names:?}");
 }
 
 /// Unmounts a test's tmpfs when the test ends, however it ends.
@@ -379,7 +379,7 @@ fn a_progress_bar_on_a_terminal_and_none_in_a_log() {
         Command::new("script").args(["-qec", &command, "/dev/null"]).current_dir(sandbox.path()).output().unwrap();
     assert!(on_terminal.status.success(), "{}", stderr(&on_terminal));
     let screen = String::from_utf8_lossy(&on_terminal.stdout).replace('\r', "\n");
-    assert!(screen.contains("9/9 files, 1780 rows"), "{screen}");
+    assert!(screen.contains("10/10 files, 1897 rows"), "{screen}");
     // Without a terminal (a scheduler's log): no bar, nothing on stderr at the default level.
     let logged = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks"]);
     assert_eq!(logged.status.code(), Some(0));

@@ -25,8 +25,9 @@ rng = random.Random(20130715)
 FILE = "nongzi-choucha-2013.xls"
 HEADER = ["抽查编号", "产品类别", "产品名称", "产品小类", "生产企业", "被抽查单位", "所在市", "所在县", "抽样日期",
           "检验项目", "标明值", "允许偏差", "实测值", "单位", "标准要求", "单项判定"]
-MAKERS = ["河南心连心化肥有限公司", "河南中原大化集团", "郑州先正达农化有限公司", "河南秋乐种业科技股份有限公司",
-          "洛阳拖拉机研究所有限公司", "河南豪丰机械制造有限公司"]
+# Makers and dealers are invented, and named so.
+MAKERS = ["豫丰示例化肥有限公司", "中原样例化工有限公司", "郑州示例农化有限公司", "河南样例种业有限公司",
+          "洛阳示例农机有限公司", "豫北样例机械制造有限公司"]
 
 
 def fertiliser(fail):
@@ -77,7 +78,7 @@ def machinery(fail):
     bad = rng.choice(["安全防护", "制动性能"]) if fail else None
     rows = [(item, "", "", "不合格" if item == bad else "合格", "", "/", "不合格" if item == bad else "合格")
             for item in ["安全防护", "安全标志", "制动性能", "照明及信号装置"]]
-    return rng.choice(["东方红-LX904", "雷沃-M704", "1GQN-200"]), kind, rows
+    return rng.choice(["示例-LX904", "样例-M704", "1GQN-200"]), kind, rows
 
 
 MAKE = {"肥料": fertiliser, "农药": pesticide, "种子": seed, "农业机械": machinery}
@@ -123,7 +124,7 @@ def main():
         sample_id = f"NZ2013{number:03d}"
         shown_category = "兽药" if fault == "unknown_category" else category
         maker = rng.choice(MAKERS)
-        entity = CITIES[city][0][:-1] + rng.choice(["农资公司", "农资门市部", "农机销售中心"])
+        entity = CITIES[city][0][:-1] + rng.choice(["示例农资公司", "样例农资门市部", "示例农机销售中心"])
         for i, (item, declared, tolerance, value, unit, requirement, verdict) in enumerate(rows):
             cells = [sample_id, shown_category, name, sub, maker, entity, CITIES[city][0], county[1] if county else ""]
             for col, text in enumerate(cells):

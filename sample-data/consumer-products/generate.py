@@ -53,8 +53,10 @@ def main():
             "id": f"FX13{number:04d}", "category": category, "sub": sub, "name": rng.choice(names),
             "model": f"{rng.choice('ABCDKMX')}-{rng.randint(100, 999)}", "city": city,
             "city_text": rng.choice([CITIES[city][0], CITIES[city][0], CITIES[city][1]]),
-            "maker": rng.choice(["浙江", "广东", "河南", "江苏"]) + rng.choice(["乐童", "美的", "飞科", "好孩子", "九阳"]) + "有限公司",
-            "entity": CITIES[city][0][:-1] + rng.choice(["百货大楼", "万达广场", "丹尼斯", "国美电器", "苏宁电器"]),
+            # Makers and shops are invented, and named so.
+            "maker": rng.choice(["浙江", "广东", "河南", "江苏"])
+            + rng.choice(["示例乐童玩具", "样例安家电器", "示例暖风电器", "样例童行用品", "示例易厨电器"]) + "有限公司",
+            "entity": CITIES[city][0][:-1] + rng.choice(["示例百货大楼", "样例购物广场", "示例超市", "样例电器商场", "示例家电卖场"]),
             "date": dt.date(2013, rng.randint(7, 9), rng.randint(1, 25)),
             "reported": "不合格" if fail else "合格",
             "failing": rng.sample(items, rng.choice([1, 1, 2])) if fail else [],

@@ -13,9 +13,14 @@ import io
 import json
 import pathlib
 import random
+import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from _shared import CreditCodes  # noqa: E402
+
 rng = random.Random(20130930)
+CREDIT_CODES = CreditCodes(20130930)
 AS_OF = dt.date(2013, 9, 30)
 
 HEADER = ["序号", "抽样编号", "任务类别", "样品名称", "食品大类", "食品亚类", "食品次亚类", "食品细类",
@@ -118,9 +123,11 @@ PRODUCTS = [
 
 LABS = ["河南省产品质量监督检验院", "河南省食品质量安全检测中心", "郑州市产品质量检验检测中心",
         "洛阳市质量技术监督检验测试中心", "国家食品质量监督检验中心（郑州）"]
-SHOPS = ["丹尼斯超市", "世纪联华超市", "万家福超市", "大张超市", "胖东来超市", "农贸市场", "批发市场", "惠民便利店", "好又多商行"]
-MAKERS = ["河南金苑面业有限公司", "河南双汇投资发展股份有限公司", "河南花花牛乳业有限公司", "河南省宋河酒业股份有限公司",
-          "河南莲花味精股份有限公司", "郑州思念食品有限公司", "河南众品食业股份有限公司", "信阳毛尖茶业有限公司"]
+# Invented, and named so (示例, 样例): the sampled shops and the labelled producers.
+SHOPS = ["中原样例超市", "豫丰示例超市", "嵩岳样例超市", "黄河示例超市", "伏牛样例超市", "示例农贸市场", "样例批发市场",
+         "示例便利店", "样例商行"]
+MAKERS = ["豫丰示例面业有限公司", "中原样例肉类食品有限公司", "嵩山示例乳业有限公司", "豫东样例酒业有限公司",
+          "黄河示例调味品有限公司", "郑州样例速冻食品有限公司", "伏牛示例食品有限公司", "信阳样例茶业有限公司"]
 STAGES = [("生产", ["生产企业"]), ("流通", ["超市", "农贸市场", "批发市场", "便利店"]), ("餐饮", ["餐馆", "学校食堂"])]
 
 
@@ -171,6 +178,14 @@ def limit_cells(item, style):
     return "/", "", ("≤" + text if style != 1 else text), unit
 
 
+def credit_code(entity, area):
+    """The entity's one credit code. The three draws are those of the per-sample codes this
+    file once wrote, kept so that every later draw, and so every verdict and fault, stays where
+    it was."""
+    rng.randrange(10**8), rng.choice("ABCDEFGHJK"), rng.randrange(10)
+    return CREDIT_CODES.of(entity, area)
+
+
 def main():
     samples = []
     city_codes = list(CITIES)
@@ -192,7 +207,7 @@ def main():
         samples.append(dict(
             n=n, id=f"SC13{city[:4]}{n + 1:06d}", city=city, county=county, template=template,
             product=rng.choice(template[1]), stage=stage, site=rng.choice(sites), sampling=sampling, report=report,
-            items=items, failing=failing, entity=entity, credit=f"9141{city[2:4]}00{rng.randrange(10**8):08d}{rng.choice('ABCDEFGHJK')}{rng.randrange(10)}",
+            items=items, failing=failing, entity=entity, credit=credit_code(entity, county[0] if county else city),
             maker=rng.choice(MAKERS), lab=rng.choice(LABS), task=rng.choice(["监督抽检", "监督抽检", "风险监测"]),
             fault=None, conflict=None, rows_rejected={}, city_style=rng.randrange(5), date_style=rng.randrange(4),
             limit_style=rng.randrange(4), unit_swap=rng.random() < 0.15, extra=None,

@@ -19,6 +19,7 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from _shared import CITIES, Truth, pick_city, pick_county  # noqa: E402
+import grouped  # noqa: E402
 
 rng = random.Random(20130601)
 FILE = "xumu-jiance-2013.csv"
@@ -104,7 +105,9 @@ def main():
         samples.append({
             "id": f"XM13{city[:4]}{number:04d}", "kind": kind, "type": sample_type, "animal": animal,
             "city": city, "county": county, "site": site,
-            "entity": CITIES[city][0][:-1] + rng.choice(["东方", "丰源", "宏达", "绿源", "牧原"]) + site.replace("场所", ""),
+            # Farms, slaughterhouses and shops are invented, and named so.
+            "entity": CITIES[city][0][:-1] + rng.choice(["示例东方", "样例丰源", "示例宏达", "样例绿源", "示例牧野"])
+            + site.replace("场所", ""),
             "date": dt.date(2013, rng.randint(3, 9), rng.randint(1, 28)), "fate": fate, "fault": None,
             "city_text": rng.choice([CITIES[city][0], CITIES[city][0], CITIES[city][1], city[:4]]),
         })
@@ -197,6 +200,7 @@ def main():
         if s["fault"] == "retest_clears":
             entry.update(verdict="pass", original_verdict="fail", is_retest=True)
         truth.samples[s["id"]] = entry
+    grouped.generate(random.Random(20130602), truth, HERE)
     truth.write(HERE)
 
 

@@ -31,7 +31,7 @@ GOODS = {
     "大米": (["东北大米", "原阳大米"], 5000, "g", "1.5%", 75.0),
     "小麦粉": (["特一粉", "富强粉"], 2500, "g", "1.5%", 37.5),
     "食用植物油": (["花生油", "大豆油"], 1800, "mL", "27mL", 27.0),
-    "白酒": (["宋河粮液", "杜康酒"], 500, "mL", "15mL", 15.0),
+    "白酒": (["浓香型白酒", "清香型白酒"], 500, "mL", "15mL", 15.0),
     "饮料": (["橙汁饮料", "矿泉水"], 550, "mL", "15", 15.0),
     "乳制品": (["纯牛奶"], 250, "mL", "9mL", 9.0),
     "调味品": (["酿造酱油", "陈醋"], 500, "mL", "15mL", 15.0),
@@ -93,8 +93,11 @@ def main():
             value_text = ", ".join(pieces)
         labelled = f"{qn}" if fault == "labelled_without_unit" else f"{qn}{unit}" if rng.random() < 0.7 else f"{qn / 1000:g}{'kg' if unit == 'g' else 'L'}"
         sample_id = f"JL2013-{number:03d}"
-        cells = [sample_id, rng.choice(names), kind, rng.choice(["河南", "郑州", "洛阳"]) + rng.choice(["粮油", "酒业", "食品"]) + "有限公司",
-                 CITIES[city][0][:-1] + rng.choice(["丹尼斯", "大张超市", "世纪联华"]), CITIES[city][0], county[1] if county else "",
+        # Producers and shops are invented, and named so.
+        cells = [sample_id, rng.choice(names), kind,
+                 rng.choice(["河南", "郑州", "洛阳"]) + "示例" + rng.choice(["粮油", "酒业", "食品"]) + "有限公司",
+                 CITIES[city][0][:-1] + rng.choice(["中原样例超市", "示例百货超市", "样例生活超市"]), CITIES[city][0],
+                 county[1] if county else "",
                  date.strftime("%Y%m%d") if rng.random() < 0.5 else f"{date.year}年{date.month}月{date.day}日",
                  labelled, str(n), value_text, t_text, reported]
         lines.append("\t".join(cells))

@@ -231,6 +231,35 @@ pub fn assert_invariants(output: &Path) {
             input["path"]
         );
     }
+    // Rows skipped as totals or blank separators are counted, listed, and in no table.
+    let mut skipped: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+    for input in manifest["inputs"].as_array().unwrap() {
+        let listed = input["skipped_rows"].as_array().unwrap();
+        let span = |s: &serde_json::Value| s["last_line"].as_u64().unwrap() + 1 - s["first_line"].as_u64().unwrap();
+        let totals = listed.iter().filter(|s| s["kind"] == "totals").count() as u64;
+        if listed.len() < 1000 {
+            assert_eq!(totals, input["rows_totals"].as_u64().unwrap(), "{}: totals rows listed", input["path"]);
+        }
+        let blank: u64 = listed.iter().filter(|s| s["kind"] == "blank").map(span).sum();
+        assert!(blank <= input["rows_blank"].as_u64().unwrap(), "{}: blank rows listed", input["path"]);
+        let path = input["path"].as_str().unwrap().to_string();
+        for s in listed {
+            skipped
+                .entry(path.clone())
+                .or_default()
+                .push((s["first_line"].as_u64().unwrap(), s["last_line"].as_u64().unwrap()));
+        }
+    }
+    for row in results.iter().chain(&rows(&output.join("rejects"))) {
+        let line: u64 = row["source_line"].parse().unwrap();
+        if let Some(ranges) = skipped.get(&row["source_file"]) {
+            assert!(
+                !ranges.iter().any(|(first, last)| (*first..=*last).contains(&line)),
+                "{} line {line} is skipped in the manifest, yet in a table",
+                row["source_file"]
+            );
+        }
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {

@@ -63,6 +63,17 @@ def check(folder):
     if set(inputs) != {prefix + n for n in truth["files"]}:
         problems.append(f"{folder}: manifest files {sorted(inputs)} differ from {sorted(truth['files'])}")
 
+    # Skipped rows (totals rows, blank runs among the data): exactly those the truth lists, if
+    # it lists any; they are in no table.
+    if "skipped_rows" in truth:
+        got_skipped = sorted(
+            (path[len(prefix):], s["first_line"], s["last_line"], s["kind"])
+            for path, f in inputs.items() for s in f.get("skipped_rows", []))
+        want_skipped = sorted(
+            (s["file"], s["first_line"], s["last_line"], s["kind"]) for s in truth["skipped_rows"])
+        if got_skipped != want_skipped:
+            problems.append(f"{folder}: skipped rows {got_skipped}, expected {want_skipped}")
+
     # Rejects: exactly the faults.
     got = sorted(
         (r["source_file"][len(prefix):], r["source_line"], r["rule"], r["field"])

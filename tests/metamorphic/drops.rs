@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use zhijian_pipeline::{Format, Pipeline};
+use zhijian_pipeline::{Format, HeaderRow, Pipeline};
 
 use crate::common::{copy_dir, repo};
 use crate::compare::{Report, Tables};
@@ -78,7 +78,10 @@ pub fn transform(env: &Env, base: &Drop, transformation: &dyn Transformation, ro
     let mut text = std::fs::read_to_string(&pipeline_path).unwrap();
     let mut changes = Changes::default();
     for source in &pipeline.sources {
-        let Format::Csv { delimiter, header_row, header_rows } = source.format else { continue };
+        // A header found by `header_row = "auto"` is not rewritten either.
+        let Format::Csv { delimiter, header_row: HeaderRow::Fixed(header_row), header_rows } = source.format else {
+            continue;
+        };
         assert_eq!(header_rows, 1, "source `{}`: a header of several rows is not rewritten", source.name);
         let mut unchanged: BTreeMap<PathBuf, Vec<u8>> = BTreeMap::new();
         let mut files = Vec::new();

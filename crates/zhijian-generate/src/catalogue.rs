@@ -291,7 +291,7 @@ const AGRI_INPUTS: &[Category] = &[
     category(
         "农业机械",
         "拖拉机",
-        &["东方红-LX904", "雷沃-M704"],
+        &["示例-LX904", "样例-M704"],
         15.0,
         0.8,
         &[
@@ -522,7 +522,7 @@ impl Catalogue {
     }
 
     /// The rows of one sample in its programme's layout.
-    pub(crate) fn rows(&self, programme: &str, category: &Category, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRows {
+    pub(crate) fn rows(&self, programme: &str, category: &Category, drawn: &Drawn, rng: &mut Rng) -> SampleRows {
         let product = category.products[rng.below(category.products.len())];
         let mut out = match programme {
             "food" => food(category, product, drawn, rng),
@@ -565,7 +565,7 @@ fn row(programme: &str, mut value: impl FnMut(&str) -> String) -> Vec<String> {
     columns(programme).iter().map(|(field, _)| value(field)).collect()
 }
 
-fn shared(drawn: &Drawn<'_>, field: &str) -> Option<String> {
+fn shared(drawn: &Drawn, field: &str) -> Option<String> {
     Some(match field {
         "sample_id" => drawn.id.clone(),
         "city" => drawn.city_text.clone(),
@@ -576,7 +576,7 @@ fn shared(drawn: &Drawn<'_>, field: &str) -> Option<String> {
     })
 }
 
-fn food(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRows {
+fn food(category: &Category, product: &str, drawn: &Drawn, rng: &mut Rng) -> SampleRows {
     // Not every item is tested on every sample: three or more of the category's list.
     let take = (3 + rng.below(category.items.len().saturating_sub(2))).min(category.items.len());
     let items = &category.items[..take];
@@ -587,11 +587,10 @@ fn food(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut Rng) ->
         "餐饮" => "餐馆",
         _ => ["超市", "农贸市场", "商场"][rng.below(3)],
     };
-    let credit = format!("91{}{:09}X", &drawn.city.code[..6.min(drawn.city.code.len())], rng.below(1_000_000_000));
     let report = drawn.date + chrono::Duration::days(7 + rng.below(21) as i64);
     let lab = ["河南省食品质量监督检验研究院", "国家食品质量监督检验中心（郑州）", "郑州市质量技术监督检验测试中心"]
         [rng.below(3)];
-    let producer = format!("{}食品有限公司", ["河南", "郑州", "漯河", "新乡"][rng.below(4)]);
+    let producer = format!("{}示例食品有限公司", ["河南", "郑州", "漯河", "新乡"][rng.below(4)]);
     let rows = items
         .iter()
         .zip(&fails)
@@ -603,7 +602,7 @@ fn food(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut Rng) ->
                     "product_name" => product.into(),
                     "category_1" => category.top.into(),
                     "category_2" => category.sub.into(),
-                    "entity_credit_code" => credit.clone(),
+                    "entity_credit_code" => drawn.entity_credit_code.clone(),
                     "province" => "河南省".into(),
                     "stage" => stage.into(),
                     "site_type" => site.into(),
@@ -643,7 +642,7 @@ fn limit_text(limit: Limit) -> String {
     }
 }
 
-fn livestock(category: &Category, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRows {
+fn livestock(category: &Category, drawn: &Drawn, rng: &mut Rng) -> SampleRows {
     const STRIP: &str = "胶体金试纸条";
     const LCMS: &str = "LC-MS/MS（GB/T 22286）";
     let fails = failing(category.items.len(), drawn.fail, rng);
@@ -683,9 +682,9 @@ fn livestock(category: &Category, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRow
     SampleRows { results: rows.len() as u64, rows }
 }
 
-fn agri_inputs(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRows {
+fn agri_inputs(category: &Category, product: &str, drawn: &Drawn, rng: &mut Rng) -> SampleRows {
     let fails = failing(category.items.len(), drawn.fail, rng);
-    let producer = format!("{}农资有限公司", ["河南", "山东", "河北", "江苏"][rng.below(4)]);
+    let producer = format!("{}样例农资有限公司", ["河南", "山东", "河北", "江苏"][rng.below(4)]);
     let (n, p, k) = (15.0, [15.0, 10.0][rng.below(2)], 15.0);
     let rows: Vec<Vec<String>> = category
         .items
@@ -740,7 +739,7 @@ fn agri_inputs(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut 
 }
 
 /// One row per sample, the failing items packed into one cell.
-fn packed(programme: &str, category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRows {
+fn packed(programme: &str, category: &Category, product: &str, drawn: &Drawn, rng: &mut Rng) -> SampleRows {
     let fails = failing(category.items.len(), drawn.fail, rng);
     let failing_items: Vec<String> = category
         .items
@@ -758,7 +757,7 @@ fn packed(programme: &str, category: &Category, product: &str, drawn: &Drawn<'_>
         })
         .collect();
     let stage = ["生产基地", "批发市场", "农贸市场", "超市"][rng.below(4)];
-    let producer = format!("{}有限公司", ["广东", "浙江", "河南", "江苏"][rng.below(4)]);
+    let producer = format!("{}示例用品有限公司", ["广东", "浙江", "河南", "江苏"][rng.below(4)]);
     let one = row(programme, |field| {
         shared(drawn, field).unwrap_or_else(|| match field {
             "product_name" => product.into(),
@@ -775,7 +774,7 @@ fn packed(programme: &str, category: &Category, product: &str, drawn: &Drawn<'_>
     SampleRows { rows: vec![one], results: failing_items.len() as u64 }
 }
 
-fn net_content(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut Rng) -> SampleRows {
+fn net_content(category: &Category, product: &str, drawn: &Drawn, rng: &mut Rng) -> SampleRows {
     let Some(&(_, _, quantity, unit, shortfall)) = NET_CONTENT.iter().find(|(kind, ..)| *kind == category.top) else {
         return SampleRows { rows: Vec::new(), results: 0 };
     };
@@ -791,7 +790,7 @@ fn net_content(category: &Category, product: &str, drawn: &Drawn<'_>, rng: &mut 
         shared(drawn, field).unwrap_or_else(|| match field {
             "product_name" => product.into(),
             "category_1" => category.top.into(),
-            "producer_name" => "河南食品有限公司".into(),
+            "producer_name" => "河南样例食品有限公司".into(),
             "labelled_quantity" => format!("{}{unit}", number(quantity)),
             "measured_values" => values.join(", "),
             "allowed_shortfall" => format!("{}{unit}", number(shortfall)),

@@ -14,6 +14,10 @@
 //! an impossible date or an unknown city on every row of a sample (all its rows rejected), or
 //! a test row delivered twice (the copy rejected as `item_duplicate`).
 //!
+//! Every entity and producer is invented and named so (示例, 样例); places are real. A food
+//! sample's entity has one unified social credit code, the same on all its samples, that
+//! passes the GB 32100 check ([`is_valid_credit_code`]).
+//!
 //! ```
 //! let mut rng = zhijian_generate::Rng::new(7);
 //! let a = rng.next_u64();
@@ -22,6 +26,12 @@
 //! ```
 
 mod catalogue;
+mod credit_code;
+
+pub use credit_code::{
+    ALPHABET as CREDIT_CODE_ALPHABET, credit_code_check, invented_credit_code, is_valid_credit_code,
+    organisation_code_check,
+};
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -227,14 +237,15 @@ pub struct ProgrammeTruth {
 }
 
 /// One sample drawn: the fields every layout shares.
-struct Drawn<'c> {
+struct Drawn {
     id: String,
-    city: &'c City,
     city_text: String,
     county: String,
     date: NaiveDate,
     date_text: String,
     entity: String,
+    /// The entity's credit code: one per entity, whatever sample it is drawn for.
+    entity_credit_code: String,
     fail: bool,
     mess: Mess,
 }
@@ -397,7 +408,7 @@ pub fn generate(options: &Options) -> Result<Expected, GenerateError> {
     Ok(expected)
 }
 
-fn draw<'c>(programme: &str, n: u64, city: &'c City, fail_rate: f64, mess_rate: f64, rng: &mut Rng) -> Drawn<'c> {
+fn draw(programme: &str, n: u64, city: &City, fail_rate: f64, mess_rate: f64, rng: &mut Rng) -> Drawn {
     let prefix = match programme {
         "food" => "SC",
         "agri_products" => "NY",
@@ -426,16 +437,22 @@ fn draw<'c>(programme: &str, n: u64, city: &'c City, fail_rate: f64, mess_rate: 
     };
     let county =
         if city.counties.is_empty() { String::new() } else { city.counties[rng.below(city.counties.len())].clone() };
-    let kinds = ["商行", "超市", "食品有限公司", "农贸市场", "经营部", "养殖场"];
-    let entity = format!("{}第{}{}", city.name, rng.below(400) + 1, kinds[rng.below(kinds.len())]);
+    // Invented, and named so; (city, number, kind) is the entity, and gives its credit code.
+    let kinds = ["样例商行", "示例超市", "示例食品有限公司", "样例农贸市场", "示例经营部", "样例养殖场"];
+    let (number, kind) = (rng.below(400), rng.below(kinds.len()));
+    let entity = format!("{}第{}{}", city.name, number + 1, kinds[kind]);
+    let individual = kinds[kind].ends_with("商行") || kinds[kind].ends_with("经营部");
+    let entity_credit_code =
+        invented_credit_code(if individual { '2' } else { '1' }, &city.code, (number * kinds.len() + kind) as u64)
+            .unwrap_or_default();
     Drawn {
         id: format!("{prefix}{YEAR}{:08}", n + 1),
-        city,
         city_text,
         county,
         date,
         date_text,
         entity,
+        entity_credit_code,
         fail: rng.chance(fail_rate),
         mess,
     }
@@ -557,6 +574,33 @@ mod tests {
             assert_eq!(reader.records().count() as u64, *rows, "{name}");
         }
         assert!(expected.programmes.values().all(|p| p.failed > 0 || p.samples < 30));
+    }
+
+    #[test]
+    fn every_food_entity_has_one_valid_credit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected = generate(&options(&dir.path().join("d"), 3_000)).unwrap();
+        let mut code_of: BTreeMap<String, String> = BTreeMap::new();
+        let mut entity_of: BTreeMap<String, String> = BTreeMap::new();
+        let mut samples_of: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        for name in expected.files.keys().filter(|n| n.starts_with("food/")) {
+            let mut reader = csv::Reader::from_path(dir.path().join("d").join(name)).unwrap();
+            let header = reader.headers().unwrap().clone();
+            let column = |title: &str| header.iter().position(|h| h == title).unwrap();
+            let (id, entity, code) = (column("抽样编号"), column("被抽样单位名称"), column("统一社会信用代码"));
+            for record in reader.records() {
+                let record = record.unwrap();
+                let (entity, code) = (record[entity].to_string(), record[code].to_string());
+                assert!(is_valid_credit_code(&code), "{entity}: `{code}`");
+                assert!(entity.contains("示例") || entity.contains("样例"), "{entity}");
+                assert_eq!(code_of.entry(entity.clone()).or_insert_with(|| code.clone()), &code, "{entity}");
+                assert_eq!(entity_of.entry(code).or_insert_with(|| entity.clone()), &entity);
+                samples_of.entry(entity).or_default().insert(record[id].to_string());
+            }
+        }
+        // Some entities are sampled more than once, under the same code.
+        assert!(code_of.len() > 100, "{} entities", code_of.len());
+        assert!(samples_of.values().any(|ids| ids.len() > 1));
     }
 
     #[test]

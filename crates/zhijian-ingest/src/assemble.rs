@@ -112,6 +112,14 @@ pub struct Assembled {
 /// comes before `2013Q3-更正` and `2013Q3_v2`, `_v9` before `_v10`, `9月` before `10月`.
 pub fn delivery_order(file: &str) -> DeliveryOrder {
     let name = file.rsplit('/').next().unwrap_or(file);
+    // A worksheet of a workbook read on several sheets is `FILE#SHEET`: the workbook's name
+    // orders it (a sheet named `5.1` must not shift the stem), then the whole name.
+    let name = match name.rsplit_once('#') {
+        Some((workbook, _)) if [".xlsx", ".xlsm", ".xls"].iter().any(|e| workbook.to_lowercase().ends_with(e)) => {
+            workbook
+        }
+        _ => name,
+    };
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
     DeliveryOrder { stem: stem.to_string(), file: file.to_string() }
 }
@@ -362,8 +370,9 @@ fn fields_agree(sample_id: &str, rows: &[Located], out: &mut Assembled) -> bool 
     false
 }
 
-/// Drops repeated rows: the same item, method and round in item layouts; the same sample
-/// twice in one file in one-row-per-sample layouts. Returns the kept rows and how many were
+/// Drops repeated rows: a row with a result of the same item, method and round as a kept
+/// row's in item layouts (a row of result groups repeats when any of its results does); the
+/// same sample twice in one file in one-row-per-sample layouts. Returns the kept rows and how many were
 /// dropped, and whether a dropped row differed from the kept one (the sample is incomplete).
 fn drop_duplicates(
     sample_id: &str,
@@ -377,10 +386,11 @@ fn drop_duplicates(
     for located in rows {
         let row = &located.row;
         let earlier = kept.iter().find(|k| match layout {
-            Layout::ItemRows => {
-                let (a, b) = (&k.row.results[0], &row.results[0]);
-                a.item_key() == b.item_key() && a.method == b.method && k.row.is_retest() == row.is_retest()
-            }
+            Layout::ItemRows => k.row.results.iter().any(|a| {
+                row.results
+                    .iter()
+                    .any(|b| a.item_key() == b.item_key() && a.method == b.method && a.is_retest == b.is_retest)
+            }),
             Layout::SampleRows | Layout::NetContent => k.file == located.file && k.row.is_retest() == row.is_retest(),
         });
         let Some(earlier) = earlier else {
@@ -390,15 +400,20 @@ fn drop_duplicates(
         dropped += 1;
         let reject = match layout {
             Layout::ItemRows => {
-                let result = &row.results[0];
-                if !earlier.row.results[0].same_measurement(result) {
+                let same = earlier.row.results.len() == row.results.len()
+                    && earlier.row.results.iter().zip(&row.results).all(|(a, b)| a.same_measurement(b));
+                if !same {
                     differs = true;
                 }
+                let (item, item_raw) = row
+                    .results
+                    .first()
+                    .map_or((String::new(), String::new()), |r| (r.item.clone(), r.item_raw.clone()));
                 let message = format!(
-                    "item `{}` of sample `{sample_id}` already appears on line {}; the first row is kept",
-                    result.item, earlier.row.line
+                    "item `{item}` of sample `{sample_id}` already appears on line {}; the first row is kept",
+                    earlier.row.line
                 );
-                located.reject(sample_id, Field::Item, result.item_raw.clone(), Rule::ItemDuplicate, message)
+                located.reject(sample_id, Field::Item, item_raw, Rule::ItemDuplicate, message)
             }
             Layout::SampleRows | Layout::NetContent => {
                 // Equal in what they say, however they are written (units, area spellings).
@@ -447,8 +462,10 @@ fn decide_by(
     incomplete: bool,
     verdict_of: impl Fn(&ResultFields) -> Verdict,
 ) -> (Verdict, Vec<bool>, Vec<Rule>) {
-    let rank = |row: &Row, result: &ResultFields| {
-        u8::from(row.is_retest()) * 2 + u8::from(result.method == Some(Method::Confirmation))
+    // A result's round: a re-test (its row, or its result group, is one) over the original,
+    // a confirmation over a screening.
+    let rank = |_row: &Row, result: &ResultFields| {
+        u8::from(result.is_retest) * 2 + u8::from(result.method == Some(Method::Confirmation))
     };
     let any_retest = rows.iter().any(|r| r.is_retest());
     let mut best: HashMap<String, u8> = HashMap::new();
@@ -657,11 +674,15 @@ mod tests {
             flags: Vec::new(),
             declared_value: None,
             is_retest: false,
+            group: None,
             superseded: false,
         }
     }
 
-    fn row(results: Vec<ResultFields>, retest: bool, reported: Option<Verdict>) -> Row {
+    fn row(mut results: Vec<ResultFields>, retest: bool, reported: Option<Verdict>) -> Row {
+        for result in &mut results {
+            result.is_retest |= retest;
+        }
         let sample = SampleFields {
             sub_programme: None,
             product_name: "x".into(),
@@ -756,6 +777,17 @@ mod tests {
         let mut files = ["d/抽检10月.csv", "d/抽检9月.csv", "d/抽检１２月.csv", "d/抽检1月.csv"];
         files.sort_by_key(|f| delivery_order(f));
         assert_eq!(files, ["d/抽检1月.csv", "d/抽检9月.csv", "d/抽检10月.csv", "d/抽检１２月.csv"]);
+    }
+
+    #[test]
+    fn a_worksheet_is_ordered_by_its_workbook() {
+        // The sheet `5.1` does not make `2013.xlsx#5` the stem: the correction workbook stays
+        // after the workbook it corrects, whatever its sheets are called.
+        let first = delivery_order("../drop/2013.xlsx#5.1");
+        let correction = delivery_order("../drop/2013-更正.xlsx#1");
+        assert!(first < correction);
+        // A `#` in a CSV's own name is part of its stem.
+        assert!(delivery_order("a#2.csv") < delivery_order("a#10.csv"));
     }
 
     #[test]

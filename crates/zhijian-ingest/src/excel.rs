@@ -1,16 +1,24 @@
-//! Reading an Excel worksheet (`.xlsx` or legacy `.xls`) into the same [`Table`] as CSV.
+//! Reading Excel worksheets (`.xlsx` or legacy `.xls`) into the same [`Table`] as CSV.
+//!
+//! A [`Workbook`] is opened once and its worksheets read one at a time: the one the source
+//! names (or the first), every one (`sheet = "*"`, [`Workbook::select`]), or a list.
 //!
 //! What offices' workbooks hold, and what becomes of it:
-//! - title rows above the header: skipped up to `header_row`;
+//! - title rows above the header: skipped up to `header_row`, or up to the first row whose
+//!   header maps the source's required columns (`header_row = "auto"`, see
+//!   [`crate::read::find_header`]);
 //! - merged cells: every cell of a merged region takes the region's value, so a merged
 //!   two-row header and a city merged down several rows both read as written;
 //! - dates: date-formatted cells become `2013-07-05` in the workbook's date system (1900 or
 //!   1904); plain numbers stay numbers, and [`Table::date1904`] tells the date parser which
 //!   system a serial number counts from;
 //! - formulas: their cached values, as Excel last computed them;
-//! - empty trailing rows and columns: blank rows are counted and skipped, empty columns ignored.
+//! - empty trailing rows and columns: blank rows are counted and skipped, empty columns ignored;
+//!   the runs of blank rows among the data are kept in [`Table::blank_runs`] for the manifest
+//!   (a formatted cell without a value is no cell: a bordered area below the data adds nothing).
 //!
-//! `source_line` of a worksheet row is its row number in Excel, from 1.
+//! `source_line` of a worksheet row is its row number in Excel, from 1; when a source reads
+//! several worksheets, `source_file` names the sheet too (`FILE#SHEET`).
 //!
 //! A sheet is read sparsely: memory follows the cells present, not the address of the last
 //! one, so a lone cell at `XFD1048576` costs one cell. The [`Limits`] bound what a file may
@@ -24,14 +32,15 @@
 use std::io::{Cursor, Read as _};
 
 use calamine::{Data, Reader, Sheets, Xlsx, open_workbook_auto_from_rs, open_workbook_from_rs};
-use zhijian_pipeline::{Limits, SheetRef};
+use zhijian_pipeline::{Limits, SheetRef, SheetSelection};
 
-use crate::read::{RawRecord, ReadError, Table, compose_header};
+use crate::read::{HeaderSearch, RawRecord, ReadError, Table, compose_header, find_header};
 
 /// Below this many unzipped bytes, the compression ratio of an `.xlsx` is not checked.
 const RATIO_CHECKED_FROM: u64 = 1024 * 1024;
 
-/// Reads one worksheet of the workbook `bytes`, within `limits`.
+/// Reads one worksheet of the workbook `bytes`, within `limits`: `sheet`, or the first; its
+/// header's first row is `header_row` (from 1).
 pub fn read_workbook(
     bytes: &[u8],
     sheet: Option<&SheetRef>,
@@ -39,14 +48,84 @@ pub fn read_workbook(
     header_rows: usize,
     limits: &Limits,
 ) -> Result<Table, ReadError> {
-    // calamine and zip index into the file's structures as they declare them; a malformed
-    // file can make them panic. That is this file's fault, not a bug of the run.
-    let cells = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_cells(bytes, sheet, limits))).map_err(
-        |panic| ReadError::Workbook {
-            message: format!("the workbook is malformed (the reader failed: {})", panic_text(&*panic)),
-        },
-    )??;
-    build_table(cells, header_row, header_rows, limits)
+    let mut workbook = Workbook::open(bytes, limits)?;
+    let name = workbook.sheet(sheet)?;
+    workbook.read_sheet(&name, HeaderSearch::At(header_row), header_rows)
+}
+
+/// An open workbook, its worksheets read one at a time, so a workbook of many sheets costs
+/// the cells of one at a time.
+pub struct Workbook<'b> {
+    sheets: Sheets<Cursor<&'b [u8]>>,
+    names: Vec<String>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Workbook<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workbook").field("names", &self.names).finish_non_exhaustive()
+    }
+}
+
+impl<'b> Workbook<'b> {
+    /// Opens the workbook `bytes` (`.xlsx`, `.xls`, or what calamine tells apart), within
+    /// `limits`.
+    pub fn open(bytes: &'b [u8], limits: &Limits) -> Result<Self, ReadError> {
+        let (sheets, names) = guarded(|| {
+            let sheets = open_sheets(bytes, limits)?;
+            let names = sheets.sheet_names();
+            Ok((sheets, names))
+        })?;
+        Ok(Workbook { sheets, names, limits: *limits })
+    }
+
+    /// The worksheets' names, in workbook order.
+    pub fn sheet_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The name of worksheet `sheet`, or of the first one.
+    pub fn sheet(&self, sheet: Option<&SheetRef>) -> Result<String, ReadError> {
+        let name = match sheet {
+            None => self.names.first().cloned(),
+            Some(SheetRef::Name(wanted)) => self.names.iter().find(|n| n.trim() == wanted.trim()).cloned(),
+            Some(SheetRef::Position(n)) => self.names.get(n.saturating_sub(1)).cloned(),
+        };
+        name.ok_or_else(|| {
+            let wanted = match sheet {
+                Some(SheetRef::Name(n)) => format!("`{n}`"),
+                Some(SheetRef::Position(n)) => format!("number {n}"),
+                None => "at all".to_string(),
+            };
+            ReadError::NoSheet { wanted, found: self.names.clone() }
+        })
+    }
+
+    /// The names of the worksheets `selection` reads, in its order (workbook order for
+    /// `"*"`); an error for a worksheet it names that the workbook lacks.
+    pub fn select(&self, selection: &SheetSelection) -> Result<Vec<String>, ReadError> {
+        match selection {
+            SheetSelection::One(sheet) => Ok(vec![self.sheet(sheet.as_ref())?]),
+            SheetSelection::All => Ok(self.names.clone()),
+            SheetSelection::List(sheets) => sheets.iter().map(|sheet| self.sheet(Some(sheet))).collect(),
+        }
+    }
+
+    /// Reads the worksheet `name` as a table whose header is where `header` says.
+    pub fn read_sheet(&mut self, name: &str, header: HeaderSearch<'_>, header_rows: usize) -> Result<Table, ReadError> {
+        let limits = self.limits;
+        let cells = guarded(|| read_cells(&mut self.sheets, name, &limits))?;
+        build_table(cells, header, header_rows, &limits)
+    }
+}
+
+/// Runs `read` (calamine and zip at work), reporting a panic as a malformed workbook: they
+/// index into the file's structures as the file declares them, and a malformed file can make
+/// them panic. That is the file's fault, not a bug of the run.
+fn guarded<T>(read: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| ReadError::Workbook {
+        message: format!("the workbook is malformed (the reader failed: {})", panic_text(&*panic)),
+    })?
 }
 
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
@@ -86,9 +165,9 @@ impl SheetCells {
     }
 }
 
-fn read_cells(bytes: &[u8], sheet: Option<&SheetRef>, limits: &Limits) -> Result<SheetCells, ReadError> {
+fn open_sheets<'b>(bytes: &'b [u8], limits: &Limits) -> Result<Sheets<Cursor<&'b [u8]>>, ReadError> {
     let workbook_error = |err: &dyn std::fmt::Display| ReadError::Workbook { message: err.to_string() };
-    let mut workbook = if bytes.starts_with(b"PK\x03\x04") {
+    Ok(if bytes.starts_with(b"PK\x03\x04") {
         check_unzipped_size(bytes, limits)?;
         match open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)) {
             Ok(xlsx) => Sheets::Xlsx(xlsx),
@@ -103,23 +182,14 @@ fn read_cells(bytes: &[u8], sheet: Option<&SheetRef>, limits: &Limits) -> Result
         Sheets::Xls(open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsError| workbook_error(&e))?)
     } else {
         open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| workbook_error(&e))?
-    };
-    let names = workbook.sheet_names();
-    let name = match sheet {
-        None => names.first().cloned(),
-        Some(SheetRef::Name(wanted)) => names.iter().find(|n| n.trim() == wanted.trim()).cloned(),
-        Some(SheetRef::Position(n)) => names.get(n.saturating_sub(1)).cloned(),
-    };
-    let Some(name) = name else {
-        let wanted = match sheet {
-            Some(SheetRef::Name(n)) => format!("`{n}`"),
-            Some(SheetRef::Position(n)) => format!("number {n}"),
-            None => "at all".to_string(),
-        };
-        return Err(ReadError::NoSheet { wanted, found: names });
-    };
+    })
+}
+
+fn read_cells(workbook: &mut Sheets<Cursor<&[u8]>>, name: &str, limits: &Limits) -> Result<SheetCells, ReadError> {
+    let workbook_error = |err: &dyn std::fmt::Display| ReadError::Workbook { message: err.to_string() };
+    let name = name.to_string();
     let mut sheet = SheetCells { name: name.clone(), ..SheetCells::default() };
-    match &mut workbook {
+    match workbook {
         Sheets::Xlsx(xlsx) => {
             sheet.merges = match xlsx.worksheet_merge_cells(&name) {
                 Some(Ok(merges)) => merges,
@@ -436,7 +506,7 @@ fn compound_stream(bytes: &[u8], names: &[&str]) -> Result<Option<Vec<u8>>, Stri
 /// has (see [`RawRecord`]); merged regions filled in within the sheet's used range.
 fn build_table(
     mut sheet: SheetCells,
-    header_row: usize,
+    header: HeaderSearch<'_>,
     header_rows: usize,
     limits: &Limits,
 ) -> Result<Table, ReadError> {
@@ -450,8 +520,12 @@ fn build_table(
     let width = sheet.cells.iter().map(|((_, col), _)| *col as u64 + 1).max().unwrap_or(0);
     fill_merges(&mut sheet, height, width, limits)?;
 
-    let first = header_row.saturating_sub(1) as u64;
-    let last = first.saturating_add(header_rows.max(1) as u64);
+    let span = header_rows.max(1);
+    let first = match header {
+        HeaderSearch::At(header_row) => header_row.saturating_sub(1) as u64,
+        HeaderSearch::Auto(source) => find_header(&first_rows(&sheet, span), span, false, source)? as u64,
+    };
+    let last = first.saturating_add(span as u64);
     if height < last {
         return Err(ReadError::NoHeader { header_row: usize::try_from(last).unwrap_or(usize::MAX) });
     }
@@ -488,9 +562,44 @@ fn build_table(
         flush(previous, &mut row_cells, &mut records);
     }
     let (header, header_leaves) = compose_header(&header_lines, false);
-    // Rows of empty cells below the header, to the end of the used range: counted, skipped.
+    // Rows of empty cells below the header, to the end of the used range: counted, skipped;
+    // the runs that a row follows are listed.
     let blank_records = (height - last).saturating_sub(records.len() as u64);
-    Ok(Table { header, header_leaves, date1904: sheet.date1904, records, blank_records })
+    let mut blank_runs = Vec::new();
+    let mut previous = last;
+    for record in &records {
+        if record.line > previous + 1 {
+            blank_runs.push((previous + 1, record.line - 1));
+        }
+        previous = record.line;
+    }
+    Ok(Table {
+        header,
+        header_leaves,
+        date1904: sheet.date1904,
+        records,
+        blank_records,
+        header_line: first + 1,
+        blank_runs,
+    })
+}
+
+/// The sheet's rows where `header_row = "auto"` searches a header of `span` rows: rows 1 to
+/// [`crate::read::HEADER_SEARCH_ROWS`] + `span` − 1 (empty ones too), each as wide as the
+/// widest of them; with their row numbers from 1.
+fn first_rows(sheet: &SheetCells, span: usize) -> Vec<(u64, Vec<String>)> {
+    let height = sheet.cells.last().map_or(0, |((row, _), _)| *row as usize + 1);
+    let count = (crate::read::HEADER_SEARCH_ROWS + span - 1).min(height);
+    let within = |row: u32| (row as usize) < count;
+    let searched = || sheet.cells.iter().take_while(|((row, _), _)| within(*row));
+    let width = searched().map(|((_, col), _)| *col as usize + 1).max().unwrap_or(0);
+    let mut rows: Vec<(u64, Vec<String>)> = (1..=count as u64).map(|line| (line, vec![String::new(); width])).collect();
+    for ((row, col), text) in searched() {
+        if let Some(cell) = rows.get_mut(*row as usize).and_then(|(_, cells)| cells.get_mut(*col as usize)) {
+            cell.clone_from(text);
+        }
+    }
+    rows
 }
 
 /// Gives every empty cell of a merged region the value of its top-left cell, within the used
@@ -831,6 +940,110 @@ mod tests {
             read_workbook(&bytes, None, 2, 1, &Limits { max_cells: 1000, ..Limits::default() }),
             Err(ReadError::TooManyCells { .. })
         ));
+    }
+
+    /// A minimal `.xlsx` of several sheets, each `(name, cells as (reference, inline text))`.
+    fn sheets(sheets: &[(&str, &[(&str, &str)])]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default();
+        let mut part = |name: &str, body: &str| {
+            zip.start_file(name, options).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        };
+        let overrides: String = (1..=sheets.len())
+            .map(|i| format!(r#"<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#))
+            .collect();
+        part(
+            "[Content_Types].xml",
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{overrides}</Types>"#
+            ),
+        );
+        part(
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#,
+        );
+        let entries: String = sheets
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| format!(r#"<sheet name="{name}" sheetId="{}" r:id="rId{}"/>"#, i + 1, i + 1))
+            .collect();
+        part(
+            "xl/workbook.xml",
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>{entries}</sheets></workbook>"#
+            ),
+        );
+        let links: String = (1..=sheets.len())
+            .map(|i| format!(r#"<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>"#))
+            .collect();
+        part(
+            "xl/_rels/workbook.xml.rels",
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{links}</Relationships>"#
+            ),
+        );
+        for (i, (_, cells)) in sheets.iter().enumerate() {
+            let rows: String = cells
+                .iter()
+                .map(|(reference, text)| {
+                    format!(r#"<row><c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c></row>"#)
+                })
+                .collect();
+            part(
+                &format!("xl/worksheets/sheet{}.xml", i + 1),
+                &format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+                ),
+            );
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn sheets_are_selected_by_name_position_all_or_list() {
+        let bytes = sheets(&[("说明", &[("A1", "本表说明")]), ("一季度", &[("A1", "h")]), ("二季度", &[("A1", "h")])]);
+        let workbook = Workbook::open(&bytes, &Limits::default()).unwrap();
+        assert_eq!(workbook.sheet_names(), ["说明", "一季度", "二季度"]);
+        assert_eq!(workbook.select(&SheetSelection::All).unwrap(), ["说明", "一季度", "二季度"]);
+        assert_eq!(workbook.select(&SheetSelection::One(None)).unwrap(), ["说明"]);
+        let list = SheetSelection::List(vec![SheetRef::Name("二季度".into()), SheetRef::Position(2)]);
+        assert_eq!(workbook.select(&list).unwrap(), ["二季度", "一季度"]);
+        let missing = SheetSelection::List(vec![SheetRef::Name("一季度".into()), SheetRef::Name("三季度".into())]);
+        assert_eq!(
+            workbook.select(&missing).unwrap_err().to_string(),
+            "no worksheet `三季度` in the workbook; it has: `说明`, `一季度`, `二季度`"
+        );
+    }
+
+    #[test]
+    fn a_header_found_below_titles_and_the_blank_rows_among_the_data() {
+        let pipeline = zhijian_pipeline::Pipeline::parse(
+            std::path::Path::new("p.toml"),
+            "[pipeline]\nname = \"t\"\nprovince = \"410000\"\nseeds = \"s\"\noutput = \"o\"\n[[sources]]\nname = \"s\"\nprogramme = \"agri_products\"\nfiles = \"*.xlsx\"\nlayout = \"sample_rows\"\n[sources.format.xlsx]\nsheet = \"*\"\nheader_row = \"auto\"\n[sources.columns]\nsample_id = \"样品编号\"\nproduct_name = \"样品名称\"\ncity = \"市\"\nsampling_date = \"抽样日期\"\nsample_verdict = \"判定结论\"\n",
+        )
+        .unwrap();
+        let source = &pipeline.sources[0];
+        let header = [("A3", "样品编号"), ("B3", "样品名称"), ("C3", "市"), ("D3", "抽样日期"), ("E3", "判定结论")];
+        let mut cells: Vec<(&str, &str)> = vec![("A1", "2013年例行监测"), ("C2", "填报：某某站")];
+        cells.extend(header);
+        cells.extend([("A4", "S1"), ("B4", "韭菜"), ("A6", "S2"), ("B6", "芹菜"), ("A7", " "), ("A8", "")]);
+        let bytes = sheets(&[("说明", &[("A1", "样品编号"), ("B1", "说明")]), ("数据", &cells)]);
+        let mut workbook = Workbook::open(&bytes, &Limits::default()).unwrap();
+        let table = workbook.read_sheet("数据", HeaderSearch::Auto(source), 1).unwrap();
+        assert_eq!((table.header_line, &table.header[..2]), (3, &["样品编号".to_string(), "样品名称".to_string()][..]));
+        assert_eq!(table.records.iter().map(|r| (r.record, r.line)).collect::<Vec<_>>(), [(0, 4), (1, 6)]);
+        // Row 5 is missing, row 7 is a space, row 8 an empty cell: three blank rows, one run listed.
+        assert_eq!((table.blank_records, table.blank_runs), (3, vec![(5, 5)]));
+        let err = workbook.read_sheet("说明", HeaderSearch::Auto(source), 1).unwrap_err();
+        assert!(
+            err.to_string().starts_with("no header row among the first 50 rows: expected a row with a column for each of `sample_id` (`样品编号`)"),
+            "{err}"
+        );
+        // A fixed header row reads the same sheet alike.
+        let fixed = workbook.read_sheet("数据", HeaderSearch::At(3), 1).unwrap();
+        assert_eq!((fixed.header_line, fixed.records.len(), fixed.blank_runs), (3, 2, vec![(5, 5)]));
     }
 
     #[test]

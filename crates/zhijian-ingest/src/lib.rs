@@ -9,7 +9,10 @@
 //! on thread timing.
 //!
 //! Every data record ends in exactly one place: a row of `results` or a row of `rejects`.
-//! [`FileReport`] counts both per file.
+//! [`FileReport`] counts both per input. Rows that are no records — blank rows and totals rows
+//! (合计, 本页小计) inside the data — are skipped, counted and listed ([`skipped`]), outside
+//! `rows_read`. A workbook read on several worksheets (`sheet = "*"` or a list) gives one input
+//! per worksheet read, named `FILE#SHEET` in `source_file` and in the manifest.
 //!
 //! ```
 //! use zhijian_ingest::parse::{VocabularyIndex, ParsedResult};
@@ -23,11 +26,13 @@
 pub mod assemble;
 pub mod decode;
 pub mod excel;
+pub mod groups;
 pub mod judge;
 mod listing;
 pub mod normalise;
 pub mod parse;
 pub mod read;
+pub mod skipped;
 mod spill;
 pub mod tables;
 
@@ -36,17 +41,19 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use zhijian_pipeline::{Format, Pipeline, Source};
+use zhijian_pipeline::{Format, Pipeline, SheetSelection, Source};
 use zhijian_seeds::Seeds;
 use zhijian_store::{Staging, StoreError, WrittenFile, YearWriter};
 
 pub use crate::listing::{Listing, list_source, source_files};
+pub use crate::skipped::{SkippedKind, SkippedRows};
 
 use crate::assemble::{FileRows, assemble};
 use crate::decode::{DecodeError, decode};
 use crate::normalise::{Context, FileNormaliser};
 use crate::parse::VocabularyIndex;
-use crate::read::{ColumnIndex, ReadError};
+use crate::read::{ColumnIndex, HeaderSearch, ReadError};
+use crate::skipped::{RowSkipper, TotalsWords};
 use crate::tables::SourcedReject;
 
 /// A problem that stops the run: the input cannot be read at all.
@@ -86,6 +93,17 @@ pub enum IngestError {
         first: PathBuf,
         /// The second.
         second: PathBuf,
+        /// The name they share.
+        name: String,
+    },
+    /// A worksheet read on its own would be named as another input of the source: `FILE#SHEET`
+    /// of a workbook, and a file called so.
+    #[error(
+        "source `{source_name}`: two inputs would both be named `{name}` in the outputs (a worksheet is named `FILE#SHEET`); rename one of them"
+    )]
+    InputNameClash {
+        /// The source.
+        source_name: String,
         /// The name they share.
         name: String,
     },
@@ -141,13 +159,20 @@ pub enum IngestError {
     },
 }
 
-/// What happened to one input file.
+/// What happened to one input: a file, or one worksheet of a workbook read on several
+/// (`sheet = "*"` or a list), which is then an input of its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
     /// The pipeline source.
     pub source: String,
-    /// The file, relative to the pipeline file's folder.
+    /// The input as `source_file` names it: the file, relative to the pipeline file's folder;
+    /// for a worksheet of a workbook read on several, `FILE#SHEET` (`../drop/2013.xlsx#一季度`).
     pub path: String,
+    /// The worksheet, when the source reads several (`path` is then `FILE#SHEET`).
+    pub sheet: Option<String>,
+    /// Line (worksheet row) of the header's first row, from 1: where `header_row = "auto"`
+    /// found it.
+    pub header_line: u64,
     /// SHA-256 of its bytes, hex.
     pub sha256: String,
     /// Its size.
@@ -156,7 +181,7 @@ pub struct FileReport {
     pub encoding: String,
     /// Undecodable characters replaced.
     pub replacements: u64,
-    /// Data records read (blank records excluded).
+    /// Data records read (blank and totals rows excluded).
     pub rows_read: u64,
     /// Records that became results.
     pub rows_accepted: u64,
@@ -165,8 +190,16 @@ pub struct FileReport {
     /// Records that a later delivery of their sample replaced (in rejects as
     /// `sample_redelivered`). rows_read = rows_accepted + rows_rejected + rows_superseded.
     pub rows_superseded: u64,
-    /// Records with every cell empty, skipped.
+    /// Rows below the header with every cell empty (and empty lines), skipped; not in
+    /// `rows_read`.
     pub rows_blank: u64,
+    /// Totals and subtotal rows (合计, 本页小计), skipped; not in `rows_read` (see
+    /// [`skipped`]).
+    pub rows_totals: u64,
+    /// Where the totals rows and the blank rows among the data were, in line order; at most
+    /// [`skipped::MAX_LISTED`], the counts exact beyond it. Blank rows after the last row
+    /// are counted in `rows_blank` only.
+    pub skipped_rows: Vec<SkippedRows>,
     /// Its rows came from the cache of an earlier run: the file was not read again.
     pub cached: bool,
 }
@@ -189,17 +222,40 @@ pub struct FileCache {
 }
 
 /// What a cache entry holds besides its rows, in postcard's binary form (exact for every float,
-/// unlike a JSON round trip). The rows are in a second file, one frame per record.
+/// unlike a JSON round trip). The rows are in further files, one per table read (the file's,
+/// or each worksheet's), one frame per record.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct EntryHead {
     encoding: String,
     replacements: u64,
+    /// One per table read, in order.
+    parts: Vec<PartHead>,
+    /// Worksheets of a workbook that `sheet = "*"` did not read, with why.
+    skipped_sheets: Vec<(String, String)>,
+}
+
+/// One table of a cache entry: a file's, or a worksheet's.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PartHead {
+    sheet: Option<String>,
+    header_line: u64,
     rows_read: u64,
     rows_blank: u64,
+    rows_totals: u64,
+    skipped_rows: Vec<SkippedRows>,
     columns: ColumnIndex,
     outcomes: u64,
     /// What the rows file must hold; checked before the entry is used.
     rows: spill::RowsDigest,
+}
+
+/// The rows file of part `index` of the cache entry `key`: `KEY.rows`, `KEY.1.rows`, …
+/// ([`prune_cache`] keeps every file of a used key).
+fn rows_path(dir: &Path, key: &str, index: usize) -> PathBuf {
+    match index {
+        0 => dir.join(format!("{key}.rows")),
+        _ => dir.join(format!("{key}.{index}.rows")),
+    }
 }
 
 /// One record's outcome as cached: an accepted row or its reject.
@@ -234,7 +290,7 @@ const CHUNK_RECORDS: usize = 16 * 1024;
 
 /// The layout of cache entries (see the `spill` module); part of every key, so entries of
 /// another layout are never read.
-const CACHE_FORMAT: &str = "zhijian-cache-3";
+const CACHE_FORMAT: &str = "zhijian-cache-5";
 
 /// One input file after reading: its report and where its rows are.
 #[derive(Debug)]
@@ -354,7 +410,7 @@ pub fn read_inputs(
     report(Progress::Files(files.len() as u64));
     // The files of all sources at once, so a drop of a few large files still keeps every
     // core busy; each file's records are normalised in parallel chunks as well.
-    let read: Vec<(usize, ReadFile)> = files
+    let read: Vec<(usize, FileRead)> = files
         .par_iter()
         .map(|(index, path)| {
             // The last-resort boundary: a bug reached by some input stops the run with the
@@ -363,15 +419,40 @@ pub fn read_inputs(
                 read_file(pipeline, &contexts[*index], path, cache)
             }))
             .map_err(|panic| IngestError::Panic { path: path.clone(), message: panic_message(&*panic) })??;
-            report(Progress::FileDone { rows: read.report.rows_read });
+            report(Progress::FileDone { rows: read.parts.iter().map(|part| part.report.rows_read).sum() });
             Ok((*index, read))
         })
         .collect::<Result<_, IngestError>>()?;
     let mut sources: Vec<Vec<ReadFile>> = pipeline.sources.iter().map(|_| Vec::new()).collect();
     for (index, file) in read {
-        sources[index].push(file);
+        sources[index].extend(file.parts);
+        skipped.extend(file.skipped_sheets);
+    }
+    // Links first, then worksheets passed over, each in source order.
+    skipped.sort_by_key(|s| pipeline.sources.iter().position(|source| source.name == s.source));
+    // A worksheet is named `FILE#SHEET`, which another file may be called.
+    for (source, files) in pipeline.sources.iter().zip(&sources) {
+        let mut names = std::collections::HashSet::new();
+        if let Some(file) = files.iter().find(|f| !names.insert(f.report.path.as_str())) {
+            return Err(IngestError::InputNameClash {
+                source_name: source.name.clone(),
+                name: file.report.path.clone(),
+            });
+        }
     }
     Ok(ReadInputs { sources, cache_dir: cache.dir.clone(), skipped })
+}
+
+/// One input file after reading: a table for each of its inputs (the file, or each worksheet
+/// read), and the worksheets `sheet = "*"` passed over.
+struct FileRead {
+    parts: Vec<ReadFile>,
+    skipped_sheets: Vec<SkippedFile>,
+}
+
+/// How a worksheet of a workbook read on several is named in the outputs: `FILE#SHEET`.
+pub fn sheet_input_name(file: &str, sheet: &str) -> String {
+    format!("{file}#{sheet}")
 }
 
 fn read_file(
@@ -379,7 +460,7 @@ fn read_file(
     context: &Context<'_>,
     path: &Path,
     cache: &FileCache,
-) -> Result<ReadFile, IngestError> {
+) -> Result<FileRead, IngestError> {
     let source = context.source;
     // Fault injection for the tests of the panic boundary; debug builds only.
     #[cfg(debug_assertions)]
@@ -401,42 +482,67 @@ fn read_file(
         hex(&hasher.finalize())
     };
     let head_path = cache.dir.join(format!("{key}.head"));
-    let rows_path = cache.dir.join(format!("{key}.rows"));
-    let done = |head: EntryHead, cached: bool| ReadFile {
-        report: FileReport {
-            source: source.name.clone(),
-            path: name.clone(),
-            sha256: sha256.clone(),
-            bytes: bytes.len() as u64,
-            encoding: head.encoding,
-            replacements: head.replacements,
-            rows_read: head.rows_read,
-            rows_accepted: 0,
-            rows_rejected: 0,
-            rows_superseded: 0,
-            rows_blank: head.rows_blank,
-            cached,
-        },
-        key: key.clone(),
-        rows_path: rows_path.clone(),
-        columns: std::sync::Arc::new(head.columns),
-        outcomes: head.outcomes,
+    let done = |head: EntryHead, cached: bool| {
+        let parts = head
+            .parts
+            .into_iter()
+            .enumerate()
+            .map(|(index, part)| ReadFile {
+                report: FileReport {
+                    source: source.name.clone(),
+                    path: part.sheet.as_ref().map_or_else(|| name.clone(), |sheet| sheet_input_name(&name, sheet)),
+                    sheet: part.sheet,
+                    header_line: part.header_line,
+                    sha256: sha256.clone(),
+                    bytes: bytes.len() as u64,
+                    encoding: head.encoding.clone(),
+                    replacements: head.replacements,
+                    rows_read: part.rows_read,
+                    rows_accepted: 0,
+                    rows_rejected: 0,
+                    rows_superseded: 0,
+                    rows_blank: part.rows_blank,
+                    rows_totals: part.rows_totals,
+                    skipped_rows: part.skipped_rows,
+                    cached,
+                },
+                key: key.clone(),
+                rows_path: rows_path(&cache.dir, &key, index),
+                columns: std::sync::Arc::new(part.columns),
+                outcomes: part.outcomes,
+            })
+            .collect();
+        let skipped_sheets = head
+            .skipped_sheets
+            .into_iter()
+            .map(|(sheet, reason)| SkippedFile {
+                source: source.name.clone(),
+                path: sheet_input_name(&name, &sheet),
+                reason: format!("worksheet without the mapped header: {reason}"),
+            })
+            .collect();
+        FileRead { parts, skipped_sheets }
     };
     if cache.read
-        && rows_path.is_file()
         && let Ok(bytes) = std::fs::read(&head_path)
     {
         match postcard::from_bytes::<EntryHead>(&bytes) {
-            Ok(head) => match spill::verify(&rows_path, &head.rows) {
-                Ok(()) => {
-                    tracing::debug!(file = %name, "rows from the cache");
-                    return Ok(done(head, true));
+            Ok(head) => {
+                let verified = head.parts.iter().enumerate().try_for_each(|(index, part)| {
+                    let rows = rows_path(&cache.dir, &key, index);
+                    spill::verify(&rows, &part.rows).map_err(|why| (rows, why))
+                });
+                match verified {
+                    Ok(()) => {
+                        tracing::debug!(file = %name, "rows from the cache");
+                        return Ok(done(head, true));
+                    }
+                    Err((rows, why)) => tracing::warn!(
+                        file = %name, entry = %rows.display(), %why,
+                        "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
+                    ),
                 }
-                Err(why) => tracing::warn!(
-                    file = %name, entry = %rows_path.display(), %why,
-                    "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
-                ),
-            },
+            }
             Err(err) => tracing::warn!(
                 file = %name, entry = %head_path.display(), %err,
                 "an unreadable cache entry: parsing the file again"
@@ -445,77 +551,110 @@ fn read_file(
     }
 
     let table_error = |source| IngestError::Table { path: path.to_path_buf(), source };
-    let mut rows = spill::FrameWriter::create(&rows_path)?;
-    let mut write_chunk = |normaliser: &FileNormaliser<'_>, records: &[read::RawRecord]| -> Result<(), IngestError> {
-        // Normalised and encoded on every core; written in record order.
-        let frames: Vec<Vec<u8>> =
-            records.par_iter().map(|record| rows.frame(&normaliser.normalise(record))).collect::<Result<_, _>>()?;
-        for frame in &frames {
-            rows.write(frame)?;
-        }
-        Ok(())
-    };
-    let (head, normalised) = match &source.format {
-        Format::Csv { delimiter, header_row, header_rows } => {
+    let words = TotalsWords::new(&source.vocabulary.totals);
+    let header = HeaderSearch::of(source);
+    let header_rows = source.format.header().1;
+    let mut parts: Vec<PartHead> = Vec::new();
+    let mut skipped_sheets: Vec<(String, String)> = Vec::new();
+    let (encoding, replacements) = match &source.format {
+        Format::Csv { delimiter, .. } => {
             let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio)
                 .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
             tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
-            let mut reader =
-                read::TableReader::new(&decoded.text, *delimiter, *header_row, *header_rows, &source.limits)
-                    .map_err(table_error)?;
-            let columns = ColumnIndex::new(&reader.header(), &source.columns, &source.layout.required_fields())
+            let mut reader = read::TableReader::open(&decoded.text, *delimiter, header, header_rows, &source.limits)
                 .map_err(table_error)?;
+            let table = reader.header();
+            let columns = ColumnIndex::for_source(&table, source).map_err(table_error)?;
             let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), false);
+            let mut rows = spill::FrameWriter::create(&rows_path(&cache.dir, &key, 0))?;
+            let mut skipper = RowSkipper::new(&words);
             let mut count = 0u64;
             // The next chunk is parsed while this one is normalised and written: parsing is
             // sequential, and would otherwise leave the other cores idle on a large file.
             let mut chunk = reader.next_chunk(CHUNK_RECORDS).map_err(table_error)?;
             while !chunk.is_empty() {
-                count += chunk.len() as u64;
-                let (next, written) =
-                    rayon::join(|| reader.next_chunk(CHUNK_RECORDS), || write_chunk(&normaliser, &chunk));
+                let records = skipper.data(chunk, &columns);
+                count += records.len() as u64;
+                let (next, written) = rayon::join(
+                    || reader.next_chunk(CHUNK_RECORDS),
+                    || write_records(&mut rows, &normaliser, &records),
+                );
                 written?;
                 chunk = next.map_err(table_error)?;
             }
-            let head = EntryHead {
-                encoding: decoded.encoding.to_string(),
-                replacements: decoded.replacements as u64,
+            let (rows_totals, skipped_rows) = skipper.finish(reader.blank_runs());
+            parts.push(PartHead {
+                sheet: None,
+                header_line: table.header_line,
                 rows_read: count,
                 rows_blank: reader.blank_records(),
+                rows_totals,
+                skipped_rows,
                 columns,
                 outcomes: count,
-                rows: spill::RowsDigest { bytes: 0, frames: 0, crc32: 0 },
-            };
-            (head, count)
+                rows: rows.finish()?,
+            });
+            (decoded.encoding.to_string(), decoded.replacements as u64)
         }
-        Format::Excel { kind, sheet, header_row, header_rows } => {
-            let table = excel::read_workbook(&bytes, sheet.as_ref(), *header_row, *header_rows, &source.limits)
-                .map_err(table_error)?;
-            let columns =
-                ColumnIndex::new(&table, &source.columns, &source.layout.required_fields()).map_err(table_error)?;
-            let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), table.date1904);
-            for chunk in table.records.chunks(CHUNK_RECORDS) {
-                write_chunk(&normaliser, chunk)?;
+        Format::Excel { kind, sheet: selection, .. } => {
+            let mut workbook = excel::Workbook::open(&bytes, &source.limits).map_err(table_error)?;
+            let several = selection.several();
+            for sheet in workbook.select(selection).map_err(table_error)? {
+                let read = workbook.read_sheet(&sheet, header, header_rows).and_then(|table| {
+                    let columns = ColumnIndex::for_source(&table, source)?;
+                    Ok((table, columns))
+                });
+                let (mut table, columns) = match read {
+                    Ok(read) => read,
+                    // `"*"` reads the worksheets that have the mapped header and lists the others.
+                    Err(
+                        err @ (ReadError::NoHeader { .. }
+                        | ReadError::HeaderNotFound { .. }
+                        | ReadError::MissingColumns { .. }),
+                    ) if *selection == SheetSelection::All => {
+                        tracing::info!(file = %name, %sheet, reason = %err, "skipping a worksheet without the mapped header");
+                        skipped_sheets.push((sheet, err.to_string()));
+                        continue;
+                    }
+                    Err(err) if several => {
+                        return Err(table_error(ReadError::InSheet { sheet, source: Box::new(err) }));
+                    }
+                    Err(err) => return Err(table_error(err)),
+                };
+                let input = if several { sheet_input_name(&name, &sheet) } else { name.clone() };
+                let normaliser = FileNormaliser::new(context, columns.clone(), input, table.date1904);
+                let mut rows = spill::FrameWriter::create(&rows_path(&cache.dir, &key, parts.len()))?;
+                let mut skipper = RowSkipper::new(&words);
+                let records = skipper.data(std::mem::take(&mut table.records), &columns);
+                for chunk in records.chunks(CHUNK_RECORDS) {
+                    write_records(&mut rows, &normaliser, chunk)?;
+                }
+                let (rows_totals, skipped_rows) = skipper.finish(&table.blank_runs);
+                let count = records.len() as u64;
+                parts.push(PartHead {
+                    sheet: several.then_some(sheet),
+                    header_line: table.header_line,
+                    rows_read: count,
+                    rows_blank: table.blank_records,
+                    rows_totals,
+                    skipped_rows,
+                    columns,
+                    outcomes: count,
+                    rows: rows.finish()?,
+                });
+            }
+            if parts.is_empty() {
+                // Only `"*"` gets here: it passed over every worksheet.
+                return Err(table_error(ReadError::NoSheetWithHeader { sheets: skipped_sheets }));
             }
             let encoding = match kind {
                 zhijian_pipeline::ExcelKind::Xlsx => "xlsx",
                 zhijian_pipeline::ExcelKind::Xls => "xls",
             };
-            let count = table.records.len() as u64;
-            let head = EntryHead {
-                encoding: encoding.to_string(),
-                replacements: 0,
-                rows_read: count,
-                rows_blank: table.blank_records,
-                columns,
-                outcomes: count,
-                rows: spill::RowsDigest { bytes: 0, frames: 0, crc32: 0 },
-            };
-            (head, count)
+            (encoding.to_string(), 0)
         }
     };
-    let head = EntryHead { rows: rows.finish()?, ..head };
-    debug_assert_eq!(head.outcomes, normalised);
+    let head = EntryHead { encoding, replacements, parts, skipped_sheets };
     let encoded = postcard::to_stdvec(&head)
         .map_err(|e| IngestError::Io { path: head_path.clone(), source: std::io::Error::other(e.to_string()) })?;
     zhijian_store::write_atomic(&head_path, &encoded).map_err(|source| IngestError::Io {
@@ -527,6 +666,20 @@ fn read_file(
         .and_then(|dir| dir.sync_all())
         .map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
     Ok(done(head, false))
+}
+
+/// Normalises `records` on every core and writes their frames, in record order.
+fn write_records(
+    rows: &mut spill::FrameWriter,
+    normaliser: &FileNormaliser<'_>,
+    records: &[read::RawRecord],
+) -> Result<(), IngestError> {
+    let frames: Vec<Vec<u8>> =
+        records.par_iter().map(|record| rows.frame(&normaliser.normalise(record))).collect::<Result<_, _>>()?;
+    for frame in &frames {
+        rows.write(frame)?;
+    }
+    Ok(())
 }
 
 /// The text a panic was raised with.

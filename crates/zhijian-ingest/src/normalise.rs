@@ -12,6 +12,7 @@ use zhijian_model::{Evaluation, Method, ResultType, Rule, Stage, Verdict};
 use zhijian_pipeline::{Field, Layout, Source};
 use zhijian_seeds::{Area, Canonical, CategoryPath, Quantity, Seeds, Unit, UnitTable, normalise_text};
 
+use crate::groups::GroupIndex;
 use crate::judge::{EffectiveLimit, evaluate, exceedance, judge_result};
 use crate::parse::{
     ParsedLimit, Qualitative, Reading, Tolerance, Uncertainty, VocabularyIndex, parse_date_in, parse_method,
@@ -216,8 +217,10 @@ pub struct ResultFields {
     pub flags: Vec<Rule>,
     /// The declared value the limits derive from (标明值, labelled quantity), in `unit`.
     pub declared_value: Option<Canonical>,
-    /// From a re-test row.
+    /// From a re-test: a re-test row, or a re-test group of its row.
     pub is_retest: bool,
+    /// The result group of its row it came from (`[[sources.result_groups]]`), by name.
+    pub group: Option<String>,
     /// A later result (its confirmation, a re-test) replaced it for the sample's verdict; set
     /// when the sample is assembled.
     pub superseded: bool,
@@ -283,10 +286,12 @@ impl Row {
     }
 }
 
-/// Where a result's cells come from: the record's columns, or the parts of a packed item.
+/// Where a result's cells come from: the record's columns, the parts of a packed item, or a
+/// result group of the record (its own fields, the record's columns for the rest).
 enum Cells<'r> {
     Record(&'r RawRecord),
     Packed(&'r [(Field, String)]),
+    Group(&'r RawRecord, &'r GroupIndex),
 }
 
 /// Normalises the records of one file.
@@ -311,6 +316,8 @@ impl<'a> FileNormaliser<'a> {
             Cells::Packed(parts) => {
                 parts.iter().find(|(f, _)| *f == field).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
             }
+            Cells::Group(record, group) if group.owns(field) => group.get(record, field),
+            Cells::Group(record, _) => self.columns.get(record, field),
         }
     }
 
@@ -390,7 +397,9 @@ impl<'a> FileNormaliser<'a> {
         let sample_id = normalise_text(required(Field::SampleId, None)?);
         let sid = Some(sample_id.as_str());
         let product_name = normalise_text(required(Field::ProductName, sid)?);
+        let grouped = !self.columns.groups.is_empty();
         let item_cells = match layout {
+            Layout::ItemRows if grouped => None,
             Layout::ItemRows => {
                 Some((required(Field::Item, sid)?.to_string(), required(Field::Result, sid)?.to_string()))
             }
@@ -570,10 +579,11 @@ impl<'a> FileNormaliser<'a> {
                 vec![self.result(record, sid, &sample, &cells, item_raw, raw_result, item_reported_verdict)?]
             }
             None if layout == Layout::NetContent => self.net_content_results(record, sid)?,
+            None if grouped => self.group_results(record, sid, &sample, item_reported_verdict)?,
             None => self.packed_results(record, sid, &sample)?,
         };
         for result in &mut results {
-            result.is_retest = retest_of.is_some();
+            result.is_retest |= retest_of.is_some();
         }
         Ok(Row {
             record: record.record,
@@ -586,6 +596,76 @@ impl<'a> FileNormaliser<'a> {
             results,
             columns: self.columns.clone(),
         })
+    }
+
+    /// `item_rows` with result groups: one result per group whose result cell holds one; a
+    /// group with an empty result, or an awaiting word (`待确证`), yields none. A row where no
+    /// group yields one is `required_missing`.
+    fn group_results(
+        &self,
+        record: &RawRecord,
+        sid: Option<&str>,
+        sample: &SampleFields,
+        row_verdict: Option<Verdict>,
+    ) -> Result<Vec<ResultFields>, Box<Reject>> {
+        let ctx = self.context;
+        let mut results = Vec::new();
+        for group in &self.columns.groups {
+            let Some(raw_result) = group.get(record, Field::Result) else { continue };
+            if ctx.vocabulary.is_awaiting(raw_result) {
+                continue;
+            }
+            let cells = Cells::Group(record, group);
+            let Some(item_raw) = self.cell(&cells, Field::Item) else {
+                let column = group.header(record, Field::Item).or(self.columns.header(Field::Item)).unwrap_or("?");
+                return Err(self.reject(
+                    record,
+                    sid,
+                    Field::Item,
+                    None,
+                    Rule::RequiredMissing,
+                    format!("result group `{}` has a result but its item (column `{column}`) is empty", group.name),
+                ));
+            };
+            let reported = if group.owns(Field::ItemVerdict) {
+                match self.cell(&cells, Field::ItemVerdict) {
+                    None => None,
+                    Some(text) => ctx.vocabulary.verdict(text).map_err(|_| {
+                        self.reject(
+                            record,
+                            sid,
+                            Field::ItemVerdict,
+                            Some(text),
+                            Rule::VerdictUnknown,
+                            format!(
+                                "result group `{}`: expected a verdict word of the source's vocabulary (合格, 不合格, …), found `{text}`",
+                                group.name
+                            ),
+                        )
+                    })?,
+                }
+            } else {
+                row_verdict
+            };
+            let mut result =
+                self.result(record, sid, sample, &cells, item_raw.to_string(), raw_result.to_string(), reported)?;
+            result.group = Some(group.name.clone());
+            result.is_retest =
+                group.owns(Field::Retest) && self.cell(&cells, Field::Retest).is_some_and(|t| ctx.vocabulary.is_yes(t));
+            results.push(result);
+        }
+        if results.is_empty() {
+            let names: Vec<&str> = self.columns.groups.iter().map(|g| g.name.as_str()).collect();
+            return Err(self.reject(
+                record,
+                sid,
+                Field::Result,
+                None,
+                Rule::RequiredMissing,
+                format!("no result group ({}) has a result", names.join(", ")),
+            ));
+        }
+        Ok(results)
     }
 
     /// `sample_rows`: the failing items packed in one cell, each `item║result║limit`.
@@ -837,6 +917,7 @@ impl<'a> FileNormaliser<'a> {
                 flags: Vec::new(),
                 declared_value: declared,
                 is_retest: false,
+                group: None,
                 superseded: false,
             }
         };
@@ -1312,6 +1393,7 @@ impl<'a> FileNormaliser<'a> {
             flags,
             declared_value,
             is_retest: false,
+            group: None,
             superseded: false,
         })
     }

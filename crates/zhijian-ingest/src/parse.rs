@@ -386,6 +386,7 @@ pub struct VocabularyIndex {
     no_limit: Vec<String>,
     banned: Vec<String>,
     yes: Vec<String>,
+    awaiting: Vec<String>,
     stages: HashMap<String, Stage>,
     not_detected: Vec<String>,
 }
@@ -434,6 +435,7 @@ impl VocabularyIndex {
             no_limit: keys(&vocabulary.no_limit),
             banned: keys(&vocabulary.banned),
             yes: keys(&vocabulary.yes),
+            awaiting: keys(&vocabulary.awaiting),
             stages,
             not_detected: keys(&vocabulary.not_detected),
         }
@@ -485,6 +487,11 @@ impl VocabularyIndex {
     /// A stage word.
     pub fn stage(&self, text: &str) -> Option<Stage> {
         self.stages.get(&normalise_key(text)).copied()
+    }
+
+    /// Whether a result cell says the test is still to be done (`待确证`).
+    pub fn is_awaiting(&self, text: &str) -> bool {
+        self.awaiting.contains(&normalise_key(text))
     }
 
     /// Whether a flag cell says yes.

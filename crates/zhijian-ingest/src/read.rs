@@ -1,9 +1,9 @@
 //! Reading delimited text into records and mapping its header onto canonical fields. Excel
 //! workbooks become the same [`Table`] in [`crate::excel`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use zhijian_pipeline::{ColumnMap, Field, Limits};
+use zhijian_pipeline::{ColumnMap, Field, Limits, Source};
 use zhijian_seeds::normalise_key;
 
 /// One data record of a file: its cells in one string, so a record is two allocations
@@ -159,8 +159,82 @@ pub struct Table {
     pub date1904: bool,
     /// Data records, blank ones excluded.
     pub records: Vec<RawRecord>,
-    /// Records with every cell empty (Excel's trailing `,,,,` rows), skipped and counted.
+    /// Rows below the header with every cell empty (Excel's trailing `,,,,` rows, empty lines),
+    /// skipped and counted.
     pub blank_records: u64,
+    /// Line (worksheet row) of the header's first row, from 1.
+    pub header_line: u64,
+    /// The runs of blank rows below the header that another row follows, as (first line, last
+    /// line) from 1: separators inside the data, listed in the manifest. Blank rows after the
+    /// last row are only counted.
+    pub blank_runs: Vec<(u64, u64)>,
+}
+
+/// How many rows `header_row = "auto"` searches for the header: it must start on one of the
+/// first 50 rows (worksheet rows 1–50; the first 50 non-empty lines of delimited text).
+pub const HEADER_SEARCH_ROWS: usize = 50;
+
+/// Where a table's header is.
+#[derive(Debug, Clone, Copy)]
+pub enum HeaderSearch<'s> {
+    /// Its first row, from 1 (a line of delimited text, a worksheet row): `header_row = 3`.
+    At(usize),
+    /// `header_row = "auto"`: the first of the first [`HEADER_SEARCH_ROWS`] rows where a header
+    /// (of `header_rows` rows, from there down) has a column for every field the source
+    /// requires, as [`ColumnIndex::for_source`] maps it.
+    Auto(&'s Source),
+}
+
+impl<'s> HeaderSearch<'s> {
+    /// Where the header of `source`'s files is.
+    pub fn of(source: &'s Source) -> HeaderSearch<'s> {
+        match source.format.header().0 {
+            zhijian_pipeline::HeaderRow::Fixed(row) => HeaderSearch::At(row),
+            zhijian_pipeline::HeaderRow::Auto => HeaderSearch::Auto(source),
+        }
+    }
+}
+
+/// The first of `rows` (a table's first rows, top to bottom: each one's line from 1 and its
+/// trimmed cells) that starts a header of `header_rows` rows mapping every field `source`
+/// requires; only the first [`HEADER_SEARCH_ROWS`] rows may start it. `fill_right` composes
+/// the header as delimited text leaves a merged cell (see [`compose_header`]).
+pub fn find_header(
+    rows: &[(u64, Vec<String>)],
+    header_rows: usize,
+    fill_right: bool,
+    source: &Source,
+) -> Result<usize, ReadError> {
+    let span = header_rows.max(1);
+    // The closest miss, for the error: the fewest fields without a column.
+    let mut closest: Option<(usize, u64, ReadError)> = None;
+    for start in 0..rows.len().min(HEADER_SEARCH_ROWS) {
+        let Some(candidate) = rows.get(start..start + span) else { break };
+        let lines: Vec<Vec<String>> = candidate.iter().map(|(_, cells)| cells.clone()).collect();
+        let (header, header_leaves) = compose_header(&lines, fill_right);
+        if header.iter().all(String::is_empty) {
+            continue;
+        }
+        let table = Table { header, header_leaves, ..Table::default() };
+        match ColumnIndex::for_source(&table, source) {
+            Ok(_) => return Ok(start),
+            Err(err) => {
+                let missing = match &err {
+                    ReadError::MissingColumns { missing, .. } => missing.len(),
+                    _ => usize::MAX,
+                };
+                if closest.as_ref().is_none_or(|(fewest, _, _)| missing < *fewest) {
+                    closest = Some((missing, candidate[0].0, err));
+                }
+            }
+        }
+    }
+    let required = source.required_fields();
+    Err(ReadError::HeaderNotFound {
+        searched: HEADER_SEARCH_ROWS,
+        sought: required.iter().map(|f| (*f, source.columns.aliases(*f).to_vec())).collect(),
+        closest: closest.map(|(_, line, err)| (line, Box::new(err))),
+    })
 }
 
 /// Why a file's text could not be read as a table.
@@ -222,6 +296,37 @@ pub enum ReadError {
         /// The reader's message.
         message: String,
     },
+    /// `header_row = "auto"` found no row with a column for every required field.
+    #[error("{}", describe_not_found(*.searched, .sought, .closest))]
+    HeaderNotFound {
+        /// How many rows were searched.
+        searched: usize,
+        /// Each required field with the headers it may appear under.
+        sought: Vec<(Field, Vec<String>)>,
+        /// The row that came closest (fewest fields without a column), and what it lacks.
+        closest: Option<(u64, Box<ReadError>)>,
+    },
+    /// A problem with one worksheet of a workbook read on several (`sheet = "*"` or a list).
+    #[error("worksheet `{sheet}`: {source}")]
+    InSheet {
+        /// The worksheet.
+        sheet: String,
+        /// What is wrong with it.
+        source: Box<ReadError>,
+    },
+    /// `sheet = "*"`: no worksheet has the mapped header.
+    #[error(
+        "no worksheet has the mapped header: {}",
+        if .sheets.is_empty() {
+            "the workbook has no worksheet".to_string()
+        } else {
+            .sheets.iter().map(|(sheet, why)| format!("`{sheet}`: {why}")).collect::<Vec<_>>().join("; ")
+        }
+    )]
+    NoSheetWithHeader {
+        /// Each worksheet, with why it was not read.
+        sheets: Vec<(String, String)>,
+    },
     /// Required fields have no column.
     #[error("{}", describe_missing(.missing, .found))]
     MissingColumns {
@@ -232,22 +337,41 @@ pub enum ReadError {
     },
 }
 
-fn describe_missing(missing: &[(Field, Vec<String>)], found: &[String]) -> String {
-    let fields: Vec<String> = missing
+/// Each field with the headers it may appear under: `` `city` (`所在市` or `地市`) ``, the
+/// headers after `lead`.
+fn describe_fields(fields: &[(Field, Vec<String>)], lead: &str) -> Vec<String> {
+    fields
         .iter()
         .map(|(field, aliases)| {
-            format!(
-                "`{}` (expected a column named {})",
-                field.as_str(),
-                aliases.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")
-            )
+            let names = aliases.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ");
+            format!("`{}` ({lead}{names})", field.as_str())
         })
-        .collect();
+        .collect()
+}
+
+fn describe_missing(missing: &[(Field, Vec<String>)], found: &[String]) -> String {
+    let fields = describe_fields(missing, "expected a column named ");
     format!(
         "missing required column(s): {}; the header has: {}",
         fields.join(", "),
         found.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")
     )
+}
+
+fn describe_not_found(
+    searched: usize,
+    sought: &[(Field, Vec<String>)],
+    closest: &Option<(u64, Box<ReadError>)>,
+) -> String {
+    let fields = describe_fields(sought, "");
+    let mut message = format!(
+        "no header row among the first {searched} rows: expected a row with a column for each of {}",
+        fields.join(", ")
+    );
+    if let Some((line, why)) = closest {
+        message.push_str(&format!("; the closest is line {line}: {why}"));
+    }
+    message
 }
 
 /// Composes a header from its rows (top to bottom): each column's non-empty texts, without
@@ -300,6 +424,7 @@ pub fn read_table(text: &str, delimiter: u8, header_row: usize, header_rows: usi
     }
     let mut table = reader.header();
     table.blank_records = reader.blank_records();
+    table.blank_runs = reader.blank_runs().to_vec();
     table.records = records;
     Ok(table)
 }
@@ -320,13 +445,21 @@ pub struct TableReader<'t> {
     splitter: Splitter<'t>,
     header: Vec<String>,
     header_leaves: Vec<String>,
+    header_line: u64,
     records: u64,
     blank_records: u64,
+    blank_runs: Vec<(u64, u64)>,
+    /// The blank rows since the last row that was not blank: (first line, last line).
+    pending_blank: Option<(u64, u64)>,
+    /// Records read while searching for the header, below it: the data's first, each with
+    /// the empty lines before it.
+    queued: VecDeque<(RawRecord, u64)>,
 }
 
 impl<'t> TableReader<'t> {
-    /// Reads up to and including the header rows. A header row that cannot be split is an
-    /// error; a malformed title line above it is skipped like any title.
+    /// Reads up to and including the header rows, the header's first line being `header_row`
+    /// (from 1). A header row that cannot be split is an error; a malformed title line above
+    /// it is skipped like any title.
     pub fn new(
         text: &'t str,
         delimiter: u8,
@@ -334,23 +467,75 @@ impl<'t> TableReader<'t> {
         header_rows: usize,
         limits: &Limits,
     ) -> Result<Self, ReadError> {
+        TableReader::open(text, delimiter, HeaderSearch::At(header_row), header_rows, limits)
+    }
+
+    /// Reads up to and including the header rows, found as `header` says: at a fixed line, or
+    /// searched for (`header_row = "auto"`, see [`find_header`]), in which case the records
+    /// read past the header are the first data records.
+    pub fn open(
+        text: &'t str,
+        delimiter: u8,
+        header: HeaderSearch<'_>,
+        header_rows: usize,
+        limits: &Limits,
+    ) -> Result<Self, ReadError> {
         let mut this = TableReader {
             splitter: Splitter::new(text, delimiter, limits),
             header: Vec::new(),
             header_leaves: Vec::new(),
+            header_line: 0,
             records: 0,
             blank_records: 0,
+            blank_runs: Vec::new(),
+            pending_blank: None,
+            queued: VecDeque::new(),
         };
+        let span = header_rows.max(1);
         let mut header_lines: Vec<Vec<String>> = Vec::new();
-        while header_lines.len() < header_rows.max(1) {
-            let Some(record) = this.splitter.next_record(0) else { return Err(ReadError::NoHeader { header_row }) };
-            if (record.line as usize) < header_row {
-                continue;
+        match header {
+            HeaderSearch::At(header_row) => {
+                while header_lines.len() < span {
+                    let Some(record) = this.splitter.next_record(0) else {
+                        return Err(ReadError::NoHeader { header_row });
+                    };
+                    if (record.line as usize) < header_row {
+                        continue;
+                    }
+                    if let Some(malformed) = &record.malformed {
+                        return Err(ReadError::Csv {
+                            line: record.line,
+                            message: format!("the header row: {malformed}"),
+                        });
+                    }
+                    if header_lines.is_empty() {
+                        this.header_line = record.line;
+                    }
+                    header_lines.push(record.fields().map(|c| c.trim().to_string()).collect());
+                }
             }
-            if let Some(malformed) = &record.malformed {
-                return Err(ReadError::Csv { line: record.line, message: format!("the header row: {malformed}") });
+            HeaderSearch::Auto(source) => {
+                let mut scanned: Vec<(RawRecord, u64)> = Vec::new();
+                while scanned.len() < HEADER_SEARCH_ROWS + span - 1 {
+                    let Some(record) = this.splitter.next_record(0) else { break };
+                    scanned.push((record, this.splitter.empty_lines));
+                }
+                // A malformed line is no header: it is searched as an empty row.
+                let rows: Vec<(u64, Vec<String>)> = scanned
+                    .iter()
+                    .map(|(record, _)| {
+                        let cells = match record.malformed {
+                            Some(_) => Vec::new(),
+                            None => record.fields().map(|c| c.trim().to_string()).collect(),
+                        };
+                        (record.line, cells)
+                    })
+                    .collect();
+                let start = find_header(&rows, span, true, source)?;
+                this.header_line = rows[start].0;
+                header_lines = rows[start..start + span].iter().map(|(_, cells)| cells.clone()).collect();
+                this.queued = scanned.into_iter().skip(start + span).collect();
             }
-            header_lines.push(record.fields().map(|c| c.trim().to_string()).collect());
         }
         let (header, leaves) = compose_header(&header_lines, true);
         this.header = header;
@@ -363,27 +548,61 @@ impl<'t> TableReader<'t> {
         Table {
             header: self.header.clone(),
             header_leaves: self.header_leaves.clone(),
-            date1904: false,
-            records: Vec::new(),
-            blank_records: 0,
+            header_line: self.header_line,
+            ..Table::default()
         }
     }
 
-    /// Records with every cell empty skipped so far.
+    /// Rows with every cell empty, and empty lines, skipped below the header so far.
     pub fn blank_records(&self) -> u64 {
         self.blank_records
     }
 
-    /// Up to `max` more data records; empty at the end of the text. Malformed records are
-    /// among them (see [`RawRecord::malformed`]); blank ones are counted and skipped.
+    /// The runs of blank rows below the header so far that a row followed: (first line, last
+    /// line), from 1.
+    pub fn blank_runs(&self) -> &[(u64, u64)] {
+        &self.blank_runs
+    }
+
+    /// Counts `count` blank rows from line `first` to `last` into the current run.
+    fn blank(&mut self, first: u64, last: u64, count: u64) {
+        self.blank_records += count;
+        self.pending_blank = Some(match self.pending_blank {
+            Some((from, to)) => (from, to.max(last)),
+            None => (first, last),
+        });
+    }
+
+    /// Up to `max` more data records, numbered from 0; empty at the end of the text.
+    /// Malformed records are among them (see [`RawRecord::malformed`]); blank ones and empty
+    /// lines are counted and skipped.
     pub fn next_chunk(&mut self, max: usize) -> Result<Vec<RawRecord>, ReadError> {
         let mut out = Vec::with_capacity(max.min(64 * 1024));
         while out.len() < max {
-            let Some(record) = self.splitter.next_record(self.records) else { break };
+            let (mut record, empty_lines) = match self.queued.pop_front() {
+                Some(queued) => queued,
+                None => match self.splitter.next_record(0) {
+                    Some(record) => (record, self.splitter.empty_lines),
+                    None => {
+                        // Empty lines at the end, and blank rows after the last row: counted only.
+                        self.blank_records += self.splitter.empty_lines;
+                        self.splitter.empty_lines = 0;
+                        self.pending_blank = None;
+                        break;
+                    }
+                },
+            };
+            if empty_lines > 0 {
+                self.blank(record.line.saturating_sub(empty_lines), record.line.saturating_sub(1), empty_lines);
+            }
             if record.malformed.is_none() && record.fields().all(|c| c.trim().is_empty()) {
-                self.blank_records += 1;
+                self.blank(record.line, record.line, 1);
                 continue;
             }
+            if let Some(run) = self.pending_blank.take() {
+                self.blank_runs.push(run);
+            }
+            record.record = self.records;
             out.push(record);
             self.records += 1;
         }
@@ -483,6 +702,11 @@ struct Splitter<'t> {
     pos: usize,
     /// The line of `pos`, from 1.
     line: u64,
+    /// Empty lines skipped by the last call of [`Self::next_record`] (before its record, or
+    /// at the end of the text).
+    empty_lines: u64,
+    /// The last record's line break is still to be read (it ends that line, not an empty one).
+    pending_break: bool,
 }
 
 /// How splitting a record stopped early: where it went wrong, and the line it is rejected to.
@@ -501,22 +725,30 @@ impl<'t> Splitter<'t> {
         // A byte-order mark left in the text (one re-encoded with it, or a second one) is no
         // part of the first header, as the csv crate skipped it too.
         let pos = if text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
-        Splitter { text, delimiter, limits: *limits, pos, line: 1 }
+        Splitter { text, delimiter, limits: *limits, pos, line: 1, empty_lines: 0, pending_break: false }
     }
 
-    /// The next record, numbered `record`; `None` at the end of the text.
+    /// The next record, numbered `record`; `None` at the end of the text. The empty lines
+    /// skipped on the way are in `empty_lines`.
     fn next_record(&mut self, record: u64) -> Option<RawRecord> {
         let bytes = self.text.as_bytes();
-        // Empty lines are no records.
+        // Empty lines are no records; they are counted.
+        let mut breaks = 0u64;
         while let Some(&b) = bytes.get(self.pos) {
             match b {
                 b'\n' => self.line += 1,
                 b'\r' if bytes.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
-                b'\r' => {}
+                b'\r' => {
+                    self.pos += 1;
+                    continue;
+                }
                 _ => break,
             }
+            breaks += 1;
             self.pos += 1;
         }
+        self.empty_lines = breaks.saturating_sub(u64::from(self.pending_break));
+        self.pending_break = false;
         if self.pos >= bytes.len() {
             return None;
         }
@@ -524,7 +756,10 @@ impl<'t> Splitter<'t> {
         let mut text = String::new();
         let mut ends = Vec::new();
         match self.split(&mut text, &mut ends) {
-            Ok(()) => Some(RawRecord { record, line, text, ends, sparse: None, malformed: None }),
+            Ok(()) => {
+                self.pending_break = true;
+                Some(RawRecord { record, line, text, ends, sparse: None, malformed: None })
+            }
             Err(failure) => {
                 // Reject up to the end of the failure's line; resume on the next one.
                 let end = memchr::memchr2(b'\r', b'\n', &bytes[failure.at.min(bytes.len())..])
@@ -667,6 +902,9 @@ pub struct ColumnIndex {
     /// every cell read, and an array index is much cheaper than hashing.
     #[serde(skip)]
     slots: std::sync::OnceLock<Vec<Option<usize>>>,
+    /// The source's result groups in this file, in pipeline order; empty without groups.
+    #[serde(default)]
+    pub groups: Vec<crate::groups::GroupIndex>,
 }
 
 impl ColumnIndex {
@@ -695,13 +933,23 @@ impl ColumnIndex {
             }
         }
         if missing.is_empty() {
-            Ok(ColumnIndex { positions, slots: std::sync::OnceLock::new() })
+            Ok(ColumnIndex { positions, slots: std::sync::OnceLock::new(), groups: Vec::new() })
         } else {
             Err(ReadError::MissingColumns {
                 missing,
                 found: header.iter().filter(|h| !h.is_empty()).cloned().collect(),
             })
         }
+    }
+
+    /// The columns of `source` in `table`: its own fields (those [`Source::required_fields`]
+    /// names must be there) and its result groups'.
+    ///
+    /// [`Source::required_fields`]: zhijian_pipeline::Source::required_fields
+    pub fn for_source(table: &Table, source: &zhijian_pipeline::Source) -> Result<ColumnIndex, ReadError> {
+        let mut index = ColumnIndex::new(table, &source.columns, &source.required_fields())?;
+        index.groups = crate::groups::GroupIndex::new(table, &source.result_groups)?;
+        Ok(index)
     }
 
     /// The trimmed cell of `field` in `record`; `None` when unmapped, absent or empty.
@@ -1003,5 +1251,134 @@ mod line_tests {
             let lines: Vec<u64> = table.records.iter().map(|r| r.line).collect();
             assert_eq!(lines, [2, 4, 6], "{text:?}");
         }
+    }
+}
+
+/// Blank rows among the data, and headers found by their columns (`header_row = "auto"`).
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    /// An `item_rows` source whose columns are these headers, read from a pipeline file.
+    fn source(extra: &str) -> Source {
+        let text = format!(
+            r#"
+[pipeline]
+name = "t"
+province = "410000"
+seeds = "s"
+output = "o"
+[[sources]]
+name = "s"
+programme = "food"
+files = "*.csv"
+{extra}
+[sources.columns]
+sample_id = ["抽样编号", "样品编号"]
+product_name = "样品名称"
+city = "所在市"
+sampling_date = "抽样日期"
+item = "检验项目"
+result = "检验结果"
+"#
+        );
+        zhijian_pipeline::Pipeline::parse(std::path::Path::new("p.toml"), &text).unwrap().sources.remove(0)
+    }
+
+    fn read(text: &str, header: HeaderSearch<'_>, header_rows: usize) -> Result<Table, ReadError> {
+        let mut reader = TableReader::open(text, b',', header, header_rows, &Limits::default())?;
+        let mut table = reader.header();
+        table.records = reader.next_chunk(usize::MAX)?;
+        assert!(reader.next_chunk(usize::MAX)?.is_empty());
+        table.blank_records = reader.blank_records();
+        table.blank_runs = reader.blank_runs().to_vec();
+        Ok(table)
+    }
+
+    #[test]
+    fn empty_lines_and_blank_rows_are_counted_and_their_runs_listed() {
+        // Line 4 empty, line 5 only delimiters, line 7 a space: blank; lines 9 and 10 empty
+        // after the last row: counted, not listed.
+        let text = "标题\n抽样编号,样品名称\nA1,面粉\n\n,\nA2,大米\n \nA3,玉米\n\n\n";
+        let table = read(text, HeaderSearch::At(2), 1).unwrap();
+        let records: Vec<(u64, u64)> = table.records.iter().map(|r| (r.record, r.line)).collect();
+        assert_eq!(records, [(0, 3), (1, 6), (2, 8)]);
+        assert_eq!((table.header_line, table.blank_records), (2, 5));
+        assert_eq!(table.blank_runs, [(4, 5), (7, 7)]);
+        // CRLF and a lone CR count as LF does; no empty line at all counts nothing.
+        let table = read(&text.replace('\n', "\r\n"), HeaderSearch::At(2), 1).unwrap();
+        assert_eq!((table.blank_records, table.blank_runs.clone()), (5, vec![(4, 5), (7, 7)]));
+        let table = read("h\r1\r\r2", HeaderSearch::At(1), 1).unwrap();
+        assert_eq!((table.blank_records, table.blank_runs), (1, vec![(3, 3)]));
+        let table = read("h\n1\n2", HeaderSearch::At(1), 1).unwrap();
+        assert_eq!((table.blank_records, table.blank_runs), (0, vec![]));
+        // After a malformed record, whose line break is read with it, the empty line is one.
+        let table = read("h1,h2\nA,\"x\n\nB,y\n", HeaderSearch::At(1), 1).unwrap();
+        assert_eq!(table.records.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!((table.blank_records, table.blank_runs), (1, vec![(3, 3)]));
+        // Empty lines among the titles are no blank rows of the data.
+        let table = read("\n\n标题\n\nh\nA\n", HeaderSearch::At(5), 1).unwrap();
+        assert_eq!((table.header_line, table.blank_records), (5, 0));
+    }
+
+    #[test]
+    fn the_header_is_the_first_row_with_every_required_column() {
+        let source = source("");
+        // Two title lines (one quoted over two lines), an empty line, then the header.
+        let text = "2013年食品抽检汇总表\n\"填报单位：\n某某局\"\n\n抽样编号,样品名称,所在市,抽样日期,检验项目,检验结果\n\nA1,面粉,郑州市,2013-07-05,铅,0.1\nA2,大米,开封市,2013-07-06,铅,0.2\n";
+        let table = read(text, HeaderSearch::Auto(&source), 1).unwrap();
+        assert_eq!(table.header_line, 5);
+        assert_eq!(table.header[0], "抽样编号");
+        let records: Vec<(u64, u64, Option<&str>)> =
+            table.records.iter().map(|r| (r.record, r.line, r.field(1))).collect();
+        assert_eq!(records, [(0, 7, Some("面粉")), (1, 8, Some("大米"))]);
+        assert_eq!((table.blank_records, table.blank_runs.clone()), (1, vec![(6, 6)]));
+        // A title row that holds some of the headers is not taken for the header.
+        let text = "抽样编号：2013-01\n抽样编号,样品名称,所在市,抽样日期,检验项目,检验结果\nA1,面粉,郑州市,2013-07-05,铅,0.1\n";
+        assert_eq!(read(text, HeaderSearch::Auto(&source), 1).unwrap().header_line, 2);
+        // More data than the search reads ahead: every record comes out, in order.
+        let mut text = String::from("标题\n抽样编号,样品名称,所在市,抽样日期,检验项目,检验结果\n");
+        for i in 0..120 {
+            text.push_str(&format!("A{i},面粉,郑州市,2013-07-05,铅,0.1\n"));
+        }
+        let table = read(&text, HeaderSearch::Auto(&source), 1).unwrap();
+        assert_eq!(table.records.len(), 120);
+        assert!(table.records.iter().enumerate().all(|(i, r)| r.record == i as u64 && r.line == i as u64 + 3));
+    }
+
+    #[test]
+    fn a_two_row_header_is_found_by_its_joined_texts() {
+        let source = source("");
+        let text = "快检周报\n抽样信息,,,,检测结果,\n抽样编号,样品名称,所在市,抽样日期,检验项目,检验结果\nA1,面粉,郑州市,2013-07-05,铅,0.1\n";
+        let table = read(text, HeaderSearch::Auto(&source), 2).unwrap();
+        assert_eq!(table.header_line, 2);
+        assert_eq!(table.header[4], "检测结果/检验项目");
+        assert_eq!(table.records.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
+    }
+
+    #[test]
+    fn no_header_in_the_first_rows_names_what_was_sought_and_the_closest_row() {
+        let source = source("");
+        let text = "标题\n抽样编号,样品名称,所在市,抽样日期,检验项目\nA1,面粉,郑州市,2013-07-05,铅\n";
+        let err = read(text, HeaderSearch::Auto(&source), 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no header row among the first 50 rows: expected a row with a column for each of `sample_id` (`抽样编号` or `样品编号`), `product_name` (`样品名称`), `city` (`所在市`), `sampling_date` (`抽样日期`), `item` (`检验项目`), `result` (`检验结果`); the closest is line 2: missing required column(s): `result` (expected a column named `检验结果`); the header has: `抽样编号`, `样品名称`, `所在市`, `抽样日期`, `检验项目`"
+        );
+        // The header must start within the first 50 rows.
+        let mut late = "标题\n".repeat(HEADER_SEARCH_ROWS);
+        late.push_str("抽样编号,样品名称,所在市,抽样日期,检验项目,检验结果\nA1,面粉,郑州市,2013-07-05,铅,0.1\n");
+        assert!(matches!(read(&late, HeaderSearch::Auto(&source), 1), Err(ReadError::HeaderNotFound { .. })));
+        let mut in_time = "标题\n".repeat(HEADER_SEARCH_ROWS - 1);
+        in_time.push_str("抽样编号,样品名称,所在市,抽样日期,检验项目,检验结果\nA1,面粉,郑州市,2013-07-05,铅,0.1\n");
+        assert_eq!(read(&in_time, HeaderSearch::Auto(&source), 1).unwrap().header_line, 50);
+        assert!(read("", HeaderSearch::Auto(&source), 1).unwrap_err().to_string().ends_with("`result` (`检验结果`)"));
+    }
+
+    #[test]
+    fn header_row_auto_in_the_pipeline_file_searches() {
+        let source = source("[sources.format.csv]\nheader_row = \"auto\"");
+        assert!(matches!(HeaderSearch::of(&source), HeaderSearch::Auto(_)));
+        assert!(matches!(HeaderSearch::of(&self::source("")), HeaderSearch::At(1)));
     }
 }

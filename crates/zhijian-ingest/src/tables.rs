@@ -160,6 +160,7 @@ pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> 
         floats(rows.iter().map(|r| r.fields.uncertainty.map(Canonical::get))),
         strings(rows.iter().map(|r| r.fields.uncertainty_source.map(|s| s.as_str()))),
         strings(rows.iter().map(|r| Some(r.fields.evaluation.as_str()))),
+        strings(rows.iter().map(|r| r.fields.group.as_deref())),
     ];
     RecordBatch::try_new(results_schema(), columns)
 }

@@ -12,7 +12,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// The schema version written to each Parquet file's key/value metadata. Bumped on additive
 /// changes; columns are never renamed, retyped or removed.
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 
 /// The metadata key that holds [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "zhijian.schema_version";
@@ -76,7 +76,11 @@ fn build(cols: Vec<Col>) -> SchemaRef {
 
 fn source_columns() -> [Col; 3] {
     [
-        text("source_file", false, "input file, relative to the pipeline file's folder"),
+        text(
+            "source_file",
+            false,
+            "input file, relative to the pipeline file's folder; `FILE#SHEET` for a worksheet of a workbook read on several (`sheet = \"*\"` or a list)",
+        ),
         col("source_record", DataType::Int64, false, "record number in the file, from 0, header excluded"),
         col("source_line", DataType::Int64, false, "line in the file where the record starts, from 1"),
     ]
@@ -241,6 +245,12 @@ pub fn results_schema() -> SchemaRef {
             "with the uncertainty allowed for: compliant, above_limit (outside on the value, within after U), non_compliant_after_uncertainty, not_evaluated (verdict pending)",
         ),
     ]);
+    // Added in schema version 4.
+    cols.push(text(
+        "result_group",
+        true,
+        "the result group of its row it came from (`[[sources.result_groups]]`: 初筛, 确证, 复检, one analyte of a wide sheet); null when the row holds one result",
+    ));
     build(cols)
 }
 

@@ -125,6 +125,30 @@ fields! {
     AllowedShortfall => "allowed_shortfall", false;
 }
 
+impl Field {
+    /// Whether the field belongs to one result rather than to the sample: the fields a
+    /// result group (`[[sources.result_groups]]`) may map or fix.
+    pub fn result_level(self) -> bool {
+        matches!(
+            self,
+            Field::Item
+                | Field::Result
+                | Field::ResultUnit
+                | Field::Lod
+                | Field::Loq
+                | Field::Uncertainty
+                | Field::ItemVerdict
+                | Field::LimitBasis
+                | Field::LimitMin
+                | Field::LimitMinUnit
+                | Field::LimitMax
+                | Field::LimitMaxUnit
+                | Field::Method
+                | Field::Retest
+        )
+    }
+}
+
 /// The column headers that each canonical field may appear under.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ColumnMap {

@@ -97,6 +97,52 @@ pub struct Source {
     /// How much of a file zhijian takes before it refuses a record or the file:
     /// `[sources.limits]`.
     pub limits: Limits,
+    /// Several results on one row: `[[sources.result_groups]]`, in file order; empty when each
+    /// row carries one result in the source's own `item`/`result` columns.
+    pub result_groups: Vec<ResultGroup>,
+}
+
+impl Source {
+    /// The fields every file of the source must have a column for: the layout's, except that
+    /// with result groups the results come from the groups' columns.
+    pub fn required_fields(&self) -> Vec<Field> {
+        let mut fields = self.layout.required_fields();
+        if !self.result_groups.is_empty() {
+            fields.retain(|f| {
+                *f != Field::Result && !(*f == Field::Item && self.columns.aliases(Field::Item).is_empty())
+            });
+        }
+        fields
+    }
+}
+
+/// The cells of a row that make one result, when a row carries several: a screening and its
+/// confirmation (`初筛结果`, `确证值(μg/kg)`), an initial test and its re-test, or one column
+/// per analyte of a wide quick-test sheet (`克伦特罗 | 莱克多巴胺 | 沙丁胺醇`).
+///
+/// Each group of a row yields its own `results` row, with the row's `source_line` and the
+/// group's name in `result_group`; a result-level field the group neither maps nor fixes is
+/// read from the source's own columns (an item or a limit shared by the groups). A group whose
+/// result cell is empty, or holds an awaiting word (`待确证`), yields nothing and is no error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultGroup {
+    /// Unique within the source: `初筛`, `确证`, `复检`, `克伦特罗`.
+    pub name: String,
+    /// Result-level fields read from the group's columns. A field may list several headers:
+    /// its cell is the first non-empty one among those the file has (`确证值(μg/kg)`, else
+    /// `确证结果`).
+    pub columns: ColumnMap,
+    /// Result-level fields with one value for every row: `item = "克伦特罗"` in a wide sheet,
+    /// `method = "确证"`, `result_unit = "μg/kg"`, `retest = "是"`. For a field the group also
+    /// maps to a column, the value stands in where that cell is empty.
+    pub values: Vec<(Field, String)>,
+}
+
+impl ResultGroup {
+    /// Whether the group maps or fixes `field`: then the source's own column does not count.
+    pub fn owns(&self, field: Field) -> bool {
+        !self.columns.aliases(field).is_empty() || self.values.iter().any(|(f, _)| *f == field)
+    }
 }
 
 /// Resource limits of one source's files: `[sources.limits]`. Each has a default that real
@@ -195,8 +241,9 @@ pub enum Format {
     Csv {
         /// Field delimiter, `,` by default.
         delimiter: u8,
-        /// 1-based line of the header row; lines above it are skipped (titles).
-        header_row: usize,
+        /// The header's (first) line, `header_row`: a line number from 1 (1 by default; lines
+        /// above it are titles, skipped), or `"auto"`.
+        header_row: HeaderRow,
         /// Lines the header spans, 1 by default; their texts join with `/`.
         header_rows: usize,
     },
@@ -205,18 +252,63 @@ pub enum Format {
     Excel {
         /// Which kind the pipeline file declared.
         kind: ExcelKind,
-        /// The worksheet: by name, or by position from 1; the first sheet by default.
-        sheet: Option<SheetRef>,
-        /// 1-based row of the (first) header row; rows above it are skipped (titles).
-        header_row: usize,
+        /// The worksheets read, `sheet`: one by name or position (the first by default), every
+        /// one with the mapped header (`"*"`), or a list.
+        sheet: SheetSelection,
+        /// The header's (first) row, `header_row`: a row number from 1 (1 by default; rows
+        /// above it are titles, skipped), or `"auto"`; in each worksheet read.
+        header_row: HeaderRow,
         /// Rows the header spans (a merged two-row header: 2); their texts join with `/`.
         header_rows: usize,
     },
 }
 
+/// Where a file's header is: `header_row` of `[sources.format.*]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderRow {
+    /// `header_row = 3`: the header starts on this line (worksheet row), from 1; the lines
+    /// above it are titles, skipped.
+    Fixed(usize),
+    /// `header_row = "auto"`: the header starts on the first row where it (with the
+    /// `header_rows - 1` rows below it, their texts joined) has a column for every field the
+    /// source requires; it must start within the first 50 rows (worksheet rows 1–50, the first
+    /// 50 non-empty lines of a CSV), else the file stops the run naming the headers sought.
+    /// Each file (and each worksheet) is searched on its own, so titles of varying height
+    /// above the header are no problem.
+    Auto,
+}
+
+/// Which worksheets of a workbook are read: `sheet` of `[sources.format.xlsx]`.
+///
+/// With [`SheetSelection::All`] or [`SheetSelection::List`], each worksheet read is an input of
+/// its own in the outputs and the manifest: `source_file` is `FILE#SHEET`
+/// (`../drop/2013.xlsx#一季度`), `source_line` the row in that worksheet, so every reject and
+/// result names file, sheet and row. With [`SheetSelection::One`], `source_file` is the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetSelection {
+    /// `sheet = "例行监测"` or `sheet = 2`: that worksheet, which must exist; the first when
+    /// `None` (no `sheet` key).
+    One(Option<SheetRef>),
+    /// `sheet = "*"`: every worksheet whose header has a column for every required field, in
+    /// workbook order. The others (a notes sheet, an empty one) are skipped and listed in the
+    /// manifest's `skipped`; a workbook where no worksheet has the header stops the run, naming
+    /// the file, each sheet and the columns it lacks.
+    All,
+    /// `sheet = ["一季度", "二季度"]` (names or positions from 1): these worksheets, in this
+    /// order; each must exist and have the mapped header.
+    List(Vec<SheetRef>),
+}
+
+impl SheetSelection {
+    /// Whether several worksheets may be read, so `source_file` names the sheet.
+    pub fn several(&self) -> bool {
+        !matches!(self, SheetSelection::One(_))
+    }
+}
+
 impl Format {
-    /// The header's first row (1-based) and how many rows it spans.
-    pub fn header(&self) -> (usize, usize) {
+    /// Where the header starts and how many rows it spans.
+    pub fn header(&self) -> (HeaderRow, usize) {
         match self {
             Format::Csv { header_row, header_rows, .. } | Format::Excel { header_row, header_rows, .. } => {
                 (*header_row, *header_rows)
@@ -284,8 +376,15 @@ pub struct Vocabulary {
     pub no_limit: Vec<String>,
     /// Limit words meaning must not be detected (不得检出).
     pub banned: Vec<String>,
+    /// Result words meaning the test is still to be done (`待确证`): a result group that says
+    /// so yields no result.
+    pub awaiting: Vec<String>,
     /// Words meaning yes in flag columns such as `retest` (是).
     pub yes: Vec<String>,
+    /// Words of a totals or subtotal row (合计, 本页小计): a row whose sample id is empty and
+    /// one of whose cells holds one of them (alone, or followed by anything but a letter) is
+    /// skipped and listed in the manifest, not rejected. `[]` turns this off.
+    pub totals: Vec<String>,
     /// Stage words: production, distribution, catering, online.
     pub stages: Vec<(zhijian_model::Stage, Vec<String>)>,
 }
@@ -303,7 +402,9 @@ impl Default for Vocabulary {
             positive: words(&["阳性", "+", "positive"]),
             no_limit: words(&["/", "—", "-", "－", "无", ""]),
             banned: words(&["不得检出", "不得使用", "不得添加"]),
+            awaiting: words(&["待确证", "待复检", "待检", "待检测"]),
             yes: words(&["是", "Y", "yes", "true", "1"]),
+            totals: words(&["合计", "总计", "小计", "共计", "累计", "本页小计", "本页合计", "total", "subtotal"]),
             stages: vec![
                 (Stage::Production, words(&["生产", "生产环节"])),
                 (Stage::Distribution, words(&["流通", "流通环节", "销售"])),

@@ -8,8 +8,8 @@ use toml_edit::{Item, TableLike, Value};
 use zhijian_model::{Programme, Stage};
 
 use crate::{
-    ColumnMap, ConfigError, ConfigErrors, Encoding, ExcelKind, Field, Format, Layout, Limits, Packed, Pipeline,
-    SheetRef, Source, Vocabulary,
+    ColumnMap, ConfigError, ConfigErrors, Encoding, ExcelKind, Field, Format, HeaderRow, Layout, Limits, Packed,
+    Pipeline, ResultGroup, SheetRef, SheetSelection, Source, Vocabulary,
 };
 
 const TOP_KEYS: &[&str] = &["pipeline", "sources", "checks"];
@@ -27,7 +27,9 @@ const SOURCE_KEYS: &[&str] = &[
     "default_unit",
     "packed",
     "limits",
+    "result_groups",
 ];
+const RESULT_GROUP_KEYS: &[&str] = &["name", "columns", "values"];
 const CSV_KEYS: &[&str] = &["delimiter", "header_row", "header_rows"];
 const EXCEL_KEYS: &[&str] = &["sheet", "header_row", "header_rows"];
 const PACKED_KEYS: &[&str] = &["items", "parts", "values"];
@@ -42,7 +44,9 @@ const VOCABULARY_KEYS: &[&str] = &[
     "positive",
     "no_limit",
     "banned",
+    "awaiting",
     "yes",
+    "totals",
     "production",
     "distribution",
     "catering",
@@ -359,6 +363,10 @@ impl Walker<'_> {
         let default_unit = self.string(section, "default_unit", false).map(|(s, _)| s);
         let packed = self.packed(section);
         let limits = self.limits(section);
+        let result_groups = match (layout, &columns) {
+            (Some(layout), Some(columns)) => self.result_groups(section, layout, columns),
+            _ => None,
+        };
         Some(Source {
             name: name?.0,
             programme: programme?,
@@ -372,7 +380,137 @@ impl Walker<'_> {
             default_unit,
             packed: packed?,
             limits: limits?,
+            result_groups: result_groups?,
         })
+    }
+
+    /// `[[sources.result_groups]]`: several results on one row. Only `item_rows` sources have
+    /// them; each group maps `result`; with groups, the source's own `result` column is not
+    /// mapped, and each group has an item (its own, or the source's).
+    fn result_groups(
+        &mut self,
+        section: &Section<'_>,
+        layout: Layout,
+        columns: &ColumnMap,
+    ) -> Option<Vec<ResultGroup>> {
+        let Some(item) = section.table.get("result_groups") else { return Some(Vec::new()) };
+        let span = item.span();
+        let Some(array) = item.as_array_of_tables() else {
+            self.error(
+                span,
+                "expected `result_groups` to be an array of tables: `[[sources.result_groups]]`".to_string(),
+            );
+            return None;
+        };
+        let mut ok = true;
+        if layout != Layout::ItemRows {
+            self.error(
+                span.clone(),
+                format!("`result_groups` needs the `item_rows` layout, not `{}`", layout.as_str()),
+            );
+            ok = false;
+        }
+        if !columns.aliases(Field::Result).is_empty() {
+            let at = section.table.get("columns").and_then(|c| c.span()).or(span.clone());
+            self.error(at, "with `result_groups`, map `result` inside each group, not in `columns`".to_string());
+            ok = false;
+        }
+        let mut groups: Vec<ResultGroup> = Vec::new();
+        for (index, table) in array.iter().enumerate() {
+            let group =
+                Section { table, span: table.span(), name: format!("{}.result_groups[{}]", section.name, index + 1) };
+            self.check_keys(&group, RESULT_GROUP_KEYS);
+            let Some((name, name_span)) = self.string(&group, "name", true) else {
+                ok = false;
+                continue;
+            };
+            if name.trim().is_empty() || groups.iter().any(|g| g.name == name) {
+                self.error(Some(name_span), format!("result group name `{name}` is empty or used twice"));
+                ok = false;
+            }
+            let mut map = ColumnMap::default();
+            if let Some(item) = table.get("columns")
+                && let Some(cols) = self.as_section(item, &format!("{}.columns", group.name), "columns")
+            {
+                for (key, _) in cols.table.iter() {
+                    let Some(field) = self.result_field(&cols, key) else {
+                        ok = false;
+                        continue;
+                    };
+                    match self.strings(&cols, key) {
+                        Some((headers, _)) if !headers.is_empty() && headers.iter().all(|h| !h.trim().is_empty()) => {
+                            map.insert(field, headers)
+                        }
+                        Some((_, at)) => {
+                            self.error(Some(at), format!("`{key}` names no column header"));
+                            ok = false;
+                        }
+                        None => ok = false,
+                    }
+                }
+            }
+            let mut values = Vec::new();
+            if let Some(item) = table.get("values")
+                && let Some(fixed) = self.as_section(item, &format!("{}.values", group.name), "values")
+            {
+                for (key, _) in fixed.table.iter() {
+                    let Some(field) = self.result_field(&fixed, key) else {
+                        ok = false;
+                        continue;
+                    };
+                    match self.string(&fixed, key, true) {
+                        Some((_, at)) if field == Field::Result => {
+                            self.error(
+                                Some(at),
+                                format!("`result` of {} must be read from a column: map it in `columns`", group.name),
+                            );
+                            ok = false;
+                        }
+                        Some((value, _)) => values.push((field, value)),
+                        None => ok = false,
+                    }
+                }
+            }
+            let result_group = ResultGroup { name, columns: map, values };
+            if !result_group.owns(Field::Result) {
+                self.missing(&group, "columns.result", "the header of the group's result");
+                ok = false;
+            }
+            if !result_group.owns(Field::Item) && columns.aliases(Field::Item).is_empty() {
+                self.missing(
+                    &group,
+                    "columns.item` or `values.item",
+                    "the group's item, since the source's `columns` maps no `item`",
+                );
+                ok = false;
+            }
+            groups.push(result_group);
+        }
+        if groups.is_empty() {
+            self.error(span, "`result_groups` holds no group".to_string());
+            ok = false;
+        }
+        ok.then_some(groups)
+    }
+
+    /// The result-level field named `key` in a result group's table.
+    fn result_field(&mut self, section: &Section<'_>, key: &str) -> Option<Field> {
+        match Field::from_key(key) {
+            Some(field) if field.result_level() => Some(field),
+            _ => {
+                let span = section.table.key(key).and_then(|k| k.span());
+                let expected: Vec<&str> = Field::ALL.iter().filter(|f| f.result_level()).map(|f| f.as_str()).collect();
+                self.error(
+                    span,
+                    format!(
+                        "`{key}` in {} is no result-level field, expected one of: {}",
+                        section.name,
+                        expected.join(", ")
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// `[sources.limits]`: resource limits, each defaulting to [`Limits::default`].
@@ -458,9 +596,68 @@ impl Walker<'_> {
         }
     }
 
+    /// `header_row`: `what` (a line or row number from 1), or `"auto"`; 1 when absent.
+    fn header_row(&mut self, section: &Section<'_>, what: &str) -> Option<HeaderRow> {
+        match section.table.get("header_row") {
+            Some(item) if item.as_str().is_some_and(|s| s == "auto") => Some(HeaderRow::Auto),
+            Some(item) if item.as_integer().is_none() => {
+                self.error(item.span(), format!("expected `header_row` to be {what} or \"auto\""));
+                None
+            }
+            _ => self.positive(section, "header_row", 1, &format!("{what} or \"auto\"")).map(HeaderRow::Fixed),
+        }
+    }
+
+    /// `sheet`: a worksheet's name or position from 1, `"*"` for every worksheet with the
+    /// mapped header, or a list of names and positions; the first worksheet when absent.
+    fn sheet(&mut self, section: &Section<'_>) -> Option<SheetSelection> {
+        let Some(item) = section.table.get("sheet") else { return Some(SheetSelection::One(None)) };
+        let expected = "expected `sheet` to be a worksheet name, its position from 1, \"*\" for every worksheet with the mapped header, or a list of names and positions";
+        let one = |value: &Value| match (value.as_str(), value.as_integer()) {
+            (Some(name), _) if !name.trim().is_empty() && name.trim() != "*" => Some(SheetRef::Name(name.to_string())),
+            (_, Some(n)) if n >= 1 => usize::try_from(n).ok().map(SheetRef::Position),
+            _ => None,
+        };
+        match item.as_value() {
+            Some(Value::String(s)) if s.value().trim() == "*" => Some(SheetSelection::All),
+            Some(Value::Array(array)) => {
+                let mut sheets: Vec<SheetRef> = Vec::new();
+                for value in array.iter() {
+                    match one(value) {
+                        Some(sheet) if sheets.contains(&sheet) => {
+                            self.error(value.span(), "`sheet` names this worksheet twice".to_string());
+                            return None;
+                        }
+                        Some(sheet) => sheets.push(sheet),
+                        None => {
+                            self.error(value.span(), format!("{expected} (a list may not hold `*`)"));
+                            return None;
+                        }
+                    }
+                }
+                if sheets.is_empty() {
+                    self.error(item.span(), "`sheet` lists no worksheet".to_string());
+                    return None;
+                }
+                Some(SheetSelection::List(sheets))
+            }
+            Some(value) => match one(value) {
+                Some(sheet) => Some(SheetSelection::One(Some(sheet))),
+                None => {
+                    self.error(item.span(), expected.to_string());
+                    None
+                }
+            },
+            None => {
+                self.error(item.span(), expected.to_string());
+                None
+            }
+        }
+    }
+
     /// `[sources.format.csv]`: an externally tagged table, one key naming the format.
     fn format(&mut self, section: &Section<'_>) -> Option<Format> {
-        let default = Format::Csv { delimiter: b',', header_row: 1, header_rows: 1 };
+        let default = Format::Csv { delimiter: b',', header_row: HeaderRow::Fixed(1), header_rows: 1 };
         let Some(item) = section.table.get("format") else { return Some(default) };
         let outer = self.as_section(item, &format!("{}.format", section.name), "format")?;
         let mut result = None;
@@ -489,7 +686,7 @@ impl Walker<'_> {
                             }
                         },
                     };
-                    let header_row = self.positive(&csv, "header_row", 1, "a line number from 1");
+                    let header_row = self.header_row(&csv, "a line number from 1");
                     let header_rows = self.positive(&csv, "header_rows", 1, "a number of lines from 1");
                     result = match (delimiter, header_row, header_rows) {
                         (Some(delimiter), Some(header_row), Some(header_rows)) => {
@@ -502,21 +699,8 @@ impl Walker<'_> {
                     let kind = if key == "xlsx" { ExcelKind::Xlsx } else { ExcelKind::Xls };
                     let excel = self.as_section(inner, &format!("{}.format.{key}", section.name), key)?;
                     self.check_keys(&excel, EXCEL_KEYS);
-                    let sheet = match excel.table.get("sheet") {
-                        None => Some(None),
-                        Some(item) => match (item.as_str(), item.as_integer()) {
-                            (Some(name), _) if !name.trim().is_empty() => Some(Some(SheetRef::Name(name.to_string()))),
-                            (_, Some(n)) if n >= 1 => Some(Some(SheetRef::Position(n as usize))),
-                            _ => {
-                                self.error(
-                                    item.span(),
-                                    "expected `sheet` to be a worksheet name or its position from 1".to_string(),
-                                );
-                                None
-                            }
-                        },
-                    };
-                    let header_row = self.positive(&excel, "header_row", 1, "a row number from 1");
+                    let sheet = self.sheet(&excel);
+                    let header_row = self.header_row(&excel, "a row number from 1");
                     let header_rows = self.positive(&excel, "header_rows", 1, "a number of rows from 1");
                     result = match (sheet, header_row, header_rows) {
                         (Some(sheet), Some(header_row), Some(header_rows)) => {
@@ -567,7 +751,12 @@ impl Walker<'_> {
                 None => ok = false,
             }
         }
+        // With result groups, the groups name the results (and may name the items).
+        let grouped = section.table.get("result_groups").is_some();
         for field in layout.required_fields() {
+            if grouped && matches!(field, Field::Result | Field::Item) {
+                continue;
+            }
             if map.aliases(field).is_empty() && columns.table.get(field.as_str()).is_none() {
                 let what = format!(
                     "a column header (or a list of them) for a field the `{}` layout requires",
@@ -603,7 +792,9 @@ impl Walker<'_> {
                 "positive" => &mut vocabulary.positive,
                 "no_limit" => &mut vocabulary.no_limit,
                 "banned" => &mut vocabulary.banned,
+                "awaiting" => &mut vocabulary.awaiting,
                 "yes" => &mut vocabulary.yes,
+                "totals" => &mut vocabulary.totals,
                 stage => {
                     let Ok(stage) = stage.parse::<Stage>() else { continue };
                     match vocabulary.stages.iter_mut().find(|(s, _)| *s == stage) {
@@ -688,7 +879,7 @@ online = ["网店"]
         assert_eq!(p.as_of, NaiveDate::from_ymd_opt(2013, 9, 30));
         let s = &p.sources[0];
         assert_eq!(s.encoding, Encoding::Gb18030);
-        assert_eq!(s.format, Format::Csv { delimiter: b';', header_row: 2, header_rows: 1 });
+        assert_eq!(s.format, Format::Csv { delimiter: b';', header_row: HeaderRow::Fixed(2), header_rows: 1 });
         assert_eq!(s.files, ["data/*.csv"]);
         assert_eq!(clean_path(Path::new("../a/./b/../c")), PathBuf::from("../a/c"));
         assert_eq!(clean_path(Path::new("/x/../../y")), PathBuf::from("/y"));
@@ -712,8 +903,8 @@ online = ["网店"]
             [
                 "t.toml:5:9: expected `as_of` to be a date like 2013-09-30 (at `\"2013-02-30\"`)",
                 "t.toml:11:13: unknown programme `foods`, expected one of: food, agri_products, livestock, agri_inputs, consumer_products, net_content (at `\"foods\"`)",
-                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit, packed, limits (at `encodng`)",
-                "t.toml:18:14: expected `header_row` to be a line number from 1 (at `0`)",
+                "t.toml:12:1: unknown key `encodng` in sources[0], expected one of: name, programme, files, encoding, max_replacement_ratio, layout, format, columns, vocabulary, default_unit, packed, limits, result_groups (at `encodng`)",
+                "t.toml:18:14: expected `header_row` to be a line number from 1 or \"auto\" (at `0`)",
                 "t.toml:20:1: missing `city` in sources[0].columns: a column header (or a list of them) for a field the `item_rows` layout requires (at `[sources.columns]`)",
                 "t.toml:23:1: unknown field `cty` in sources[0].columns, expected one of: sample_id, sub_programme, product_name, category_1, category_2, category_3, category_4, province, city, county, entity_name, entity_credit_code, stage, site_type, producer_name, sampling_date, lab_name, report_date, item, result, result_unit, lod, loq, uncertainty, item_verdict, limit_basis, limit_min, limit_min_unit, limit_max, limit_max_unit, method, sample_verdict, retest, original_sample_id, failing_items, declared_value, tolerance, labelled_quantity, measured_values, allowed_shortfall (at `cty`)",
             ]

@@ -501,6 +501,8 @@ mod tests {
         let report = |read, accepted, rejected, superseded| zhijian_ingest::FileReport {
             source: "food-samr".into(),
             path: "../sample-data/food/a.csv".into(),
+            sheet: None,
+            header_line: 1,
             sha256: String::new(),
             bytes: 0,
             encoding: "utf-8".into(),
@@ -510,6 +512,8 @@ mod tests {
             rows_rejected: rejected,
             rows_superseded: superseded,
             rows_blank: 0,
+            rows_totals: 0,
+            skipped_rows: Vec::new(),
             cached: true,
         };
         assert!(check_accounting(&[report(10, 7, 2, 1), report(0, 0, 0, 0)]).is_ok());

@@ -75,13 +75,20 @@ pub struct Timing {
     pub peak_rss_kib: Option<u64>,
 }
 
-/// One input file.
+/// One input: a file, or a worksheet of a workbook its source reads on several (`sheet = "*"`
+/// or a list), which has an entry of its own.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FileEntry {
     /// Pipeline source.
     pub source: String,
-    /// Path relative to the pipeline file's folder.
+    /// Path relative to the pipeline file's folder, as `source_file` names it: for a worksheet
+    /// of a workbook read on several, `FILE#SHEET` (`../drop/2013.xlsx#一季度`).
     pub path: String,
+    /// The worksheet, for a workbook read on several; `null` otherwise.
+    pub sheet: Option<String>,
+    /// Line (worksheet row) of the header's first row, from 1: where `header_row = "auto"`
+    /// found it.
+    pub header_line: u64,
     /// SHA-256 of its bytes.
     pub sha256: String,
     /// Size.
@@ -90,7 +97,7 @@ pub struct FileEntry {
     pub encoding: String,
     /// Undecodable characters replaced.
     pub replacements: u64,
-    /// Data records read.
+    /// Data records read (blank and totals rows excluded: `rows_blank`, `rows_totals`).
     pub rows_read: u64,
     /// Records that became results.
     pub rows_accepted: u64,
@@ -99,8 +106,17 @@ pub struct FileEntry {
     /// Records that a later delivery of their sample replaced (in rejects as
     /// `sample_redelivered`); rows_read = rows_accepted + rows_rejected + rows_superseded.
     pub rows_superseded: u64,
-    /// Blank records skipped.
+    /// Rows below the header with every cell empty (and empty lines), skipped; not part of
+    /// `rows_read`.
     pub rows_blank: u64,
+    /// Totals and subtotal rows (合计, 本页小计: no sample id, a totals word of the source's
+    /// vocabulary), skipped; not part of `rows_read`.
+    pub rows_totals: u64,
+    /// Where the totals rows and the runs of blank rows among the data were, in line order:
+    /// `first_line`, `last_line` (from 1), `kind` (`totals` or `blank`) and, for a totals row,
+    /// its cells joined by `|` as `raw_record`. At most 1,000 per input (the counts stay
+    /// exact); blank rows after the last row are only counted.
+    pub skipped_rows: Vec<zhijian_ingest::SkippedRows>,
     /// Its rows came from the cache: unchanged since a previous run, not parsed again.
     pub cached: bool,
 }
@@ -119,7 +135,7 @@ pub struct OutputEntry {
 /// Sums over all inputs.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Totals {
-    /// Input files.
+    /// Input files (a workbook read on several worksheets counts once).
     pub files: u64,
     /// Data records read.
     pub rows_read: u64,
@@ -129,6 +145,10 @@ pub struct Totals {
     pub rows_rejected: u64,
     /// Records replaced by a later delivery.
     pub rows_superseded: u64,
+    /// Blank rows skipped.
+    pub rows_blank: u64,
+    /// Totals rows skipped.
+    pub rows_totals: u64,
 }
 
 impl Manifest {
@@ -149,6 +169,8 @@ impl Manifest {
             .map(|f| FileEntry {
                 source: f.source.clone(),
                 path: f.path.clone(),
+                sheet: f.sheet.clone(),
+                header_line: f.header_line,
                 sha256: f.sha256.clone(),
                 bytes: f.bytes,
                 encoding: f.encoding.to_string(),
@@ -158,6 +180,8 @@ impl Manifest {
                 rows_rejected: f.rows_rejected,
                 rows_superseded: f.rows_superseded,
                 rows_blank: f.rows_blank,
+                rows_totals: f.rows_totals,
+                skipped_rows: f.skipped_rows.clone(),
                 cached: f.cached,
             })
             .collect();
@@ -176,12 +200,16 @@ impl Manifest {
                     .collect(),
             })
             .collect();
+        let files: std::collections::BTreeSet<(&str, &str)> =
+            files.iter().map(|f| (f.source.as_str(), file_of(f))).collect();
         let totals = Totals {
-            files: inputs.len() as u64,
+            files: files.len() as u64,
             rows_read: inputs.iter().map(|f| f.rows_read).sum(),
             rows_accepted: inputs.iter().map(|f| f.rows_accepted).sum(),
             rows_rejected: inputs.iter().map(|f| f.rows_rejected).sum(),
             rows_superseded: inputs.iter().map(|f| f.rows_superseded).sum(),
+            rows_blank: inputs.iter().map(|f| f.rows_blank).sum(),
+            rows_totals: inputs.iter().map(|f| f.rows_totals).sum(),
         };
         Manifest {
             manifest_version: 1,
@@ -206,5 +234,15 @@ impl Manifest {
             retracted: Vec::new(),
             skipped: Vec::new(),
         }
+    }
+}
+
+/// The file an input comes from: its path, without the `#SHEET` of a worksheet.
+fn file_of(report: &FileReport) -> &str {
+    match &report.sheet {
+        Some(sheet) => {
+            report.path.strip_suffix(sheet.as_str()).and_then(|p| p.strip_suffix('#')).unwrap_or(&report.path)
+        }
+        None => &report.path,
     }
 }
