@@ -61,7 +61,7 @@ pub fn date32(date: chrono::NaiveDate) -> i32 {
 }
 
 /// Rows per Parquet row group.
-pub const ROW_GROUP_ROWS: usize = 64 * 1024;
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// An I/O or Parquet problem, naming the path.
 #[derive(Debug, thiserror::Error)]
