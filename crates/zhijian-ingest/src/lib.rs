@@ -262,24 +262,60 @@ fn rows_path(dir: &Path, key: &str, index: usize) -> PathBuf {
 type Outcome = Result<normalise::Row, Box<normalise::Reject>>;
 
 /// Removes the cache entries whose keys `used` does not hold, and any spill folder a killed
-/// run left; returns how many.
+/// run left; returns how many. Only files named as zhijian names them are touched
+/// ([`cache_file_key`]): anything else someone put in the folder stays, with a warning.
 pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.path().is_dir() {
-            if name.starts_with(SPILL_PREFIX) && std::fs::remove_dir_all(entry.path()).is_ok() {
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && name.starts_with(SPILL_PREFIX) {
+            if std::fs::remove_dir_all(entry.path()).is_ok() {
                 removed += 1;
             }
             continue;
         }
-        let key = name.split('.').next().unwrap_or(&name);
-        if !used.iter().any(|u| u == key) && std::fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
+        match cache_file_key(&name) {
+            Some(key) if !is_dir => {
+                if !used.iter().any(|u| u == key) && std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+            _ => tracing::warn!(
+                path = %entry.path().display(),
+                "not a file zhijian writes in its cache folder: left alone"
+            ),
         }
     }
     removed
+}
+
+/// The key of a file named as zhijian names the files of a cache entry — `KEY.head`,
+/// `KEY.rows`, `KEY.N.rows`, their temporaries `.KEY.head.tmp`, `KEY.tmp-PID` and
+/// `KEY.N.tmp-PID`, with `KEY` 64 lowercase hex digits — else `None`.
+pub fn cache_file_key(name: &str) -> Option<&str> {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (hidden, name) = match name.strip_prefix('.') {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let (key, rest) = name.split_at_checked(64)?;
+    if !key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    let rest = rest.strip_prefix('.')?;
+    let ok = if hidden {
+        rest == "head.tmp"
+    } else {
+        // A part number `N.` comes before `rows` and `tmp-PID` only.
+        let (part, tail) = match rest.split_once('.') {
+            Some((n, tail)) if digits(n) => (true, tail),
+            _ => (false, rest),
+        };
+        (tail == "head" && !part) || tail == "rows" || tail.strip_prefix("tmp-").is_some_and(digits)
+    };
+    ok.then_some(key)
 }
 
 /// Folders of a run's bucketed rows, inside the cache folder.
@@ -970,6 +1006,43 @@ fn load_rows(file: &ReadFile) -> Result<FileRows, IngestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_is_pruned_of_its_own_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (used, stale) = ("a".repeat(64), "b".repeat(64));
+        let names = [
+            format!("{used}.head"),
+            format!("{used}.rows"),
+            format!("{used}.1.rows"),
+            format!("{stale}.head"),
+            format!("{stale}.rows"),
+            format!("{stale}.2.rows"),
+            format!("{stale}.tmp-4242"),
+            format!("{stale}.1.tmp-4242"),
+            format!(".{stale}.head.tmp"),
+            // Not zhijian's: left alone.
+            "notes.txt".to_string(),
+            format!("{}.head", "B".repeat(64)),
+            format!("{stale}.csv"),
+            format!("{stale}.head.bak"),
+            format!(".{stale}.rows"),
+            "abc.head".to_string(),
+        ];
+        for name in &names {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(format!("{SPILL_PREFIX}123"))).unwrap();
+        std::fs::create_dir(dir.path().join("photos")).unwrap();
+        assert_eq!(prune_cache(dir.path(), std::slice::from_ref(&used)), 7);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        let mut want: Vec<String> = names[..3].iter().chain(&names[9..]).cloned().collect();
+        want.push("photos".to_string());
+        want.sort();
+        assert_eq!(left, want);
+    }
 
     #[test]
     fn a_file_still_being_written_is_refused() {

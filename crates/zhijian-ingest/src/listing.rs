@@ -8,6 +8,11 @@
 //! (a GBK name unpacked on a UTF-8 system) is matched on its lossy text and read like any
 //! other, never left out. Files reached twice (overlapping patterns, `a/../a/x.csv`) are
 //! listed once, by their real path.
+//!
+//! As in a shell, a wildcard does not match a name's leading `.`, and `**` does not enter
+//! hidden folders: `*.csv` leaves out the `._export.csv` a Mac writes beside each file it
+//! copies to a foreign disk, and `.DS_Store`; a pattern that writes the dot (`.*.csv`) takes
+//! them.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -120,8 +125,9 @@ fn walk(dir: &Path, parts: &[Part], out: &mut Listing) -> Result<(), WalkError> 
         }
         Part::Literal(name) => examine(&child(dir, name), rest, out),
         Part::Pattern(pattern) => {
+            let options = glob::MatchOptions { require_literal_leading_dot: true, ..glob::MatchOptions::new() };
             for (path, name) in entries(dir)? {
-                if pattern.matches(&name.to_string_lossy()) {
+                if pattern.matches_with(&name.to_string_lossy(), options) {
                     examine(&path, rest, out)?;
                 }
             }
@@ -132,7 +138,10 @@ fn walk(dir: &Path, parts: &[Part], out: &mut Listing) -> Result<(), WalkError> 
             if !rest.is_empty() {
                 walk(dir, rest, out)?;
             }
-            for (path, _) in entries(dir)? {
+            for (path, name) in entries(dir)? {
+                if name.as_encoded_bytes().starts_with(b".") {
+                    continue;
+                }
                 let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
                 if meta.file_type().is_symlink() {
                     // `**` would enter a linked folder; a trailing `**` would take a linked file.
@@ -234,6 +243,25 @@ mod tests {
         // Two patterns reaching one file list it once.
         let twice = list(&[format!("{}/*.csv", drop.display()), format!("{}/sub/../a.csv", drop.display())]);
         assert_eq!(twice.files.iter().filter(|f| f.ends_with("a.csv")).count(), 1, "{:?}", twice.files);
+    }
+
+    #[test]
+    fn hidden_names_are_left_to_patterns_that_write_the_dot() {
+        let dir = tempfile::tempdir().unwrap();
+        let drop = dir.path().join("drop");
+        std::fs::create_dir_all(drop.join("__MACOSX")).unwrap();
+        std::fs::create_dir_all(drop.join(".Trash/old")).unwrap();
+        for name in ["a.csv", "._a.csv", ".DS_Store", "__MACOSX/._a.csv", ".Trash/old/b.csv"] {
+            std::fs::write(drop.join(name), "x").unwrap();
+        }
+        let top = list(&[format!("{}/*", drop.display())]);
+        assert_eq!(top.files, [drop.join("a.csv")]);
+        let deep = list(&[format!("{}/**/*.csv", drop.display())]);
+        assert_eq!(deep.files, [drop.join("a.csv")]);
+        let dotted = list(&[format!("{}/.*.csv", drop.display())]);
+        assert_eq!(dotted.files, [drop.join("._a.csv")]);
+        let named = list(&[format!("{}/.Trash/*/*.csv", drop.display())]);
+        assert_eq!(named.files, [drop.join(".Trash/old/b.csv")]);
     }
 
     #[test]
