@@ -64,6 +64,9 @@ pub struct AreaTable {
     by_code: HashMap<String, usize>,
     /// (kind, normalised alias) → index; `None` marks an ambiguous derived alias.
     aliases: HashMap<(AreaKind, String), Option<usize>>,
+    /// (city code, normalised name, code or short name of one of its counties) → the first
+    /// county in file order with it: [`AreaTable::resolve_county`] inside a city, one lookup.
+    inside: HashMap<(String, String), usize>,
 }
 
 const AREAS: &str = "areas.csv";
@@ -172,6 +175,16 @@ impl AreaTable {
                     .or_insert(Some(index));
             }
         }
+        for (index, area) in table.areas.iter().enumerate() {
+            let Some(parent) = area.parent.as_deref().filter(|_| area.kind == AreaKind::County) else { continue };
+            let stem = area.name.strip_suffix(['市', '县', '区']).filter(|s| s.chars().count() >= 2);
+            for key in [Some(normalise_key(&area.name)), Some(area.code.clone()), stem.map(normalise_key)]
+                .into_iter()
+                .flatten()
+            {
+                table.inside.entry((parent.to_string(), key)).or_insert(index);
+            }
+        }
         // Explicit aliases win over derived ones.
         for row in read_rows::<AliasRow>(dir, ALIASES, errors) {
             let r = row.value;
@@ -221,20 +234,10 @@ impl AreaTable {
 
     /// The county named by `text`, preferring one inside `city` when a city is given.
     pub fn resolve_county(&self, text: &str, city: Option<&str>) -> Option<&Area> {
-        if let Some(city) = city {
-            let key = normalise_key(text);
-            let inside = self.areas.iter().find(|a| {
-                a.kind == AreaKind::County
-                    && a.parent.as_deref() == Some(city)
-                    && (normalise_key(&a.name) == key
-                        || a.code == key
-                        || a.name
-                            .strip_suffix(['市', '县', '区'])
-                            .is_some_and(|s| s.chars().count() >= 2 && normalise_key(s) == key))
-            });
-            if inside.is_some() {
-                return inside;
-            }
+        if let Some(city) = city
+            && let Some(&index) = self.inside.get(&(city.to_string(), normalise_key(text)))
+        {
+            return Some(&self.areas[index]);
         }
         self.resolve(AreaKind::County, text)
     }
