@@ -14,6 +14,7 @@ pub fn drop(dir: &Path, samples: u64) -> PathBuf {
         seeds: repo.join("seeds"),
         rows_per_file: 50_000,
         mess_rate: 0.002,
+        encoding: zhijian_generate::Encoding::Utf8,
     };
     if let Err(err) = zhijian_generate::generate(&options) {
         eprintln!("cannot generate a drop: {err}");

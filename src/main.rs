@@ -138,7 +138,7 @@ enum Command {
         #[arg(long)]
         no_formula_guard: bool,
     },
-    /// Write a synthetic drop of every programme (UTF-8 CSV in the sources' shapes), with a
+    /// Write a synthetic drop of every programme (CSV in the sources' shapes), with a
     /// pipeline.toml that reads it and expected.json, for benchmarks and scale tests.
     Generate {
         /// Samples across all programmes (about 4.7 results each).
@@ -160,7 +160,20 @@ enum Command {
         /// delivered twice).
         #[arg(long, default_value_t = 0.002)]
         mess_rate: f64,
+        /// The CSV files' encoding, declared in the generated pipeline.toml; the rows, and
+        /// expected.json, are the same in either.
+        #[arg(long, value_enum, default_value_t = GenerateEncoding::Utf8)]
+        encoding: GenerateEncoding,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GenerateEncoding {
+    /// UTF-8, no byte-order mark.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// GB18030, no byte-order mark, as the agencies' systems export.
+    Gb18030,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -395,9 +408,20 @@ fn execute(command: Command, quiet: bool) -> anyhow::Result<ExitCode> {
         Command::Query { sql, pipeline, dir, format, output, no_formula_guard } => {
             query(sql, pipeline, dir, format, output, !no_formula_guard)
         }
-        Command::Generate { samples, seed, out, seeds, rows_per_file, mess_rate } => {
-            let options =
-                zhijian_generate::Options { samples, seed, out: out.clone(), seeds, rows_per_file, mess_rate };
+        Command::Generate { samples, seed, out, seeds, rows_per_file, mess_rate, encoding } => {
+            let encoding = match encoding {
+                GenerateEncoding::Utf8 => zhijian_generate::Encoding::Utf8,
+                GenerateEncoding::Gb18030 => zhijian_generate::Encoding::Gb18030,
+            };
+            let options = zhijian_generate::Options {
+                samples,
+                seed,
+                out: out.clone(),
+                seeds,
+                rows_per_file,
+                mess_rate,
+                encoding,
+            };
             let expected = zhijian_generate::generate(&options)?;
             let accepted: u64 = expected.programmes.values().map(|p| p.samples).sum();
             eprintln!(

@@ -2,8 +2,12 @@
 //! unit, another spelling of an area, another encoding, row or column order, header alias, date
 //! style, the same rows in two files) must not change a verdict. Each test rewrites every
 //! delimited-text source of two drops — the bundled pipeline's sample data (food, livestock,
-//! consumer products, net content; the workbooks stay as they are) and a generated drop of
-//! 20,000 samples — runs zhijian on the copy, and compares with the run on the original:
+//! consumer products, net content) and a generated drop of 20,000 samples — runs zhijian on the
+//! copy, and compares with the run on the original. The workbook tests rewrite the bundled
+//! workbooks instead (agri products' `.xlsx`, agri inputs' 1904-system `.xls`, each written
+//! back as an `.xlsx`; see `metamorphic/excel.rs`): dates in other forms and the other date
+//! system, rows in another order, the data sheet behind another, numbers stored as text. The
+//! comparison:
 //!
 //! - every sample's verdict (and its original verdict, areas, dates, failing items, flags,
 //!   counts), by `sample_key`;
@@ -15,19 +19,23 @@
 //!   name, line, value or raw text, which a transformation may change.
 //!
 //! A failure lists, per table, the first keys that moved with their values before and after;
-//! `the_comparison_reports_a_change_of_meaning` shows that it can fail. With
-//! `ZHIJIAN_METAMORPHIC_KEEP=1` (and `--no-capture`) each transformed drop and its outputs stay
-//! in the temporary folder, and stderr says where.
+//! `the_comparison_reports_a_change_of_meaning` (and `…_in_a_workbook`) shows that it can fail.
+//! With `ZHIJIAN_METAMORPHIC_KEEP=1` (and `--no-capture`) each transformed drop and its outputs
+//! stay in the temporary folder, and stderr says where.
 //!
 //! The baselines are built once per binary and kept under the temporary folder (see
 //! `metamorphic/drops.rs`), so the tests of one run share them whatever process runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "metamorphic/book.rs"]
+mod book;
 mod common;
 #[path = "metamorphic/compare.rs"]
 mod compare;
 #[path = "metamorphic/drops.rs"]
 mod drops;
+#[path = "metamorphic/excel.rs"]
+mod excel;
 #[path = "metamorphic/numbers.rs"]
 mod numbers;
 #[path = "metamorphic/reference.rs"]
@@ -40,6 +48,10 @@ mod transform;
 use std::sync::OnceLock;
 
 use drops::{Baseline, bundled, generated};
+use excel::{
+    DateForm, DateSystems, ExcelDates, NumbersAsText, ResultsTimesThousand, SavedAgain, SheetMoved, ShuffledRows,
+    SystemSwappedUnshifted,
+};
 use transform::{
     AreaSpellings, Composite, DateStyle, Dates, Env, HeaderAliases, HeaderSpellings, Identity, Reencode,
     ReorderColumns, RescaleLimits, RescaleResults, SHAPES, Scientific, ShuffleRows, Split, TimesThousand,
@@ -278,3 +290,111 @@ keeps_meaning!(
     everything_at_once_keeps_the_verdicts_in_a_generated_drop,
     [everything()]
 );
+
+#[test]
+fn the_xls_saved_as_xlsx_keeps_its_verdicts() {
+    // Both workbooks written again as .xlsx, each in its own date system (the .xls in 1904):
+    // what every workbook test starts from.
+    let outcome = bundled(env()).check(env(), &SavedAgain { systems: DateSystems::Kept });
+    assert!(outcome.changes.edits.iter().any(|e| e.contains("AsXlsx")), "{:?}", outcome.changes.edits);
+    assert!(outcome.report.is_empty(), "{}", outcome.report);
+}
+
+/// The workbook tests: the bundled drop, whose workbooks they rewrite.
+macro_rules! workbooks_keep_meaning {
+    ($(#[$meta:meta])* $name:ident, [$($transformation:expr),+ $(,)?]) => {
+        $(#[$meta])*
+        #[test]
+        fn $name() {
+            assert_keeps_meaning(&bundled(env()), &[$(&$transformation),+]);
+        }
+    };
+}
+
+workbooks_keep_meaning!(
+    /// The .xls's 1904 workbook in the 1900 system and the .xlsx's 1900 one in 1904, every
+    /// serial moved by 1,462 days (date cells, `=DATE()` formulas' cached values, bare serial
+    /// numbers in the date column).
+    workbooks_in_the_other_date_system_keep_their_verdicts,
+    [SavedAgain { systems: DateSystems::Swapped }]
+);
+
+workbooks_keep_meaning!(
+    /// One date column mixing date cells in five number formats, bare serials, `=DATE()`
+    /// formulas and text in three styles, row after row; then all date cells, all text.
+    excel_dates_in_every_form_keep_their_verdicts,
+    [
+        ExcelDates { forms: &DateForm::ALL },
+        ExcelDates { forms: &DateForm::CELLS },
+        ExcelDates { forms: &DateForm::TEXTS },
+    ]
+);
+
+workbooks_keep_meaning!(
+    /// Every date a bare serial number (no date format) in workbooks of the 1900 system.
+    excel_dates_as_serial_numbers_keep_their_verdicts,
+    [Composite(vec![
+        Box::new(SavedAgain { systems: DateSystems::All1900 }),
+        Box::new(ExcelDates { forms: &[DateForm::Serial] }),
+    ])]
+);
+
+workbooks_keep_meaning!(
+    /// Every date a bare serial number in workbooks of the 1904 system, which say so in their
+    /// `workbookPr`; no date cell is left to show it.
+    /// (It found zhijian inferring the system from date cells only: serial 40070, 2013-09-15
+    /// from 1904, read as 2009-09-14. The workbook's own setting now decides.)
+    excel_dates_as_serial_numbers_in_a_1904_workbook_keep_their_verdicts,
+    [Composite(vec![
+        Box::new(SavedAgain { systems: DateSystems::All1904 }),
+        Box::new(ExcelDates { forms: &[DateForm::Serial] }),
+    ])]
+);
+
+workbooks_keep_meaning!(
+    /// Data rows in a seeded random order, cities merged down runs anew.
+    shuffled_workbook_rows_keep_their_verdicts,
+    [ShuffledRows { seed: 2013 }]
+);
+
+workbooks_keep_meaning!(
+    /// The data sheet last, a look-alike sheet of last year's first, selected by name.
+    a_data_sheet_behind_a_look_alike_keeps_its_verdicts,
+    [SheetMoved]
+);
+
+workbooks_keep_meaning!(
+    /// Results, declared values and tolerances as text cells; then number cells, typed text
+    /// and zero-padded text in turn in one column.
+    numbers_stored_as_text_keep_their_verdicts,
+    [NumbersAsText { mixed: false }, NumbersAsText { mixed: true }]
+);
+
+workbooks_keep_meaning!(
+    /// All of the above on the same workbooks.
+    every_workbook_transformation_at_once_keeps_the_verdicts,
+    [Composite(vec![
+        Box::new(SavedAgain { systems: DateSystems::Swapped }),
+        Box::new(ExcelDates { forms: &DateForm::ALL }),
+        Box::new(NumbersAsText { mixed: true }),
+        Box::new(ShuffledRows { seed: 7 }),
+        Box::new(SheetMoved),
+    ])]
+);
+
+#[test]
+fn the_comparison_reports_a_change_of_meaning_in_a_workbook() {
+    let baseline = bundled(env());
+    // The .xls's results × 1000: 水分 `1.2` % against `≤2.0` fails.
+    let outcome = baseline.check(env(), &ResultsTimesThousand);
+    let report = outcome.report.to_string();
+    assert!(outcome.report.differing("samples") > 10, "{report}");
+    assert!(outcome.report.differing("results") > 100, "{report}");
+    assert!(outcome.report.differing("pass_rates") > 0, "{report}");
+    assert!(report.contains("verdict `pass` → `fail`"), "{report}");
+    // The other date system without moving the serials: every date four years off.
+    let outcome = baseline.check(env(), &SystemSwappedUnshifted);
+    let report = outcome.report.to_string();
+    assert!(outcome.report.differing("samples") > 50, "{report}");
+    assert!(report.contains("sampling_date `2013-"), "{report}");
+}

@@ -186,3 +186,35 @@ fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
         );
     }
 }
+
+#[test]
+fn a_gb18030_drop_gives_the_tables_of_the_same_drop_in_utf8() {
+    let (utf8, gb18030) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Several files a source, so the decoding meets file starts and ends more than once.
+    let files = ["--rows-per-file", "2500"];
+    let utf8_drop = generate(utf8.path(), 3_000, &files);
+    let gb18030_drop = generate(gb18030.path(), 3_000, &[&files[..], &["--encoding", "gb18030"]].concat());
+    // The same truth, in files of other bytes that the pipeline declares.
+    let read = |path: PathBuf| std::fs::read(path).unwrap();
+    assert_eq!(read(utf8_drop.join("expected.json")), read(gb18030_drop.join("expected.json")));
+    let (utf8_food, gb18030_food) =
+        (read(utf8_drop.join("food/food-001.csv")), read(gb18030_drop.join("food/food-001.csv")));
+    assert!(std::str::from_utf8(&gb18030_food).is_err() && gb18030_food.len() < utf8_food.len());
+    let pipeline = String::from_utf8(read(gb18030_drop.join("pipeline.toml"))).unwrap();
+    assert_eq!(pipeline.matches("encoding = \"gb18030\"").count(), 6, "{pipeline}");
+    run(&utf8_drop, "out", "1000000");
+    run(&gb18030_drop, "out", "1000000");
+    // Every file was decoded as GB18030, without a replacement character.
+    let manifest: serde_json::Value = serde_json::from_slice(&read(gb18030_drop.join("out/_manifest.json"))).unwrap();
+    let inputs = manifest["inputs"].as_array().unwrap();
+    assert!(inputs.len() > 6, "{} inputs", inputs.len());
+    for input in inputs {
+        assert!(input["encoding"] == "gb18030" && input["replacements"] == 0, "{input}");
+    }
+    for table in ["samples", "results", "pass_rates", "rejects"] {
+        let from_utf8 = rows(&utf8_drop.join("out").join(table));
+        let from_gb18030 = rows(&gb18030_drop.join("out").join(table));
+        assert!(!from_utf8.is_empty(), "{table}");
+        assert!(from_utf8 == from_gb18030, "{table}: the GB18030 drop's rows differ from the UTF-8 drop's");
+    }
+}

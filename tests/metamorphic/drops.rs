@@ -10,10 +10,11 @@ use std::time::{Duration, SystemTime};
 
 use zhijian_pipeline::{Format, HeaderRow, Pipeline};
 
+use crate::book::Book;
 use crate::common::{copy_dir, repo};
 use crate::compare::{Report, Tables};
 use crate::sheet::Sheet;
-use crate::transform::{Edit, Env, File, Transformation, toml_list};
+use crate::transform::{BookFile, Edit, Env, File, Transformation, toml_list, toml_string};
 
 /// Bumped when a baseline is built differently, so no process reads an older one.
 const BASELINE_FORMAT: u32 = 1;
@@ -69,8 +70,9 @@ pub struct Changes {
 }
 
 /// A copy of `base` in `root` with every delimited-text source's files rewritten by
-/// `transformation` (workbooks stay as they are) and its pipeline file edited as the
-/// transformation asks.
+/// `transformation`, and every workbook source's too when it [rewrites
+/// workbooks](Transformation::rewrites_workbooks) (else they stay as they are), and its pipeline
+/// file edited as the transformation asks.
 pub fn transform(env: &Env, base: &Drop, transformation: &dyn Transformation, root: &Path) -> (Drop, Changes) {
     copy_dir(&base.root, root);
     let pipeline_path = base.root.join(&base.pipeline);
@@ -78,6 +80,13 @@ pub fn transform(env: &Env, base: &Drop, transformation: &dyn Transformation, ro
     let mut text = std::fs::read_to_string(&pipeline_path).unwrap();
     let mut changes = Changes::default();
     for source in &pipeline.sources {
+        if matches!(source.format, Format::Excel { .. }) {
+            if transformation.rewrites_workbooks() {
+                let edits = transform_workbooks(env, base, source, transformation, root, &mut changes);
+                text = apply_edits(&text, &edits);
+            }
+            continue;
+        }
         // A header found by `header_row = "auto"` is not rewritten either.
         let Format::Csv { delimiter, header_row: HeaderRow::Fixed(header_row), header_rows } = source.format else {
             continue;
@@ -111,12 +120,65 @@ pub fn transform(env: &Env, base: &Drop, transformation: &dyn Transformation, ro
     (Drop { root: root.to_path_buf(), pipeline: base.pipeline.clone() }, changes)
 }
 
+/// Rewrites the workbooks of `source` in `root` by `transformation`, each as an `.xlsx`: an
+/// `.xls` becomes `name.xlsx`, its source reads `*.xlsx` (each `.xls` pattern gets an `x`) with
+/// `[sources.format.xlsx]`. Gives the pipeline edits; a file counts as changed when its cells,
+/// merged regions, sheets or date system differ from those of the file it was read from (its
+/// new name alone does not count: the conversion shows in the edits).
+fn transform_workbooks(
+    env: &Env,
+    base: &Drop,
+    source: &zhijian_pipeline::Source,
+    transformation: &dyn Transformation,
+    root: &Path,
+    changes: &mut Changes,
+) -> Vec<Edit> {
+    // By the name each file is written under: the original's name and what it held.
+    let mut read: BTreeMap<PathBuf, (PathBuf, Book)> = BTreeMap::new();
+    let mut files = Vec::new();
+    let mut converted = false;
+    for path in files_of(&source.files) {
+        let original = path.strip_prefix(&base.root).unwrap().to_path_buf();
+        let book = Book::read(&std::fs::read(&path).unwrap());
+        let mut relative = original.clone();
+        if relative.extension().is_some_and(|e| e == "xls") {
+            relative.set_extension("xlsx");
+            converted = true;
+        }
+        read.insert(relative.clone(), (original, book.clone()));
+        files.push(BookFile { path: relative, book });
+    }
+    let mut edits = Vec::new();
+    if converted {
+        edits.push(Edit::AsXlsx { source: source.name.clone() });
+    }
+    let rewritten = transformation.apply_workbooks(env, source, files);
+    for (original, _) in read.values() {
+        std::fs::remove_file(root.join(original)).unwrap();
+    }
+    for file in rewritten.files {
+        let unchanged = read.get(&file.path).is_some_and(|(_, book)| *book == file.book);
+        if !unchanged {
+            changes.files.push(file.path.display().to_string());
+        }
+        std::fs::write(root.join(&file.path), file.book.write()).unwrap();
+    }
+    edits.extend(rewritten.edits);
+    for edit in &edits {
+        changes.edits.push(format!("{edit:?}"));
+    }
+    edits
+}
+
 /// The pipeline text with `edits` made, line by line inside each source's `[[sources]]` table.
 fn apply_edits(text: &str, edits: &[Edit]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     for edit in edits {
         let source = match edit {
-            Edit::AutoEncoding { source } | Edit::Aliases { source, .. } => source,
+            Edit::AutoEncoding { source }
+            | Edit::Aliases { source, .. }
+            | Edit::AsXlsx { source }
+            | Edit::Sheet { source, .. } => source,
         };
         let named = format!("name = \"{source}\"");
         let starts: Vec<usize> =
@@ -148,6 +210,28 @@ fn apply_edits(text: &str, edits: &[Edit]) -> String {
                 match (columns + 1..table_end).find(|&i| key_of(&lines[i]) == field.as_str()) {
                     Some(i) => lines[i] = line,
                     None => lines.insert(columns + 1, line),
+                }
+            }
+            Edit::AsXlsx { .. } => {
+                let table_end = (start + 1..end).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(end);
+                let files = (start + 1..table_end)
+                    .find(|&i| key_of(&lines[i]) == "files")
+                    .unwrap_or_else(|| panic!("source `{source}` has no `files`"));
+                lines[files] = lines[files].replace(".xls\"", ".xlsx\"");
+                let format = (start..end)
+                    .find(|&i| lines[i].trim() == "[sources.format.xls]")
+                    .unwrap_or_else(|| panic!("source `{source}` has no [sources.format.xls]"));
+                lines[format] = "[sources.format.xlsx]".to_string();
+            }
+            Edit::Sheet { sheet, .. } => {
+                let format = (start..end)
+                    .find(|&i| matches!(lines[i].trim(), "[sources.format.xlsx]" | "[sources.format.xls]"))
+                    .unwrap_or_else(|| panic!("source `{source}` has no workbook format table"));
+                let table_end = (format + 1..end).find(|&i| lines[i].trim_start().starts_with('[')).unwrap_or(end);
+                let line = format!("sheet = {}", toml_string(sheet));
+                match (format + 1..table_end).find(|&i| key_of(&lines[i]) == "sheet") {
+                    Some(i) => lines[i] = line,
+                    None => lines.insert(format + 1, line),
                 }
             }
         }
@@ -366,5 +450,23 @@ fn pipeline_edits_stay_inside_their_source() {
         apply_edits(text, &edits),
         "[[sources]]\nname = \"a\"\nencoding = \"auto\"\n[sources.columns]\ncity = \"所在市\"\n\n\
          [[sources]]\nencoding = \"auto\"\nname = \"b\"\n[sources.columns]\ncity = [\"所在市\", \"地市\"]\n"
+    );
+}
+
+#[test]
+fn workbook_edits_stay_inside_their_source() {
+    let text = "[[sources]]\nname = \"a\"\nfiles = [\"../d/*.xls\", \"../e/*.xlsx\"]\n\n[sources.format.xls]\n\
+                header_row = 2\n\n[sources.columns]\ncity = \"所在市\"\n\n[[sources]]\nname = \"b\"\nfiles = \"*.xls\"\n\
+                [sources.format.xlsx]\nsheet = \"例行监测\"   # the data\nheader_row = 3\n";
+    let edits = [
+        Edit::AsXlsx { source: "a".into() },
+        Edit::Sheet { source: "a".into(), sheet: "监督抽查".into() },
+        Edit::Sheet { source: "b".into(), sheet: "例行监测\"".into() },
+    ];
+    assert_eq!(
+        apply_edits(text, &edits),
+        "[[sources]]\nname = \"a\"\nfiles = [\"../d/*.xlsx\", \"../e/*.xlsx\"]\n\n[sources.format.xlsx]\n\
+         sheet = \"监督抽查\"\nheader_row = 2\n\n[sources.columns]\ncity = \"所在市\"\n\n[[sources]]\nname = \"b\"\n\
+         files = \"*.xls\"\n[sources.format.xlsx]\nsheet = \"例行监测\\\"\"\nheader_row = 3\n"
     );
 }

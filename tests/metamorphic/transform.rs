@@ -1,12 +1,14 @@
 //! The transformations: each rewrites one source's files (and says which pipeline settings it
 //! needs changed to keep their meaning), leaving what the rows mean as it was, except
-//! [`TimesThousand`], which exists to show that the comparison sees a real change.
+//! [`TimesThousand`], which exists to show that the comparison sees a real change. Those of
+//! delimited text are here; those of workbooks are in `excel.rs`.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use zhijian_pipeline::{ColumnMap, Encoding, Field, Layout, Pipeline, Source};
 
+use crate::book::Book;
 use crate::numbers::{Decimal, rewrite};
 use crate::reference::{Areas, Unit, Units, key};
 use crate::sheet::{Bytes, Charset, Sheet};
@@ -28,6 +30,14 @@ pub struct File {
     pub sheet: Sheet,
 }
 
+/// One workbook of a source.
+#[derive(Debug, Clone)]
+pub struct BookFile {
+    /// Relative to the drop's root.
+    pub path: std::path::PathBuf,
+    pub book: Book,
+}
+
 /// A change to the pipeline file that the rewritten files need.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Edit {
@@ -35,27 +45,43 @@ pub enum Edit {
     AutoEncoding { source: String },
     /// These headers for this field of this source.
     Aliases { source: String, field: Field, aliases: Vec<String> },
+    /// `[sources.format.xlsx]` for this source's `[sources.format.xls]`, and `.xlsx` for each
+    /// of its `files` patterns' `.xls`.
+    AsXlsx { source: String },
+    /// `sheet = "…"` in this source's format table.
+    Sheet { source: String, sheet: String },
 }
 
 /// A source's files after a transformation.
 #[derive(Debug)]
-pub struct Rewritten {
-    pub files: Vec<File>,
+pub struct Rewritten<F = File> {
+    pub files: Vec<F>,
     pub edits: Vec<Edit>,
 }
 
-impl Rewritten {
-    fn files(files: Vec<File>) -> Rewritten {
+impl<F> Rewritten<F> {
+    pub fn files(files: Vec<F>) -> Rewritten<F> {
         Rewritten { files, edits: Vec::new() }
     }
 }
 
-/// A rewrite of a source's files.
+/// A rewrite of a source's files: delimited text, workbooks, or both.
 pub trait Transformation: Sync {
     /// What it does, for messages.
     fn name(&self) -> String;
-    /// The source's files after it.
-    fn apply(&self, env: &Env, source: &Source, files: Vec<File>) -> Rewritten;
+    /// The source's delimited-text files after it (by default, as they were).
+    fn apply(&self, _env: &Env, _source: &Source, files: Vec<File>) -> Rewritten {
+        Rewritten::files(files)
+    }
+    /// Whether it rewrites workbooks: when it does not, they stay as they are, byte for byte;
+    /// when it does, every workbook is written again as an `.xlsx`.
+    fn rewrites_workbooks(&self) -> bool {
+        false
+    }
+    /// The source's workbooks after it, when it [rewrites workbooks](Self::rewrites_workbooks).
+    fn apply_workbooks(&self, _env: &Env, _source: &Source, files: Vec<BookFile>) -> Rewritten<BookFile> {
+        Rewritten::files(files)
+    }
 }
 
 /// Where each mapped field sits in `header`, as zhijian documents it: for each field the first
@@ -562,10 +588,10 @@ impl Transformation for Reencode {
 }
 
 /// SplitMix64: a deterministic shuffle without a dependency.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64, salt: &str) -> Rng {
+    pub fn new(seed: u64, salt: &str) -> Rng {
         Rng(salt.bytes().fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
     }
 
@@ -577,7 +603,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = (self.next() % (i as u64 + 1)) as usize;
             items.swap(i, j);
@@ -678,10 +704,14 @@ impl Transformation for HeaderAliases {
     }
 }
 
+/// A TOML string.
+pub fn toml_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// A TOML array of strings.
 pub fn toml_list(items: &[String]) -> String {
-    let quoted: Vec<String> =
-        items.iter().map(|s| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))).collect();
+    let quoted: Vec<String> = items.iter().map(|s| toml_string(s)).collect();
     format!("[{}]", quoted.join(", "))
 }
 
@@ -907,19 +937,36 @@ impl Transformation for Composite {
         self.0.iter().map(|t| t.name()).collect::<Vec<_>>().join(" + ")
     }
 
-    fn apply(&self, env: &Env, source: &Source, mut files: Vec<File>) -> Rewritten {
-        let mut edits: Vec<Edit> = Vec::new();
-        for transformation in &self.0 {
-            let rewritten = transformation.apply(env, source, files);
-            files = rewritten.files;
-            for edit in rewritten.edits {
-                if !edits.contains(&edit) {
-                    edits.push(edit);
-                }
+    fn apply(&self, env: &Env, source: &Source, files: Vec<File>) -> Rewritten {
+        chain(files, |t, files| t.apply(env, source, files), &self.0)
+    }
+
+    fn rewrites_workbooks(&self) -> bool {
+        self.0.iter().any(|t| t.rewrites_workbooks())
+    }
+
+    fn apply_workbooks(&self, env: &Env, source: &Source, files: Vec<BookFile>) -> Rewritten<BookFile> {
+        chain(files, |t, files| t.apply_workbooks(env, source, files), &self.0)
+    }
+}
+
+/// `files` through each of `transformations` by `apply`, their edits together.
+fn chain<F>(
+    mut files: Vec<F>,
+    apply: impl Fn(&dyn Transformation, Vec<F>) -> Rewritten<F>,
+    transformations: &[Box<dyn Transformation>],
+) -> Rewritten<F> {
+    let mut edits: Vec<Edit> = Vec::new();
+    for transformation in transformations {
+        let rewritten = apply(transformation.as_ref(), files);
+        files = rewritten.files;
+        for edit in rewritten.edits {
+            if !edits.contains(&edit) {
+                edits.push(edit);
             }
         }
-        Rewritten { files, edits }
     }
+    Rewritten { files, edits }
 }
 
 /// The files written again as they were read: what every other transformation starts from.

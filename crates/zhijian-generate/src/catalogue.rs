@@ -2,7 +2,7 @@
 //! categories with their test items and limits (as in seeds/limits.csv), and the rows of one
 //! sample in its layout.
 
-use crate::{Drawn, Mess, Rng, SampleRows, YEAR, cumulative, measured, number};
+use crate::{Drawn, Encoding, Mess, Rng, SampleRows, YEAR, cumulative, measured, number};
 
 /// A test item's limit.
 #[derive(Debug, Clone, Copy)]
@@ -801,11 +801,17 @@ fn net_content(category: &Category, product: &str, drawn: &Drawn, rng: &mut Rng)
     SampleRows { rows: vec![one], results: 3 }
 }
 
-/// The pipeline that reads a drop: the same sources as the bundled one, as UTF-8 CSV.
-pub(crate) fn pipeline_toml(samples: u64, seed: u64) -> String {
+/// The pipeline that reads a drop: the same sources as the bundled one, as CSV in `encoding`.
+pub(crate) fn pipeline_toml(samples: u64, seed: u64, encoding: Encoding) -> String {
+    // The UTF-8 drop's pipeline is as it was before GB18030 drops, byte for byte.
+    let (flag, label) = match encoding {
+        Encoding::Utf8 => ("", "UTF-8"),
+        Encoding::Gb18030 => (" --encoding gb18030", "GB18030"),
+    };
+    let encoding = encoding.name();
     let mut text = format!(
-        "# A synthetic drop from `zhijian generate --samples {samples} --seed {seed}`.\n\
-         # Every programme of the plan, UTF-8 CSV, the bundled pipeline's headers.\n\n\
+        "# A synthetic drop from `zhijian generate --samples {samples} --seed {seed}{flag}`.\n\
+         # Every programme of the plan, {label} CSV, the bundled pipeline's headers.\n\n\
          [pipeline]\nname = \"generated\"\nprovince = \"410000\"\nas_of = {YEAR}-12-31\n\
          seeds = \"seeds\"\noutput = \"out/generated\"\n"
     );
@@ -818,7 +824,7 @@ pub(crate) fn pipeline_toml(samples: u64, seed: u64) -> String {
         let folder = programme.replace('_', "-");
         text.push_str(&format!(
             "\n[[sources]]\nname = \"{folder}\"\nprogramme = \"{programme}\"\nfiles = [\"{folder}/*.csv\"]\n\
-             encoding = \"utf-8\"\nlayout = \"{layout}\"\n\n[sources.columns]\n"
+             encoding = \"{encoding}\"\nlayout = \"{layout}\"\n\n[sources.columns]\n"
         ));
         for (field, header) in *fields {
             text.push_str(&format!("{field} = \"{header}\"\n"));

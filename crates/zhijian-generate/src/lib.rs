@@ -1,12 +1,14 @@
 //! Synthetic drops in the shapes of zhijian's sources, for benchmarks and scale tests.
 //!
-//! [`generate`] writes, into one folder, UTF-8 CSV files for all six programmes of the plan
-//! with the same headers as the bundled pipeline's sources (the food agency's item rows, the
-//! livestock bureau's screening and confirmation rows, the agri-inputs spot checks with declared
-//! values, the agri-products and consumer-products one-row-per-sample sheets with packed failing
-//! items, the net-content checks with every measured unit in one cell), a `pipeline.toml` that
-//! reads them, a copy of the seeds, and `expected.json`: what zhijian must find, fixed as the
-//! rows are written.
+//! [`generate`] writes, into one folder, CSV files for all six programmes of the plan (UTF-8, or
+//! GB18030 as real exports are: [`Encoding`]) with the same headers as the bundled pipeline's
+//! sources (the food agency's item rows, the livestock bureau's screening and confirmation rows,
+//! the agri-inputs spot checks with declared values, the agri-products and consumer-products
+//! one-row-per-sample sheets with packed failing items, the net-content checks with every
+//! measured unit in one cell), a `pipeline.toml` that reads them (declaring the files'
+//! encoding), a copy of the seeds, and `expected.json`: what zhijian must find, fixed as the rows
+//! are written. The encoding changes the files' bytes, never the rows they hold: the truth is the
+//! same in either, and a UTF-8 drop is byte for byte what it was before GB18030 drops.
 //!
 //! The drop is deterministic: the same options give the same bytes. Cities are drawn by
 //! population; failure rates are a few percent and vary by city and category; dates come in
@@ -27,11 +29,13 @@
 
 mod catalogue;
 mod credit_code;
+mod encode;
 
 pub use credit_code::{
     ALPHABET as CREDIT_CODE_ALPHABET, credit_code_check, invented_credit_code, is_valid_credit_code,
     organisation_code_check,
 };
+pub use encode::Encoding;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -41,6 +45,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::catalogue::{Catalogue, Item, Limit};
+use crate::encode::Encoded;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -57,6 +62,9 @@ pub struct Options {
     pub rows_per_file: u64,
     /// Share of samples with a mess that rejects rows.
     pub mess_rate: f64,
+    /// The CSV files' encoding, declared in the generated pipeline ([`Encoding::default`] is
+    /// UTF-8).
+    pub encoding: Encoding,
 }
 
 /// Why a drop could not be written.
@@ -267,19 +275,21 @@ struct Sink {
     prefix: String,
     header: Vec<&'static str>,
     rows_per_file: u64,
+    encoding: Encoding,
     part: usize,
     rows_in_part: u64,
-    writer: Option<csv::Writer<BufWriter<fs::File>>>,
+    writer: Option<csv::Writer<Encoded<BufWriter<fs::File>>>>,
     files: Vec<(String, u64)>,
 }
 
 impl Sink {
-    fn new(out: &Path, programme: &str, header: Vec<&'static str>, rows_per_file: u64) -> Sink {
+    fn new(out: &Path, programme: &str, header: Vec<&'static str>, options: &Options) -> Sink {
         Sink {
             folder: out.join(programme.replace('_', "-")),
             prefix: programme.replace('_', "-"),
             header,
-            rows_per_file: rows_per_file.max(1),
+            rows_per_file: options.rows_per_file.max(1),
+            encoding: options.encoding,
             part: 0,
             rows_in_part: 0,
             writer: None,
@@ -297,7 +307,8 @@ impl Sink {
             let name = format!("{}-{:03}.csv", self.prefix, self.part);
             let path = self.folder.join(&name);
             let file = fs::File::create(&path).map_err(io_err(&path))?;
-            let mut writer = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
+            let encoded = Encoded::new(BufWriter::with_capacity(1 << 20, file), self.encoding);
+            let mut writer = csv::Writer::from_writer(encoded);
             writer.write_record(&self.header).map_err(|e| GenerateError::Io { path, source: e.into() })?;
             self.writer = Some(writer);
             self.files.push((format!("{}/{name}", self.prefix), 0));
@@ -322,7 +333,10 @@ impl Sink {
                 path: self.folder.clone(),
                 source: std::io::Error::other(e.to_string()),
             })?;
-            inner.into_inner().map_err(|e| GenerateError::Io { path: self.folder.clone(), source: e.into_error() })?;
+            let buffered = inner.finish().map_err(io_err(&self.folder))?;
+            buffered
+                .into_inner()
+                .map_err(|e| GenerateError::Io { path: self.folder.clone(), source: e.into_error() })?;
         }
         Ok(())
     }
@@ -362,7 +376,7 @@ pub fn generate(options: &Options) -> Result<Expected, GenerateError> {
     }
     for (index, &(programme, _, base_rate)) in PROGRAMMES.iter().enumerate() {
         let mut rng = Rng::new(options.seed.wrapping_mul(31).wrapping_add(index as u64 + 1));
-        let mut sink = Sink::new(&options.out, programme, catalogue.header(programme), options.rows_per_file);
+        let mut sink = Sink::new(&options.out, programme, catalogue.header(programme), options);
         let truth = expected.programmes.entry(programme.to_string()).or_default();
         for n in 0..counts[index] {
             let city = &cities[rng.weighted(&weights)];
@@ -497,7 +511,7 @@ fn measured(item: &Item, pass: bool, rng: &mut Rng) -> Option<f64> {
 
 fn write_pipeline(options: &Options) -> Result<(), GenerateError> {
     let path = options.out.join("pipeline.toml");
-    let text = catalogue::pipeline_toml(options.samples, options.seed);
+    let text = catalogue::pipeline_toml(options.samples, options.seed, options.encoding);
     fs::write(&path, text).map_err(io_err(&path))
 }
 
@@ -538,7 +552,15 @@ mod tests {
     }
 
     fn options(out: &Path, samples: u64) -> Options {
-        Options { samples, seed: 42, out: out.to_path_buf(), seeds: seeds(), rows_per_file: 500, mess_rate: 0.02 }
+        Options {
+            samples,
+            seed: 42,
+            out: out.to_path_buf(),
+            seeds: seeds(),
+            rows_per_file: 500,
+            mess_rate: 0.02,
+            encoding: Encoding::Utf8,
+        }
     }
 
     #[test]
@@ -555,6 +577,30 @@ mod tests {
         let c = tempfile::tempdir().unwrap();
         let other = generate(&Options { seed: 43, ..options(&c.path().join("d"), 300) }).unwrap();
         assert_ne!(other, ea);
+    }
+
+    #[test]
+    fn a_gb18030_drop_holds_the_text_of_the_utf8_drop() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let utf8 = generate(&options(&a.path().join("d"), 300)).unwrap();
+        let gb18030 = generate(&Options { encoding: Encoding::Gb18030, ..options(&b.path().join("d"), 300) }).unwrap();
+        assert_eq!(utf8, gb18030);
+        for name in utf8.files.keys() {
+            let text = fs::read_to_string(a.path().join("d").join(name)).unwrap();
+            let bytes = fs::read(b.path().join("d").join(name)).unwrap();
+            assert!(std::str::from_utf8(&bytes).is_err(), "{name} is UTF-8");
+            let (decoded, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
+            assert!(!had_errors, "{name}");
+            assert!(decoded == text, "{name} decodes to other text");
+        }
+        let pipeline = |dir: &Path| fs::read_to_string(dir.join("d/pipeline.toml")).unwrap();
+        let (utf8_pipeline, gb18030_pipeline) = (pipeline(a.path()), pipeline(b.path()));
+        assert_eq!(utf8_pipeline.matches("encoding = \"utf-8\"\n").count(), 6);
+        assert_eq!(gb18030_pipeline.matches("encoding = \"gb18030\"\n").count(), 6);
+        assert_eq!(
+            utf8_pipeline.replace("utf-8", "gb18030").lines().skip(2).collect::<Vec<_>>(),
+            gb18030_pipeline.lines().skip(2).collect::<Vec<_>>()
+        );
     }
 
     #[test]

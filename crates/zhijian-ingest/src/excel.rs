@@ -58,6 +58,9 @@ pub fn read_workbook(
 pub struct Workbook<'b> {
     sheets: Sheets<Cursor<&'b [u8]>>,
     names: Vec<String>,
+    /// The workbook says its serial numbers count from 1904 (`<workbookPr date1904="1">`,
+    /// the `.xls` DATE1904 record).
+    date1904: bool,
     limits: Limits,
 }
 
@@ -71,12 +74,12 @@ impl<'b> Workbook<'b> {
     /// Opens the workbook `bytes` (`.xlsx`, `.xls`, or what calamine tells apart), within
     /// `limits`.
     pub fn open(bytes: &'b [u8], limits: &Limits) -> Result<Self, ReadError> {
-        let (sheets, names) = guarded(|| {
-            let sheets = open_sheets(bytes, limits)?;
+        let (sheets, names, date1904) = guarded(|| {
+            let (sheets, date1904) = open_sheets(bytes, limits)?;
             let names = sheets.sheet_names();
-            Ok((sheets, names))
+            Ok((sheets, names, date1904))
         })?;
-        Ok(Workbook { sheets, names, limits: *limits })
+        Ok(Workbook { sheets, names, date1904, limits: *limits })
     }
 
     /// The worksheets' names, in workbook order.
@@ -114,7 +117,10 @@ impl<'b> Workbook<'b> {
     /// Reads the worksheet `name` as a table whose header is where `header` says.
     pub fn read_sheet(&mut self, name: &str, header: HeaderSearch<'_>, header_rows: usize) -> Result<Table, ReadError> {
         let limits = self.limits;
-        let cells = guarded(|| read_cells(&mut self.sheets, name, &limits))?;
+        let mut cells = guarded(|| read_cells(&mut self.sheets, name, &limits))?;
+        // The workbook's own setting decides; a sheet of plain serial numbers has no date cell
+        // to tell it by.
+        cells.date1904 |= self.date1904;
         build_table(cells, header, header_rows, &limits)
     }
 }
@@ -165,24 +171,42 @@ impl SheetCells {
     }
 }
 
-fn open_sheets<'b>(bytes: &'b [u8], limits: &Limits) -> Result<Sheets<Cursor<&'b [u8]>>, ReadError> {
+/// A workbook as calamine opens it from memory.
+type OpenSheets<'b> = Sheets<Cursor<&'b [u8]>>;
+
+/// Opens the workbook, with whether it counts serial numbers from 1904.
+fn open_sheets<'b>(bytes: &'b [u8], limits: &Limits) -> Result<(OpenSheets<'b>, bool), ReadError> {
     let workbook_error = |err: &dyn std::fmt::Display| ReadError::Workbook { message: err.to_string() };
     Ok(if bytes.starts_with(b"PK\x03\x04") {
-        check_unzipped_size(bytes, limits)?;
-        match open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)) {
+        let date1904 = check_unzipped_size(bytes, limits)?;
+        let sheets = match open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes)) {
             Ok(xlsx) => Sheets::Xlsx(xlsx),
             // An .xlsb or .ods: calamine tells them apart.
             Err(xlsx_error) => {
                 open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| workbook_error(&xlsx_error))?
             }
-        }
+        };
+        (sheets, date1904)
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         // A compound document: a legacy .xls, whose own error says what is wrong with it.
-        check_xls_extent(bytes, limits)?;
-        Sheets::Xls(open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsError| workbook_error(&e))?)
+        let date1904 = check_xls_extent(bytes, limits)?;
+        let xls = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsError| workbook_error(&e))?;
+        (Sheets::Xls(xls), date1904)
     } else {
-        open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| workbook_error(&e))?
+        (open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| workbook_error(&e))?, false)
     })
+}
+
+/// Whether an `.xlsx` workbook part (`xl/workbook.xml`) sets `date1904` on its `workbookPr`.
+fn workbook_part_date1904(xml: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(xml);
+    let Some(start) = text.find("<workbookPr").or_else(|| text.find(":workbookPr")) else { return false };
+    let element = &text[start..];
+    let element = &element[..element.find('>').unwrap_or(element.len())];
+    let Some(at) = element.find("date1904") else { return false };
+    let value = element[at + "date1904".len()..].trim_start().trim_start_matches('=').trim_start();
+    let value = value.trim_start_matches(['"', '\'']);
+    value.starts_with('1') || value.starts_with("true")
 }
 
 fn read_cells(workbook: &mut Sheets<Cursor<&[u8]>>, name: &str, limits: &Limits) -> Result<SheetCells, ReadError> {
@@ -223,8 +247,8 @@ fn read_cells(workbook: &mut Sheets<Cursor<&[u8]>>, name: &str, limits: &Limits)
 /// Unzips every part of an `.xlsx` without keeping it, refusing the file once the parts add
 /// up to more than `max_unzipped_bytes`, or to more than `max_compression_ratio` times the
 /// file's size (past [`RATIO_CHECKED_FROM`]): what the parts really hold, not what their
-/// headers declare.
-fn check_unzipped_size(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+/// headers declare. Returns whether the workbook part sets the 1904 date system.
+fn check_unzipped_size(bytes: &[u8], limits: &Limits) -> Result<bool, ReadError> {
     let workbook_error = |err: &dyn std::fmt::Display| ReadError::Workbook { message: err.to_string() };
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| workbook_error(&e))?;
     let by_ratio = (limits.max_compression_ratio * bytes.len() as f64).max(RATIO_CHECKED_FROM as f64);
@@ -232,12 +256,18 @@ fn check_unzipped_size(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
     let budget = limits.max_unzipped_bytes.min(by_ratio);
     let mut total: u64 = 0;
     let mut buffer = vec![0u8; 64 * 1024];
+    let mut workbook_part: Vec<u8> = Vec::new();
     for index in 0..archive.len() {
         // A part that cannot be read is calamine's to report, if it needs the part at all.
         let Ok(mut part) = archive.by_index(index) else { continue };
+        let is_workbook = part.name().eq_ignore_ascii_case("xl/workbook.xml");
         while let Ok(read) = part.read(&mut buffer) {
             if read == 0 {
                 break;
+            }
+            // `workbookPr` comes near the top of the part: its first 64 KiB are enough.
+            if is_workbook && workbook_part.len() < 64 * 1024 {
+                workbook_part.extend_from_slice(&buffer[..read.min(64 * 1024 - workbook_part.len())]);
             }
             total = total.saturating_add(read as u64);
             if total > budget {
@@ -249,7 +279,7 @@ fn check_unzipped_size(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
             }
         }
     }
-    Ok(())
+    Ok(workbook_part_date1904(&workbook_part))
 }
 
 /// Refuses a legacy `.xls` whose sheets calamine would lay out beyond `max_cells`, before it
@@ -257,11 +287,13 @@ fn check_unzipped_size(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
 /// fills a dense grid of the bounding box of its cells, so a lone cell at row 65,536, column
 /// 65,536 (columns are 16-bit in the records) would take terabytes, and a DIMENSIONS record
 /// whose first row is after its last overflows (found by fuzzing). A file this walk cannot
-/// follow is left to calamine, which reports what is wrong with it.
-fn check_xls_extent(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+/// follow is left to calamine, which reports what is wrong with it. Returns whether the
+/// workbook's DATE1904 record sets the 1904 date system.
+fn check_xls_extent(bytes: &[u8], limits: &Limits) -> Result<bool, ReadError> {
     let stream = compound_stream(bytes, &["Workbook", "Book"])
         .map_err(|why| ReadError::Workbook { message: format!("the compound document is malformed: {why}") })?;
-    let Some(stream) = stream else { return Ok(()) };
+    let Some(stream) = stream else { return Ok(false) };
+    let mut date1904 = false;
     let max_cells = limits.max_cells as u64;
     let mut sheets: Vec<(usize, String)> = Vec::new();
     for (kind, data) in biff_records(&stream, 0) {
@@ -282,6 +314,8 @@ fn check_xls_extent(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
                 };
                 sheets.push((position as usize, name));
             }
+            // DATE1904: 1 when serial numbers count from 1904-01-01.
+            0x0022 => date1904 = le_u16(data, 0) == Some(1),
             0x000A => break,
             _ => {}
         }
@@ -354,7 +388,7 @@ fn check_xls_extent(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
             }
         }
     }
-    Ok(())
+    Ok(date1904)
 }
 
 fn le_u16(data: &[u8], at: usize) -> Option<u16> {
@@ -695,6 +729,26 @@ mod tests {
 
     fn workbook(name: &str) -> Vec<u8> {
         std::fs::read(format!("../../sample-data/{name}")).unwrap()
+    }
+
+    #[test]
+    fn the_date_system_is_the_workbooks_own_setting() {
+        let part = |pr: &str| {
+            format!(
+                r#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{pr}<sheets/></workbook>"#
+            )
+        };
+        assert!(workbook_part_date1904(part(r#"<workbookPr date1904="1" defaultThemeVersion="164011"/>"#).as_bytes()));
+        assert!(workbook_part_date1904(part(r#"<workbookPr defaultThemeVersion="1" date1904 = 'true'/>"#).as_bytes()));
+        assert!(workbook_part_date1904(part(r#"<x:workbookPr date1904="1"/>"#).as_bytes()));
+        assert!(!workbook_part_date1904(part(r#"<workbookPr date1904="0"/>"#).as_bytes()));
+        assert!(!workbook_part_date1904(part(r#"<workbookPr defaultThemeVersion="1904"/>"#).as_bytes()));
+        assert!(!workbook_part_date1904(part("").as_bytes()));
+        // The bundled .xls was saved in the 1904 system (its DATE1904 record says 1), the
+        // .xlsx in the 1900 one.
+        let limits = Limits::default();
+        assert!(Workbook::open(&workbook("agri-inputs/nongzi-choucha-2013.xls"), &limits).unwrap().date1904);
+        assert!(!Workbook::open(&workbook("agri-products/routine-monitoring-2013.xlsx"), &limits).unwrap().date1904);
     }
 
     #[test]
