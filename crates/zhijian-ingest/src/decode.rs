@@ -68,6 +68,54 @@ pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decode
     finish(text, encoding, max_ratio)
 }
 
+/// A file's text that owns its memory: [`decode_owned`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedText {
+    text: String,
+    /// Where the text starts in `text`: after a UTF-8 byte-order mark kept in place.
+    start: usize,
+    /// As [`Decoded::encoding`].
+    pub encoding: &'static str,
+    /// As [`Decoded::replacements`].
+    pub replacements: usize,
+}
+
+impl DecodedText {
+    /// The text, byte-order mark removed.
+    pub fn text(&self) -> &str {
+        &self.text[self.start..]
+    }
+}
+
+/// [`decode`], taking the bytes, so that a file is never held twice: bytes that are UTF-8
+/// already become the text in place (one validation, no copy), and bytes decoded from
+/// GB18030 or UTF-16 are freed once the text is made. A GB18030 export of 200 MB then costs
+/// its text, not its text and its bytes.
+pub fn decode_owned(bytes: Vec<u8>, declared: Encoding, max_ratio: f64) -> Result<DecodedText, DecodeError> {
+    let utf16 = CharEncoding::for_bom(&bytes).is_some_and(|(e, _)| e != UTF_8);
+    let bytes = if declared != Encoding::Gb18030 && !utf16 && !bytes.starts_with(&[0x84, 0x31, 0x95, 0x33]) {
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(DecodeError::Binary { offset });
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => {
+                let start = if text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
+                let checked = finish(std::borrow::Cow::Borrowed(&text[start..]), UTF_8, max_ratio)?;
+                let (encoding, replacements) = (checked.encoding, checked.replacements);
+                return Ok(DecodedText { text, start, encoding, replacements });
+            }
+            Err(err) => err.into_bytes(),
+        }
+    } else {
+        bytes
+    };
+    let decoded = decode(&bytes, declared, max_ratio)?;
+    let (encoding, replacements) = (decoded.encoding, decoded.replacements);
+    let text = decoded.text.into_owned();
+    drop(bytes);
+    Ok(DecodedText { text, start: 0, encoding, replacements })
+}
+
 /// Counts the replacement characters and refuses the text when there are too many.
 fn finish<'b>(
     text: std::borrow::Cow<'b, str>,
@@ -88,6 +136,29 @@ fn finish<'b>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Taking the bytes gives what borrowing them gives, for every encoding and declaration.
+    #[test]
+    fn owned_decoding_agrees_with_borrowed() {
+        let text = "抽样编号,样品名称\nA1,小麦粉\n";
+        let (gbk, _, _) = GB18030.encode(text);
+        let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+        with_bom.extend_from_slice(text.as_bytes());
+        let mut gb_bom = vec![0x84, 0x31, 0x95, 0x33];
+        gb_bom.extend_from_slice(&gbk);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let inputs: [&[u8]; 8] =
+            [text.as_bytes(), &gbk, &with_bom, &gb_bom, &utf16, b"ascii,only\n", b"a\x00b", b"caf\xe9 \xff\xfe"];
+        for bytes in inputs {
+            for declared in [Encoding::Auto, Encoding::Utf8, Encoding::Gb18030] {
+                let borrowed = decode(bytes, declared, 0.5).map(|d| (d.text.into_owned(), d.encoding, d.replacements));
+                let owned = decode_owned(bytes.to_vec(), declared, 0.5)
+                    .map(|d| (d.text().to_string(), d.encoding, d.replacements));
+                assert_eq!(owned, borrowed, "{bytes:?} declared {declared:?}");
+            }
+        }
+    }
 
     #[test]
     fn reads_past_a_gb18030_byte_order_mark() {

@@ -49,7 +49,7 @@ pub use crate::listing::{Listing, list_source, source_files};
 pub use crate::skipped::{SkippedKind, SkippedRows};
 
 use crate::assemble::{FileRows, assemble};
-use crate::decode::{DecodeError, decode};
+use crate::decode::DecodeError;
 use crate::normalise::{Context, FileNormaliser};
 use crate::parse::VocabularyIndex;
 use crate::read::{ColumnIndex, HeaderSearch, ReadError};
@@ -518,6 +518,7 @@ fn read_file(
         hex(&hasher.finalize())
     };
     let head_path = cache.dir.join(format!("{key}.head"));
+    let size = bytes.len() as u64;
     let done = |head: EntryHead, cached: bool| {
         let parts = head
             .parts
@@ -530,7 +531,7 @@ fn read_file(
                     sheet: part.sheet,
                     header_line: part.header_line,
                     sha256: sha256.clone(),
-                    bytes: bytes.len() as u64,
+                    bytes: size,
                     encoding: head.encoding.clone(),
                     replacements: head.replacements,
                     rows_read: part.rows_read,
@@ -594,10 +595,11 @@ fn read_file(
     let mut skipped_sheets: Vec<(String, String)> = Vec::new();
     let (encoding, replacements) = match &source.format {
         Format::Csv { delimiter, .. } => {
-            let decoded = decode(&bytes, source.encoding, source.max_replacement_ratio)
+            // The bytes become the text: a file decoded from GB18030 is not held twice.
+            let decoded = decode::decode_owned(bytes, source.encoding, source.max_replacement_ratio)
                 .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
             tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
-            let mut reader = read::TableReader::open(&decoded.text, *delimiter, header, header_rows, &source.limits)
+            let mut reader = read::TableReader::open(decoded.text(), *delimiter, header, header_rows, &source.limits)
                 .map_err(table_error)?;
             let table = reader.header();
             let columns = ColumnIndex::for_source(&table, source).map_err(table_error)?;
