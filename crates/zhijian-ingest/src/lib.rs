@@ -35,6 +35,8 @@ pub mod read;
 pub mod skipped;
 mod spill;
 pub mod tables;
+#[cfg(test)]
+mod testing;
 
 use std::path::{Path, PathBuf};
 

@@ -999,30 +999,9 @@ mod tests {
     #[test]
     fn missing_columns_are_named_with_what_was_found() {
         // Build the map through a pipeline file, as users do.
-        let pipeline = zhijian_pipeline::Pipeline::parse(
-            std::path::Path::new("p.toml"),
-            r#"
-[pipeline]
-name = "t"
-province = "410000"
-seeds = "s"
-output = "o"
-[[sources]]
-name = "s"
-programme = "food"
-files = "*.csv"
-[sources.columns]
-sample_id = ["抽样编号", "样品编号"]
-product_name = "样品名称"
-city = "所在市"
-sampling_date = "抽样日期"
-item = "检验项目"
-result = "检验结果"
-"#,
-        )
-        .unwrap();
-        let columns = &pipeline.sources[0].columns;
-        let required = pipeline.sources[0].layout.required_fields();
+        let source = crate::testing::source("");
+        let columns = &source.columns;
+        let required = source.layout.required_fields();
         let table = |header: &[&str]| {
             let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
             Table { header_leaves: header.clone(), header, ..Table::default() }
@@ -1259,31 +1238,7 @@ mod line_tests {
 mod layout_tests {
     use super::*;
 
-    /// An `item_rows` source whose columns are these headers, read from a pipeline file.
-    fn source(extra: &str) -> Source {
-        let text = format!(
-            r#"
-[pipeline]
-name = "t"
-province = "410000"
-seeds = "s"
-output = "o"
-[[sources]]
-name = "s"
-programme = "food"
-files = "*.csv"
-{extra}
-[sources.columns]
-sample_id = ["抽样编号", "样品编号"]
-product_name = "样品名称"
-city = "所在市"
-sampling_date = "抽样日期"
-item = "检验项目"
-result = "检验结果"
-"#
-        );
-        zhijian_pipeline::Pipeline::parse(std::path::Path::new("p.toml"), &text).unwrap().sources.remove(0)
-    }
+    use crate::testing::source;
 
     fn read(text: &str, header: HeaderSearch<'_>, header_rows: usize) -> Result<Table, ReadError> {
         let mut reader = TableReader::open(text, b',', header, header_rows, &Limits::default())?;

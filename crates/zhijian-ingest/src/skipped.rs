@@ -226,29 +226,7 @@ mod tests {
     fn columns() -> ColumnIndex {
         let header: Vec<String> = ["序号", "抽样编号", "样品名称"].iter().map(|h| h.to_string()).collect();
         let table = Table { header_leaves: header.clone(), header, ..Table::default() };
-        let pipeline = zhijian_pipeline::Pipeline::parse(
-            std::path::Path::new("p.toml"),
-            r#"
-[pipeline]
-name = "t"
-province = "410000"
-seeds = "s"
-output = "o"
-[[sources]]
-name = "s"
-programme = "food"
-files = "*.csv"
-[sources.columns]
-sample_id = "抽样编号"
-product_name = "样品名称"
-city = "所在市"
-sampling_date = "抽样日期"
-item = "检验项目"
-result = "检验结果"
-"#,
-        )
-        .unwrap();
-        ColumnIndex::new(&table, &pipeline.sources[0].columns, &[Field::SampleId]).unwrap()
+        ColumnIndex::new(&table, &crate::testing::source("").columns, &[Field::SampleId]).unwrap()
     }
 
     #[test]
