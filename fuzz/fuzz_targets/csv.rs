@@ -1,11 +1,11 @@
 //! Decoding and CSV reading: any bytes, as a source's file, through `decode` and the
 //! `TableReader`, under the default limits and under tiny ones (so the field and record caps
 //! and the stray-quote rule are reached often). The first byte picks the delimiter and the
-//! limits; the rest is the file.
+//! limits; the rest is the file. `decode_owned`, which the run uses, must agree with `decode`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zhijian_ingest::decode::decode;
+use zhijian_ingest::decode::{decode, decode_owned};
 use zhijian_ingest::read::TableReader;
 use zhijian_pipeline::{Encoding, Limits};
 
@@ -18,7 +18,13 @@ fuzz_target!(|data: &[u8]| {
         Limits { max_field_bytes: 16, max_record_bytes: 64, ..Limits::default() }
     };
     let encoding = [Encoding::Auto, Encoding::Utf8, Encoding::Gb18030, Encoding::Auto][usize::from(control >> 6)];
-    let Ok(decoded) = decode(bytes, encoding, 1.0) else { return };
+    let owned = decode_owned(bytes.to_vec(), encoding, 1.0);
+    let decoded = decode(bytes, encoding, 1.0);
+    assert_eq!(
+        owned.as_ref().map(|d| (d.text(), d.encoding, d.replacements)),
+        decoded.as_ref().map(|d| (d.text.as_ref(), d.encoding, d.replacements)),
+    );
+    let Ok(decoded) = decoded else { return };
     let header_row = usize::from((control >> 3) & 3) + 1;
     let Ok(mut reader) = TableReader::new(&decoded.text, delimiter, header_row, 1, &limits) else { return };
     let mut last_line = 0;
