@@ -42,6 +42,12 @@ const KINDS: &[Kind] = &[
         text: true,
     },
     Kind {
+        source: "livestock-screening-confirmation",
+        files: &["sample-data/livestock/xumu-shaixuan-queren-2013.csv"],
+        extension: "csv",
+        text: true,
+    },
+    Kind {
         source: "consumer-risk-monitoring",
         files: &[
             "sample-data/consumer-products/fengxian-jiance-2013Q3.csv",
