@@ -142,30 +142,9 @@ fn each_row(source: &Source, files: &mut [File], mut f: impl FnMut(&mut Cells<'_
     }
 }
 
-/// Pieces of `text` between any of `separators` (the longest wins where two start together),
-/// with the separators, so that joining them gives `text` back.
-fn split_keep<'t>(text: &'t str, separators: &[String]) -> (Vec<&'t str>, Vec<&'t str>) {
-    let (mut pieces, mut seps) = (Vec::new(), Vec::new());
-    let mut rest = text;
-    loop {
-        let next = separators
-            .iter()
-            .filter(|s| !s.is_empty())
-            .filter_map(|s| rest.find(s.as_str()).map(|i| (i, s.len())))
-            .min_by_key(|(i, len)| (*i, std::cmp::Reverse(*len)));
-        match next {
-            Some((i, len)) => {
-                pieces.push(&rest[..i]);
-                seps.push(&rest[i..i + len]);
-                rest = &rest[i + len..];
-            }
-            None => {
-                pieces.push(rest);
-                return (pieces, seps);
-            }
-        }
-    }
-}
+// Pieces of a cell between any of the separators, with the separators, so that joining them
+// gives the cell back: as the packed cells are split when they are read.
+use zhijian_ingest::parse::split_keeping as split_keep;
 
 fn join_keep(pieces: &[String], seps: &[&str]) -> String {
     let mut out = String::new();
