@@ -246,9 +246,9 @@ struct PartHead {
     rows_totals: u64,
     skipped_rows: Vec<SkippedRows>,
     columns: ColumnIndex,
-    outcomes: u64,
-    /// What the rows file must hold; checked before the entry is used.
-    rows: spill::RowsDigest,
+    /// What the rows file must hold, checked before the entry is used, and where its
+    /// partitions are.
+    rows: spill::RowsIndex,
 }
 
 /// The rows file of part `index` of the cache entry `key`: `KEY.rows`, `KEY.1.rows`, …
@@ -320,7 +320,8 @@ pub fn cache_file_key(name: &str) -> Option<&str> {
     ok.then_some(key)
 }
 
-/// Folders of a run's bucketed rows, inside the cache folder.
+/// Folders of bucketed rows that a killed run of an earlier version left in the cache folder
+/// (rows are no longer copied into buckets).
 const SPILL_PREFIX: &str = ".spill-";
 
 /// Records normalised together, in parallel; also the unit the rows of a file are written in.
@@ -328,7 +329,7 @@ const CHUNK_RECORDS: usize = 16 * 1024;
 
 /// The layout of cache entries (see the `spill` module); part of every key, so entries of
 /// another layout are never read.
-const CACHE_FORMAT: &str = "zhijian-cache-5";
+const CACHE_FORMAT: &str = "zhijian-cache-6";
 
 /// One input file after reading: its report and where its rows are.
 #[derive(Debug)]
@@ -337,7 +338,7 @@ struct ReadFile {
     key: String,
     rows_path: PathBuf,
     columns: std::sync::Arc<ColumnIndex>,
-    outcomes: u64,
+    rows: spill::RowsIndex,
 }
 
 /// Every source's files, read and normalised into the cache; [`write_tables`] assembles and
@@ -345,7 +346,6 @@ struct ReadFile {
 #[derive(Debug)]
 pub struct ReadInputs {
     sources: Vec<Vec<ReadFile>>,
-    cache_dir: PathBuf,
     skipped: Vec<SkippedFile>,
 }
 
@@ -478,7 +478,7 @@ pub fn read_inputs(
             });
         }
     }
-    Ok(ReadInputs { sources, cache_dir: cache.dir.clone(), skipped })
+    Ok(ReadInputs { sources, skipped })
 }
 
 /// One input file after reading: a table for each of its inputs (the file, or each worksheet
@@ -548,7 +548,7 @@ fn read_file(
                 key: key.clone(),
                 rows_path: rows_path(&cache.dir, &key, index),
                 columns: std::sync::Arc::new(part.columns),
-                outcomes: part.outcomes,
+                rows: part.rows,
             })
             .collect();
         let skipped_sheets = head
@@ -631,7 +631,6 @@ fn read_file(
                 rows_totals,
                 skipped_rows,
                 columns,
-                outcomes: count,
                 rows: rows.finish()?,
             });
             (decoded.encoding.to_string(), decoded.replacements as u64)
@@ -679,7 +678,6 @@ fn read_file(
                     rows_totals,
                     skipped_rows,
                     columns,
-                    outcomes: count,
                     rows: rows.finish()?,
                 });
             }
@@ -708,7 +706,7 @@ fn read_file(
     Ok(done(head, false))
 }
 
-/// Normalises `records` on every core and writes their frames, in record order.
+/// Normalises `records` on every core and writes their frames as one chunk.
 fn write_records(
     rows: &mut spill::FrameWriter,
     normaliser: &FileNormaliser<'_>,
@@ -716,10 +714,7 @@ fn write_records(
 ) -> Result<(), IngestError> {
     let frames: Vec<Vec<u8>> =
         records.par_iter().map(|record| rows.frame(&normaliser.normalise(record))).collect::<Result<_, _>>()?;
-    for frame in &frames {
-        rows.write(frame)?;
-    }
-    Ok(())
+    rows.write_chunk(&frames)
 }
 
 /// The text a panic was raised with.
@@ -782,12 +777,13 @@ pub struct Written {
 /// Groups every source's rows into samples and writes `samples`, `results` (by year of
 /// sampling) and `rejects` into the staging folder.
 ///
-/// A source with more than `batch_rows` records is assembled in buckets of about that many:
-/// its rows are spread by a hash of their sample id over bucket files in the cache folder, so
-/// every row of a sample lands in the same bucket, and each bucket is assembled and written
-/// before the next is read. Memory follows `batch_rows`, not the size of the input. Within a
-/// bucket samples are sorted by key, results by sample, file and record, rejects by file and
-/// record; the buckets follow one another in order.
+/// A source with more than `batch_rows` records is assembled in buckets of at most about that
+/// many (a power of two of them): bucket `b` holds the rows whose sample id hashes into its
+/// range of partitions, read straight from the files' cache entries (see the `spill` module),
+/// so every row of a sample lands in the same bucket, and each bucket is assembled and
+/// written before the next is read. Memory follows `batch_rows`, not the size of the input.
+/// Within a bucket samples are sorted by key, results by sample, file and record, rejects by
+/// file and record; the buckets follow one another in order.
 pub fn write_tables(
     pipeline: &Pipeline,
     read: &ReadInputs,
@@ -806,39 +802,29 @@ pub fn write_tables(
     let mut reports: Vec<Vec<FileReport>> =
         read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
 
-    // Large sources are spread over their buckets first (all sources at once); then the work
-    // is a list of units in output order: a whole small source, or one bucket of a large one.
-    let spills = pipeline
-        .sources
-        .par_iter()
-        .zip(&read.sources)
-        .map(|(source, files)| -> Result<Option<spill::Buckets>, IngestError> {
-            let total: u64 = files.iter().map(|f| f.outcomes).sum();
-            let buckets = total.div_ceil(batch_rows.max(1) as u64).max(1) as usize;
-            if buckets == 1 {
-                return Ok(None);
-            }
-            tracing::info!(source = %source.name, records = total, buckets, "assembling in buckets");
-            spill::Buckets::spread(&read.cache_dir, files.iter().map(|f| (&f.rows_path, &f.columns)), buckets).map(Some)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // The work is a list of units in output order: a whole source, or one bucket of a large
+    // one, read straight from the files' cache entries.
     let mut units = Vec::new();
-    for (index, spill) in spills.iter().enumerate() {
-        match spill {
-            None => units.push(Unit { source: index, bucket: None }),
-            Some(spill) => units.extend((0..spill.len()).map(|bucket| Unit { source: index, bucket: Some(bucket) })),
+    for (index, (source, files)) in pipeline.sources.iter().zip(&read.sources).enumerate() {
+        let total: u64 = files.iter().map(|f| f.rows.frames).sum();
+        let buckets = spill::buckets_for(total, batch_rows);
+        if buckets > 1 {
+            tracing::info!(source = %source.name, records = total, buckets, "assembling in buckets");
         }
+        units.extend(
+            (0..buckets).map(|bucket| Unit { source: index, partitions: spill::bucket_partitions(bucket, buckets) }),
+        );
     }
     let build = |unit: &Unit| -> Result<Built, IngestError> {
         let (source, files) = (&pipeline.sources[unit.source], &read.sources[unit.source]);
-        let rows = match (unit.bucket, &spills[unit.source]) {
-            (Some(bucket), Some(spill)) => files
-                .iter()
-                .zip(spill.read(bucket)?)
-                .map(|(file, outcomes)| FileRows { file: file.report.path.clone(), outcomes })
-                .collect(),
-            _ => files.iter().map(load_rows).collect::<Result<Vec<_>, _>>()?,
-        };
+        let rows = files
+            .iter()
+            .map(|file| {
+                let outcomes =
+                    spill::read_partitions(&file.rows_path, &file.rows, &file.columns, unit.partitions.clone())?;
+                Ok(FileRows { file: file.report.path.clone(), outcomes })
+            })
+            .collect::<Result<Vec<_>, IngestError>>()?;
         Built::new(unit.source, source, assemble(source.programme, source.layout, rows))
     };
 
@@ -857,7 +843,6 @@ pub fn write_tables(
         pending = built?;
     }
     pending.into_iter().try_for_each(|built| built.write(&mut writers, &mut reports))?;
-    drop(spills);
 
     let files: Vec<FileReport> = reports.into_iter().flatten().collect();
     for report in &files {
@@ -884,10 +869,11 @@ struct Writers {
     rejects: YearWriter,
 }
 
-/// A piece of [`write_tables`]' work: a source's rows, or one bucket of them.
+/// A piece of [`write_tables`]' work: a source's rows, or one bucket of them (the partitions
+/// of its files' rows it holds).
 struct Unit {
     source: usize,
-    bucket: Option<usize>,
+    partitions: std::ops::Range<u16>,
 }
 
 /// A unit assembled, sorted and turned into Arrow batches, with its rows counted per file.
@@ -983,28 +969,6 @@ fn by_year<T, E>(
         }
     }
     Ok(batches)
-}
-
-/// A file's rows, all of them, from its cache entry.
-fn load_rows(file: &ReadFile) -> Result<FileRows, IngestError> {
-    let mut outcomes = Vec::with_capacity(file.outcomes as usize);
-    let mut reader = spill::FrameReader::open(&file.rows_path)?;
-    while let Some((_, outcome)) = reader.next()? {
-        outcomes.push(spill::with_columns(outcome, &file.columns));
-    }
-    // Verified when the entry was taken; a file changed since must not lose rows quietly.
-    if outcomes.len() as u64 != file.outcomes {
-        return Err(IngestError::Io {
-            path: file.rows_path.clone(),
-            source: std::io::Error::other(format!(
-                "the cache entry of `{}` holds {} rows, expected {}",
-                file.report.path,
-                outcomes.len(),
-                file.outcomes
-            )),
-        });
-    }
-    Ok(FileRows { file: file.report.path.clone(), outcomes })
 }
 
 #[cfg(test)]

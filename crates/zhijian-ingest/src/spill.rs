@@ -1,17 +1,27 @@
-//! Rows on disk: the frames of a cache entry and the buckets a large source is assembled in.
+//! Rows on disk: the frames of a cache entry, laid out so that a bucket of a source is read
+//! without copying the rest.
 //!
-//! A frame is one record's outcome: its payload length (u32 LE), a tag (u64 LE) and the
-//! postcard payload. In a cache entry the tag is the record's bucket key (see
-//! [`bucket_key`]), so [`Buckets::spread`] routes frames by copying their bytes, without
-//! decoding them; in a bucket file it is the number of the file the record came from.
+//! A frame is one record's outcome: its payload length (u32 LE), its bucket key (u64 LE, see
+//! [`bucket_key`]) and the postcard payload. A rows file is a sequence of chunks, one per batch
+//! of records normalised together; within a chunk the frames are ordered by the top
+//! [`PARTITION_BITS`] bits of their key (stably, so record order holds within a partition),
+//! and the entry's head lists each chunk's runs: which partitions it holds, with how many
+//! frames and bytes ([`RowsIndex`]).
+//!
+//! A source too large to assemble at once is assembled in `2^k` buckets: bucket `b` holds the
+//! partitions `b·P/2^k .. (b+1)·P/2^k`, so in every chunk of every file it is one contiguous
+//! range of bytes, read with one seek. No row is copied to another file before it is
+//! assembled, and the buckets of a cached file are read straight from its entry. All rows of
+//! a sample, and the rejects that name it, share a key and so a bucket.
 //!
 //! A cache entry's rows file is checked before it is used: its length, frame count and CRC-32
-//! are in the entry's head ([`RowsDigest`]), and the file is synced before its rename, so a
-//! power loss leaves either no entry, or one that [`verify`] rejects (it is parsed again), never
-//! rows that silently stop early.
+//! are in the entry's head, and the file is synced before its rename, so a power loss leaves
+//! either no entry, or one that [`verify`] rejects (it is parsed again), never rows that
+//! silently stop early.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,27 +32,60 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
     move |source| IngestError::Io { path: path.to_path_buf(), source }
 }
 
-fn encode<T: serde::Serialize>(value: &T, path: &Path) -> Result<Vec<u8>, IngestError> {
-    postcard::to_stdvec(value)
-        .map_err(|e| IngestError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })
+fn damaged(path: &Path, why: String) -> IngestError {
+    IngestError::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("unreadable entry: {why}")) }
 }
 
-/// What a rows file must hold: its length, its number of frames and the CRC-32 of its bytes.
+/// Bits of a bucket key that choose its partition.
+pub(crate) const PARTITION_BITS: u32 = 10;
+
+/// Partitions of a chunk; also the most buckets a source is assembled in.
+pub(crate) const PARTITIONS: usize = 1 << PARTITION_BITS;
+
+/// The partition of a bucket key: its top bits.
+fn partition(key: u64) -> u16 {
+    (key >> (64 - PARTITION_BITS)) as u16
+}
+
+/// The partitions of bucket `bucket` of `buckets` (a power of two, at most [`PARTITIONS`]).
+pub(crate) fn bucket_partitions(bucket: usize, buckets: usize) -> Range<u16> {
+    let width = PARTITIONS / buckets.clamp(1, PARTITIONS);
+    (bucket * width) as u16..((bucket + 1) * width).min(PARTITIONS) as u16
+}
+
+/// The frames of one partition in one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct RowsDigest {
+pub(crate) struct Run {
+    pub(crate) partition: u16,
+    pub(crate) frames: u32,
+    pub(crate) bytes: u32,
+}
+
+/// What a rows file must hold — its length, its number of frames and the CRC-32 of its bytes —
+/// and where each chunk's partitions are in it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RowsIndex {
     pub(crate) bytes: u64,
     pub(crate) frames: u64,
     pub(crate) crc32: u32,
+    /// Per chunk, in file order, its runs in partition order.
+    pub(crate) chunks: Vec<Vec<Run>>,
 }
 
-/// Writes frames to a temporary file beside `path`, renamed into place by [`Self::finish`], so
-/// a killed run leaves no partial entry under the real name.
+impl RowsIndex {
+    /// Frames of the partitions in `range`, in all chunks.
+    pub(crate) fn frames_in(&self, range: &Range<u16>) -> u64 {
+        self.chunks.iter().flatten().filter(|run| range.contains(&run.partition)).map(|run| u64::from(run.frames)).sum()
+    }
+}
+
+/// Writes chunks of frames to a temporary file beside `path`, renamed into place by
+/// [`Self::finish`], so a killed run leaves no partial entry under the real name.
 pub(crate) struct FrameWriter {
     path: PathBuf,
     temporary: PathBuf,
     out: BufWriter<File>,
-    bytes: u64,
-    frames: u64,
+    index: RowsIndex,
     crc: crc32fast::Hasher,
 }
 
@@ -54,33 +97,63 @@ impl FrameWriter {
             path: path.to_path_buf(),
             temporary,
             out: BufWriter::with_capacity(1 << 20, file),
-            bytes: 0,
-            frames: 0,
+            index: RowsIndex { bytes: 0, frames: 0, crc32: 0, chunks: Vec::new() },
             crc: crc32fast::Hasher::new(),
         })
     }
 
-    /// One outcome's frame, tagged with its bucket key, for [`Self::write`]; pure, so frames
-    /// can be made on any thread.
+    /// One outcome's frame, for [`Self::write_chunk`]; pure, so frames can be made on any
+    /// thread.
     pub(crate) fn frame(&self, outcome: &crate::Outcome) -> Result<Vec<u8>, IngestError> {
-        let payload = encode(outcome, &self.path)?;
-        let mut frame = Vec::with_capacity(FRAME_HEADER + payload.len());
-        frame.extend_from_slice(&frame_header(payload.len(), bucket_key(outcome)));
-        frame.extend_from_slice(&payload);
+        let key = bucket_key(outcome);
+        let mut header = Vec::with_capacity(512);
+        header.resize(FRAME_HEADER, 0);
+        let mut frame = postcard::to_extend(outcome, header)
+            .map_err(|e| IngestError::Io { path: self.path.clone(), source: std::io::Error::other(e) })?;
+        let length = frame.len() - FRAME_HEADER;
+        let length = u32::try_from(length).map_err(|_| IngestError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other("a record of over 4 GiB"),
+        })?;
+        frame[..4].copy_from_slice(&length.to_le_bytes());
+        frame[4..FRAME_HEADER].copy_from_slice(&key.to_le_bytes());
         Ok(frame)
     }
 
-    /// Appends a frame made by [`Self::frame`].
-    pub(crate) fn write(&mut self, frame: &[u8]) -> Result<(), IngestError> {
-        self.crc.update(frame);
-        self.bytes += frame.len() as u64;
-        self.frames += 1;
-        self.out.write_all(frame).map_err(io(&self.temporary))
+    /// Appends one chunk: the frames of records normalised together, in record order; they
+    /// are written grouped by partition.
+    pub(crate) fn write_chunk(&mut self, frames: &[Vec<u8>]) -> Result<(), IngestError> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        let mut order: Vec<(u16, usize)> = frames.iter().enumerate().map(|(i, f)| (partition(tag(f)), i)).collect();
+        // Stable: record order within a partition.
+        order.sort_by_key(|&(partition, _)| partition);
+        let mut runs: Vec<Run> = Vec::new();
+        for (partition, i) in order {
+            let frame = &frames[i];
+            match runs.last_mut() {
+                Some(run) if run.partition == partition => {
+                    run.frames += 1;
+                    run.bytes = run.bytes.checked_add(frame.len() as u32).ok_or_else(|| IngestError::Io {
+                        path: self.path.clone(),
+                        source: std::io::Error::other("a chunk of over 4 GiB"),
+                    })?;
+                }
+                _ => runs.push(Run { partition, frames: 1, bytes: frame.len() as u32 }),
+            }
+            self.crc.update(frame);
+            self.index.bytes += frame.len() as u64;
+            self.index.frames += 1;
+            self.out.write_all(frame).map_err(io(&self.temporary))?;
+        }
+        self.index.chunks.push(runs);
+        Ok(())
     }
 
     /// Flushes and syncs the file, renames it into place and syncs its folder; returns what
-    /// [`verify`] will check.
-    pub(crate) fn finish(self) -> Result<RowsDigest, IngestError> {
+    /// [`verify`] will check and where the partitions are.
+    pub(crate) fn finish(mut self) -> Result<RowsIndex, IngestError> {
         let file = self
             .out
             .into_inner()
@@ -91,16 +164,34 @@ impl FrameWriter {
         if let Some(dir) = self.path.parent() {
             File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
         }
-        Ok(RowsDigest { bytes: self.bytes, frames: self.frames, crc32: self.crc.finalize() })
+        self.index.crc32 = self.crc.finalize();
+        Ok(self.index)
     }
 }
 
-/// Checks a rows file against its digest: length first (cheap), then every frame's header and
-/// the CRC of all bytes. The message says what differs.
-pub(crate) fn verify(path: &Path, expected: &RowsDigest) -> Result<(), String> {
+/// The bucket key in a frame's header.
+fn tag(frame: &[u8]) -> u64 {
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&frame[4..FRAME_HEADER]);
+    u64::from_le_bytes(key)
+}
+
+/// Checks a rows file against its index: length first (cheap), then every frame's header and
+/// the CRC of all bytes, and that the chunks account for every byte. The message says what
+/// differs.
+pub(crate) fn verify(path: &Path, expected: &RowsIndex) -> Result<(), String> {
     let length = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?.len();
     if length != expected.bytes {
         return Err(format!("{length} bytes, expected {}", expected.bytes));
+    }
+    let runs = expected.chunks.iter().flatten();
+    let (frames_listed, bytes_listed) =
+        runs.fold((0u64, 0u64), |(f, b), run| (f + u64::from(run.frames), b + u64::from(run.bytes)));
+    if (frames_listed, bytes_listed) != (expected.frames, expected.bytes) {
+        return Err(format!(
+            "its index lists {frames_listed} frames in {bytes_listed} bytes, expected {} in {}",
+            expected.frames, expected.bytes
+        ));
     }
     let mut input = BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| format!("cannot open it: {e}"))?);
     let mut crc = crc32fast::Hasher::new();
@@ -151,61 +242,65 @@ fn read_header(input: &mut impl Read, header: &mut [u8; FRAME_HEADER]) -> std::i
     Ok(true)
 }
 
-/// Reads the frames of a file in order.
-pub(crate) struct FrameReader {
-    path: PathBuf,
-    input: BufReader<File>,
-    buffer: Vec<u8>,
-}
-
-impl FrameReader {
-    pub(crate) fn open(path: &Path) -> Result<Self, IngestError> {
-        let file = File::open(path).map_err(io(path))?;
-        Ok(FrameReader { path: path.to_path_buf(), input: BufReader::with_capacity(1 << 20, file), buffer: Vec::new() })
+/// The outcomes of the partitions in `range` of a rows file, chunk after chunk, each run in
+/// record order; every row gets its file's column headers back (they are stored once per
+/// file). A frame that does not decode, or one of another partition, is an error naming the
+/// file: the entry was verified when it was taken, so it changed since.
+pub(crate) fn read_partitions(
+    path: &Path,
+    index: &RowsIndex,
+    columns: &Arc<ColumnIndex>,
+    range: Range<u16>,
+) -> Result<Vec<crate::Outcome>, IngestError> {
+    let expected = index.frames_in(&range);
+    let mut outcomes = Vec::with_capacity(expected as usize);
+    if expected == 0 {
+        return Ok(outcomes);
     }
-
-    /// The next frame's tag and payload; `None` at the end.
-    fn next_frame(&mut self) -> Result<Option<(u64, &[u8])>, IngestError> {
-        let mut header = [0u8; FRAME_HEADER];
-        if !read_header(&mut self.input, &mut header).map_err(io(&self.path))? {
-            return Ok(None);
+    let mut file = File::open(path).map_err(io(path))?;
+    let mut buffer = Vec::new();
+    let mut offset = 0u64;
+    for runs in &index.chunks {
+        let before: u64 = runs.iter().take_while(|r| r.partition < range.start).map(|r| u64::from(r.bytes)).sum();
+        let inside: u64 = runs.iter().filter(|r| range.contains(&r.partition)).map(|r| u64::from(r.bytes)).sum();
+        let chunk: u64 = runs.iter().map(|r| u64::from(r.bytes)).sum();
+        if inside > 0 {
+            file.seek(SeekFrom::Start(offset + before)).map_err(io(path))?;
+            buffer.resize(inside as usize, 0);
+            file.read_exact(&mut buffer).map_err(io(path))?;
+            let mut rest = buffer.as_slice();
+            while !rest.is_empty() {
+                let Some((header, tail)) = rest.split_at_checked(FRAME_HEADER) else {
+                    return Err(damaged(path, "a frame header cut short".to_string()));
+                };
+                let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+                let Some((payload, tail)) = tail.split_at_checked(length as usize) else {
+                    return Err(damaged(path, "a frame cut short".to_string()));
+                };
+                if !range.contains(&partition(tag(header))) {
+                    return Err(damaged(path, "a frame outside the partitions its index gives".to_string()));
+                }
+                let outcome: crate::Outcome =
+                    postcard::from_bytes(payload).map_err(|e| damaged(path, e.to_string()))?;
+                outcomes.push(outcome.map(|row| crate::normalise::Row { columns: columns.clone(), ..row }));
+                rest = tail;
+            }
         }
-        let [a, b, c, d, tag @ ..] = header;
-        self.buffer.resize(u32::from_le_bytes([a, b, c, d]) as usize, 0);
-        self.input.read_exact(&mut self.buffer).map_err(io(&self.path))?;
-        Ok(Some((u64::from_le_bytes(tag), &self.buffer)))
+        offset += chunk;
     }
-
-    /// The next frame's tag and outcome; `None` at the end.
-    pub(crate) fn next(&mut self) -> Result<Option<(u64, crate::Outcome)>, IngestError> {
-        let Some((tag, _)) = self.next_frame()? else { return Ok(None) };
-        let outcome = postcard::from_bytes(&self.buffer).map_err(|e| IngestError::Io {
-            path: self.path.clone(),
-            source: std::io::Error::other(format!("unreadable entry: {e}")),
-        })?;
-        Ok(Some((tag, outcome)))
+    if outcomes.len() as u64 != expected {
+        return Err(damaged(path, format!("{} rows where its index lists {expected}", outcomes.len())));
     }
+    Ok(outcomes)
 }
 
-/// Bytes before a frame's payload: its length and its tag.
+/// Bytes before a frame's payload: its length and its bucket key.
 const FRAME_HEADER: usize = 12;
-
-fn frame_header(length: usize, tag: u64) -> [u8; FRAME_HEADER] {
-    let mut header = [0u8; FRAME_HEADER];
-    header[..4].copy_from_slice(&(length as u32).to_le_bytes());
-    header[4..].copy_from_slice(&tag.to_le_bytes());
-    header
-}
-
-/// Gives a cached row its file's column headers back (they are stored once per file).
-pub(crate) fn with_columns(outcome: crate::Outcome, columns: &Arc<ColumnIndex>) -> crate::Outcome {
-    outcome.map(|row| crate::normalise::Row { columns: columns.clone(), ..row })
-}
 
 /// FNV-1a: a hash that is the same on every machine and Rust version, so bucketing (and with
 /// it the order of the outputs) is deterministic.
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// What decides a row's bucket: its sample (the re-tested one for a re-test row), so every row
@@ -213,110 +308,107 @@ fn fnv1a(text: &str) -> u64 {
 /// goes by its record number.
 pub(crate) fn bucket_key(outcome: &crate::Outcome) -> u64 {
     match outcome {
-        Ok(row) => fnv1a(row.sample_key_id()),
+        Ok(row) => fnv1a(row.sample_key_id().as_bytes()),
         Err(reject) => match &reject.sample_id {
-            Some(id) => fnv1a(id),
-            None => reject.record,
+            Some(id) => fnv1a(id.as_bytes()),
+            None => fnv1a(&reject.record.to_le_bytes()),
         },
     }
 }
 
-/// Bucket files open at once while spreading.
-const MAX_OPEN_BUCKETS: usize = 256;
-
-/// A source's rows spread over bucket files by sample id; removed when dropped.
-pub(crate) struct Buckets {
-    dir: PathBuf,
-    files: Vec<Arc<ColumnIndex>>,
-    buckets: usize,
+/// The number of buckets a source of `records` is assembled in, at most `batch_rows` records
+/// each when its samples spread evenly: a power of two, at most [`PARTITIONS`].
+pub(crate) fn buckets_for(records: u64, batch_rows: usize) -> usize {
+    let needed = records.div_ceil(batch_rows.max(1) as u64).max(1);
+    usize::try_from(needed).unwrap_or(usize::MAX).checked_next_power_of_two().unwrap_or(PARTITIONS).min(PARTITIONS)
 }
 
-impl Buckets {
-    /// Streams every file's rows (in file order) into `buckets` files. All rows of a sample,
-    /// and the rejects that name it, go to one bucket.
-    pub(crate) fn spread<'a>(
-        cache_dir: &Path,
-        files: impl Iterator<Item = (&'a PathBuf, &'a Arc<ColumnIndex>)>,
-        buckets: usize,
-    ) -> Result<Buckets, IngestError> {
-        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let dir = cache_dir.join(format!("{}{}-{stamp}", crate::SPILL_PREFIX, std::process::id()));
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let files: Vec<(&PathBuf, &Arc<ColumnIndex>)> = files.collect();
-        let this = Buckets { dir, files: files.iter().map(|(_, columns)| Arc::clone(columns)).collect(), buckets };
-        // At most MAX_OPEN_BUCKETS files are open at once, so a low limit of open files is
-        // never reached: with more buckets the input is read once per group of them.
-        let mut first = 0;
-        while first < buckets {
-            let group = first..(first + MAX_OPEN_BUCKETS).min(buckets);
-            this.spread_group(&files, group.clone())?;
-            first = group.end;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_the_partitions_once_in_order() {
+        for buckets in [1, 2, 4, 64, PARTITIONS] {
+            let mut next = 0u16;
+            for bucket in 0..buckets {
+                let range = bucket_partitions(bucket, buckets);
+                assert_eq!(range.start, next);
+                assert!(range.end > range.start);
+                next = range.end;
+            }
+            assert_eq!(usize::from(next), PARTITIONS);
         }
-        Ok(this)
+        assert_eq!(buckets_for(0, 100), 1);
+        assert_eq!(buckets_for(100, 100), 1);
+        assert_eq!(buckets_for(101, 100), 2);
+        assert_eq!(buckets_for(720_000, 100_000), 8);
+        assert_eq!(buckets_for(2_400_000, 100_000), 32);
+        assert_eq!(buckets_for(u64::MAX, 1), PARTITIONS);
     }
 
-    /// Writes the frames of the buckets in `group` (a range of bucket numbers).
-    fn spread_group(
-        &self,
-        files: &[(&PathBuf, &Arc<ColumnIndex>)],
-        group: std::ops::Range<usize>,
-    ) -> Result<(), IngestError> {
-        // The buffers share 4 MiB, so memory does not grow with the number of buckets.
-        let buffer = ((4 << 20) / group.len().max(1)).clamp(4 << 10, 256 << 10);
-        let mut writers = group
-            .clone()
-            .map(|b| {
-                let path = self.bucket_path(b);
-                File::create(&path).map(|f| BufWriter::with_capacity(buffer, f)).map_err(io(&path))
+    fn reject(record: u64, sample: Option<&str>) -> crate::Outcome {
+        Err(Box::new(crate::normalise::Reject {
+            file: "f.csv".into(),
+            record,
+            line: record + 2,
+            sample_id: sample.map(str::to_string),
+            item: None,
+            field: None,
+            column: None,
+            value: None,
+            rule: zhijian_model::Rule::RequiredMissing,
+            message: String::new(),
+            raw_record: format!("row {record}"),
+        }))
+    }
+
+    #[test]
+    fn every_bucket_reads_its_rows_once_each_sample_in_record_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entry.rows");
+        let mut writer = FrameWriter::create(&path).unwrap();
+        // Three chunks; samples recur across chunks, some rows have no sample id.
+        let outcomes: Vec<crate::Outcome> = (0..3000u64)
+            .map(|record| {
+                let sample = format!("S{}", record % 700);
+                reject(record, (record % 11 != 0).then_some(sample.as_str()))
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        let buckets = self.buckets as u64;
-        for (index, (rows_path, _)) in files.iter().enumerate() {
-            let mut reader = FrameReader::open(rows_path)?;
-            while let Some((key, bytes)) = reader.next_frame()? {
-                let bucket = (key % buckets) as usize;
-                if !group.contains(&bucket) {
-                    continue;
+            .collect();
+        for chunk in outcomes.chunks(1024) {
+            let frames: Vec<Vec<u8>> = chunk.iter().map(|o| writer.frame(o).unwrap()).collect();
+            writer.write_chunk(&frames).unwrap();
+        }
+        let index = writer.finish().unwrap();
+        verify(&path, &index).unwrap();
+        assert_eq!(index.chunks.len(), 3);
+        let columns = Arc::new(ColumnIndex::default());
+        for buckets in [1, 4, 64] {
+            let mut seen = Vec::new();
+            for bucket in 0..buckets {
+                let range = bucket_partitions(bucket, buckets);
+                let rows = read_partitions(&path, &index, &columns, range.clone()).unwrap();
+                assert_eq!(rows.len() as u64, index.frames_in(&range));
+                // Each sample's rows keep record order.
+                let mut last: std::collections::HashMap<Option<String>, u64> = std::collections::HashMap::new();
+                for outcome in &rows {
+                    assert!(range.contains(&partition(bucket_key(outcome))));
+                    let reject = outcome.as_ref().err().unwrap();
+                    if let Some(earlier) = last.insert(reject.sample_id.clone(), reject.record) {
+                        assert!(reject.sample_id.is_none() || earlier < reject.record, "bucket {bucket} of {buckets}");
+                    }
+                    seen.push(reject.record);
                 }
-                let out = &mut writers[bucket - group.start];
-                let written =
-                    out.write_all(&frame_header(bytes.len(), index as u64)).and_then(|()| out.write_all(bytes));
-                written.map_err(|source| IngestError::Io { path: self.bucket_path(bucket), source })?;
             }
+            seen.sort_unstable();
+            assert_eq!(seen, (0..3000).collect::<Vec<_>>(), "{buckets} buckets");
         }
-        for (bucket, writer) in group.zip(writers) {
-            writer
-                .into_inner()
-                .map_err(|e| IngestError::Io { path: self.bucket_path(bucket), source: e.into_error() })?;
-        }
-        Ok(())
-    }
-
-    /// The number of buckets.
-    pub(crate) fn len(&self) -> usize {
-        self.buckets
-    }
-
-    fn bucket_path(&self, bucket: usize) -> PathBuf {
-        self.dir.join(format!("bucket-{bucket:05}"))
-    }
-
-    /// One bucket's rows, per file in the order given to [`Self::spread`], each in file order.
-    pub(crate) fn read(&self, bucket: usize) -> Result<Vec<Vec<crate::Outcome>>, IngestError> {
-        let mut per_file: Vec<Vec<crate::Outcome>> = (0..self.files.len()).map(|_| Vec::new()).collect();
-        let mut reader = FrameReader::open(&self.bucket_path(bucket))?;
-        while let Some((file, outcome)) = reader.next()? {
-            let file = file as usize;
-            if let (Some(rows), Some(columns)) = (per_file.get_mut(file), self.files.get(file)) {
-                rows.push(with_columns(outcome, columns));
-            }
-        }
-        Ok(per_file)
-    }
-}
-
-impl Drop for Buckets {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        // A file changed after it was verified is an error, never rows quietly lost.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 5);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(verify(&path, &index).is_err());
+        let whole = read_partitions(&path, &index, &columns, 0..PARTITIONS as u16);
+        assert!(matches!(whole, Err(IngestError::Io { .. })));
     }
 }
