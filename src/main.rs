@@ -77,8 +77,9 @@ enum Command {
         /// last run; the outputs are the same either way.
         #[arg(long)]
         full_refresh: bool,
-        /// Assemble a source with more records than this in buckets of about this many, so
-        /// memory stays flat however large the input (more buckets: less memory, more disk I/O).
+        /// Assemble a source with more records than this in buckets of at most about this many,
+        /// and write Parquet row groups of at most this many rows, so memory stays flat however
+        /// large the input (smaller: less memory, more and smaller reads of the cache).
         #[arg(long, default_value_t = zhijian_run::DEFAULT_BATCH_ROWS, value_name = "N")]
         batch_rows: usize,
         #[command(flatten)]

@@ -1,8 +1,8 @@
 //! Generated drops at scale: `zhijian generate` writes all six programmes with the truth fixed
 //! as rows are written; a run must find exactly that truth (tests/crosscheck/generated.py reads
 //! our Parquet with DuckDB), whether a source is assembled at once or in buckets; and its peak
-//! memory must stay flat when the input grows tenfold: the row stages follow the batch, the
-//! aggregation the pass-rate cube.
+//! memory must stay flat when the input grows tenfold (the row stages follow the batch, the
+//! aggregation the pass-rate cube) and when its files do.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -183,6 +183,56 @@ fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
             rss.saturating_sub(rows_rss) <= cells,
             "the aggregation took {} KiB over the row stages for {cells} cells",
             rss - rows_rss
+        );
+    }
+}
+
+#[test]
+fn peak_memory_does_not_follow_the_size_of_the_largest_file() {
+    let python = python();
+    let (small, large) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // The same records, in files of 5,000 rows and in files ten times larger (one a source):
+    // a file is read a block at a time and normalised a chunk at a time, never held whole.
+    let small_drop = generate(small.path(), 20_000, &["--rows-per-file", "5000"]);
+    let large_drop = generate(large.path(), 20_000, &["--rows-per-file", "50000"]);
+    let largest = |drop: &Path| {
+        let food = std::fs::read_dir(drop.join("food")).unwrap();
+        food.map(|e| e.unwrap().metadata().unwrap().len()).max().unwrap()
+    };
+    let (small_file, large_file) = (largest(&small_drop), largest(&large_drop));
+    assert!(large_file >= 9 * small_file, "{small_file} vs {large_file} bytes");
+    let stages = |drop: &Path| {
+        let measure = || {
+            peak_rss(&python, drop);
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(drop.join("out/generated/_manifest.json")).unwrap()).unwrap();
+            let stage = |name: &str| {
+                manifest["timings"].as_array().unwrap().iter().find(|t| t["stage"] == name).unwrap()["peak_rss_kib"]
+                    .as_u64()
+                    .unwrap()
+            };
+            (stage("ingest"), stage("write"))
+        };
+        let (a, b) = (measure(), measure());
+        (a.0.min(b.0), a.1.min(b.1))
+    };
+    let ((small_ingest, small_rows), (large_ingest, large_rows)) = (stages(&small_drop), stages(&large_drop));
+    eprintln!(
+        "peak RSS by the end of reading and of writing: files of {small_file} bytes {} and {} MiB, \
+         of {large_file} bytes {} and {} MiB",
+        small_ingest / 1024,
+        small_rows / 1024,
+        large_ingest / 1024,
+        large_rows / 1024
+    );
+    // Reading is where a file's size would show; writing reads buckets, not files, and is
+    // held to the allowance of the test above (its peak moves with the threads' timing).
+    for (stage, small, large, allowed) in
+        [("reading", small_ingest, large_ingest, 1.1), ("writing", small_rows, large_rows, 1.2)]
+    {
+        assert!(
+            (large as f64) <= allowed * small as f64,
+            "peak RSS by the end of {stage} grew from {small} KiB (files of {small_file} bytes) to {large} KiB ({large_file} bytes)"
         );
     }
 }

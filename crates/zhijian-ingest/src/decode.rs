@@ -1,4 +1,7 @@
-//! Turning a file's bytes into text: byte-order mark, then strict UTF-8, then GB18030.
+//! Turning a file's bytes into text: byte-order mark, then strict UTF-8, then GB18030 — for a
+//! whole file in memory ([`decode`]), or for a file read a block at a time: a first pass
+//! ([`Sniff`]) chooses the encoding as [`decode`] would, and a [`TextStream`] decodes it as it
+//! is read, so a large export is never held whole.
 
 use encoding_rs::{Encoding as CharEncoding, GB18030, UTF_8};
 use zhijian_pipeline::Encoding;
@@ -68,52 +71,214 @@ pub fn decode(bytes: &[u8], declared: Encoding, max_ratio: f64) -> Result<Decode
     finish(text, encoding, max_ratio)
 }
 
-/// A file's text that owns its memory: [`decode_owned`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodedText {
-    text: String,
-    /// Where the text starts in `text`: after a UTF-8 byte-order mark kept in place.
-    start: usize,
-    /// As [`Decoded::encoding`].
-    pub encoding: &'static str,
-    /// As [`Decoded::replacements`].
-    pub replacements: usize,
+/// What a first pass over a file's bytes learns, block by block, to choose its encoding as
+/// [`decode`] would without holding the file: its first bytes (byte-order marks), its first
+/// NUL byte, and whether it is valid UTF-8 throughout.
+#[derive(Debug, Clone)]
+pub struct Sniff {
+    head: Vec<u8>,
+    length: usize,
+    first_nul: Option<usize>,
+    utf8: bool,
+    /// The bytes of a character cut by the end of the last block.
+    carry: Vec<u8>,
+    joined: Vec<u8>,
 }
 
-impl DecodedText {
-    /// The text, byte-order mark removed.
-    pub fn text(&self) -> &str {
-        &self.text[self.start..]
+impl Default for Sniff {
+    fn default() -> Self {
+        Sniff { head: Vec::new(), length: 0, first_nul: None, utf8: true, carry: Vec::new(), joined: Vec::new() }
     }
 }
 
-/// [`decode`], taking the bytes, so that a file is never held twice: bytes that are UTF-8
-/// already become the text in place (one validation, no copy), and bytes decoded from
-/// GB18030 or UTF-16 are freed once the text is made. A GB18030 export of 200 MB then costs
-/// its text, not its text and its bytes.
-pub fn decode_owned(bytes: Vec<u8>, declared: Encoding, max_ratio: f64) -> Result<DecodedText, DecodeError> {
-    let utf16 = CharEncoding::for_bom(&bytes).is_some_and(|(e, _)| e != UTF_8);
-    let bytes = if declared != Encoding::Gb18030 && !utf16 && !bytes.starts_with(&[0x84, 0x31, 0x95, 0x33]) {
-        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+impl Sniff {
+    /// Takes the next block of the file.
+    pub fn update(&mut self, block: &[u8]) {
+        if self.head.len() < 4 {
+            let take = (4 - self.head.len()).min(block.len());
+            self.head.extend_from_slice(&block[..take]);
+        }
+        if self.first_nul.is_none()
+            && let Some(i) = memchr::memchr(0, block)
+        {
+            self.first_nul = Some(self.length + i);
+        }
+        self.length += block.len();
+        if !self.utf8 {
+            return;
+        }
+        let data = if self.carry.is_empty() {
+            block
+        } else {
+            self.joined.clear();
+            self.joined.extend_from_slice(&self.carry);
+            self.joined.extend_from_slice(block);
+            &self.joined
+        };
+        let (utf8, carry) = match std::str::from_utf8(data) {
+            Ok(_) => (true, &[][..]),
+            // A character the block's end cuts: completed by the next block, or invalid at the end.
+            Err(e) if e.error_len().is_none() => (true, &data[e.valid_up_to()..]),
+            Err(_) => (false, &[][..]),
+        };
+        let carry = carry.to_vec();
+        self.utf8 = utf8;
+        self.carry = carry;
+    }
+
+    /// The file's encoding and where its text starts (after a byte-order mark), as [`decode`]
+    /// chooses them for the whole file; a file with NUL bytes is refused (unless UTF-16).
+    pub fn plan(&self, declared: Encoding) -> Result<TextPlan, DecodeError> {
+        let bom = CharEncoding::for_bom(&self.head);
+        let is_utf16 = bom.is_some_and(|(e, _)| e != UTF_8);
+        if !is_utf16 && let Some(offset) = self.first_nul {
             return Err(DecodeError::Binary { offset });
         }
-        match String::from_utf8(bytes) {
-            Ok(text) => {
-                let start = if text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
-                let checked = finish(std::borrow::Cow::Borrowed(&text[start..]), UTF_8, max_ratio)?;
-                let (encoding, replacements) = (checked.encoding, checked.replacements);
-                return Ok(DecodedText { text, start, encoding, replacements });
+        const GB18030_BOM: &[u8] = &[0x84, 0x31, 0x95, 0x33];
+        let (encoding, skip) = match (declared, bom) {
+            (_, Some((encoding, bom_len))) => (encoding, bom_len),
+            (Encoding::Auto | Encoding::Gb18030, None) if self.head.starts_with(GB18030_BOM) => {
+                (GB18030, GB18030_BOM.len())
             }
-            Err(err) => err.into_bytes(),
+            (Encoding::Utf8, None) => (UTF_8, 0),
+            (Encoding::Gb18030, None) => (GB18030, 0),
+            (Encoding::Auto, None) if self.utf8 && self.carry.is_empty() => (UTF_8, 0),
+            (Encoding::Auto, None) => (GB18030, 0),
+        };
+        Ok(TextPlan { encoding, skip })
+    }
+}
+
+/// How to decode a file: [`Sniff::plan`].
+#[derive(Debug, Clone, Copy)]
+pub struct TextPlan {
+    encoding: &'static CharEncoding,
+    /// Bytes of its byte-order mark.
+    skip: usize,
+}
+
+/// A file's text, decoded as its bytes are read, a block at a time: memory follows the
+/// block, not the file. It gives the same text as [`decode`] of the whole file; the share of
+/// undecodable characters is checked at the end ([`TextStream::finish`]).
+pub struct TextStream<R> {
+    input: R,
+    decoder: encoding_rs::Decoder,
+    name: &'static str,
+    /// Bytes still to skip: the byte-order mark.
+    skip: usize,
+    block: Vec<u8>,
+    ended: bool,
+    counts: std::sync::Arc<StreamCounts>,
+}
+
+/// What a [`TextStream`] has decoded so far, readable while the stream is read elsewhere.
+#[derive(Debug, Default)]
+pub struct StreamCounts {
+    replacements: std::sync::atomic::AtomicUsize,
+    chars: std::sync::atomic::AtomicUsize,
+}
+
+impl StreamCounts {
+    /// The characters replaced so far; an error when they are more than `max_ratio` of the
+    /// characters decoded so far, as [`decode`] refuses a whole file.
+    pub fn check(&self, encoding: &'static str, max_ratio: f64) -> Result<usize, DecodeError> {
+        let replacements = self.replacements.load(std::sync::atomic::Ordering::Relaxed);
+        let chars = self.chars.load(std::sync::atomic::Ordering::Relaxed);
+        if replacements > 0 && replacements as f64 > max_ratio * chars as f64 {
+            return Err(DecodeError::Undecodable { encoding, replacements, chars, max_ratio });
         }
-    } else {
-        bytes
-    };
-    let decoded = decode(&bytes, declared, max_ratio)?;
-    let (encoding, replacements) = (decoded.encoding, decoded.replacements);
-    let text = decoded.text.into_owned();
-    drop(bytes);
-    Ok(DecodedText { text, start: 0, encoding, replacements })
+        Ok(replacements)
+    }
+}
+
+impl<R> std::fmt::Debug for TextStream<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextStream").field("encoding", &self.name).field("counts", &self.counts).finish_non_exhaustive()
+    }
+}
+
+/// Bytes read at a time by a [`TextStream`].
+pub const STREAM_BLOCK: usize = 1 << 20;
+
+impl<R: std::io::Read> TextStream<R> {
+    /// Decodes `input` as `plan` says, reading `block` bytes at a time.
+    pub fn new(input: R, plan: TextPlan, block: usize) -> Self {
+        let name = if plan.encoding == GB18030 { "gb18030" } else { plan.encoding.name() };
+        TextStream {
+            input,
+            decoder: plan.encoding.new_decoder_without_bom_handling(),
+            name,
+            skip: plan.skip,
+            block: vec![0; block.max(1)],
+            ended: false,
+            counts: std::sync::Arc::default(),
+        }
+    }
+
+    /// The encoding's name, as [`Decoded::encoding`].
+    pub fn encoding(&self) -> &'static str {
+        self.name
+    }
+
+    /// What it has decoded so far, to check once it is read (or when the text it gave turned
+    /// out not to be a table: too many replacements then explain why).
+    pub fn counts(&self) -> std::sync::Arc<StreamCounts> {
+        self.counts.clone()
+    }
+
+    /// Appends the text of the next block to `out`; `Ok(0)` once the text has ended.
+    pub fn read_text(&mut self, out: &mut String) -> std::io::Result<usize> {
+        let before = out.len();
+        while out.len() == before && !self.ended {
+            let read = loop {
+                match self.input.read(&mut self.block) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            let last = read == 0;
+            let skipped = self.skip.min(read);
+            self.skip -= skipped;
+            let mut src = &self.block[skipped..read];
+            loop {
+                let room = self.decoder.max_utf8_buffer_length(src.len()).unwrap_or(src.len() * 3 + 16);
+                out.reserve(room);
+                let (result, consumed, _) = self.decoder.decode_to_string(src, out, last);
+                src = &src[consumed..];
+                if result == encoding_rs::CoderResult::InputEmpty {
+                    break;
+                }
+            }
+            self.ended = last;
+        }
+        let text = &out.as_bytes()[before..];
+        let replaced = memchr::memmem::find_iter(text, "\u{FFFD}".as_bytes()).count();
+        let chars = text.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        self.counts.replacements.fetch_add(replaced, std::sync::atomic::Ordering::Relaxed);
+        self.counts.chars.fetch_add(chars, std::sync::atomic::Ordering::Relaxed);
+        Ok(out.len() - before)
+    }
+}
+
+/// [`decode`] by the streaming path — a [`Sniff`] pass, then a [`TextStream`] — reading
+/// `block` bytes at a time: for tests and fuzzing, which check that the two agree.
+pub fn decode_streaming(
+    bytes: &[u8],
+    declared: Encoding,
+    max_ratio: f64,
+    block: usize,
+) -> Result<(String, &'static str, usize), DecodeError> {
+    let mut sniff = Sniff::default();
+    for piece in bytes.chunks(block.max(1)) {
+        sniff.update(piece);
+    }
+    let mut stream = TextStream::new(bytes, sniff.plan(declared)?, block);
+    let mut text = String::new();
+    // Reading from memory does not fail.
+    while stream.read_text(&mut text).unwrap_or(0) > 0 {}
+    let replacements = stream.counts().check(stream.encoding(), max_ratio)?;
+    Ok((text, stream.encoding(), replacements))
 }
 
 /// Counts the replacement characters and refuses the text when there are too many.
@@ -137,26 +302,66 @@ fn finish<'b>(
 mod tests {
     use super::*;
 
-    /// Taking the bytes gives what borrowing them gives, for every encoding and declaration.
+    /// The streaming path gives the text, encoding and replacements of the whole-file one, or
+    /// its error, whatever the block size (characters and marks cut by block ends).
     #[test]
-    fn owned_decoding_agrees_with_borrowed() {
-        let text = "抽样编号,样品名称\nA1,小麦粉\n";
+    fn streaming_decoding_agrees_with_whole_files() {
+        let text = "抽样编号,样品名称\n\u{FEFF}A1,小麦粉 €\n";
         let (gbk, _, _) = GB18030.encode(text);
         let mut with_bom = b"\xEF\xBB\xBF".to_vec();
         with_bom.extend_from_slice(text.as_bytes());
         let mut gb_bom = vec![0x84, 0x31, 0x95, 0x33];
         gb_bom.extend_from_slice(&gbk);
-        let mut utf16 = vec![0xFF, 0xFE];
-        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        let inputs: [&[u8]; 8] =
-            [text.as_bytes(), &gbk, &with_bom, &gb_bom, &utf16, b"ascii,only\n", b"a\x00b", b"caf\xe9 \xff\xfe"];
+        let mut utf16 = vec![0xFE, 0xFF];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        let mut cut = text.as_bytes().to_vec();
+        cut.pop();
+        cut.push(0xE4);
+        let inputs: [&[u8]; 11] = [
+            text.as_bytes(),
+            &gbk,
+            &with_bom,
+            &gb_bom,
+            &utf16,
+            b"ascii,only\n",
+            b"a\x00b",
+            b"caf\xe9 \xff\xfe",
+            &cut,
+            b"",
+            b"\xEF\xBB",
+        ];
         for bytes in inputs {
             for declared in [Encoding::Auto, Encoding::Utf8, Encoding::Gb18030] {
-                let borrowed = decode(bytes, declared, 0.5).map(|d| (d.text.into_owned(), d.encoding, d.replacements));
-                let owned = decode_owned(bytes.to_vec(), declared, 0.5)
-                    .map(|d| (d.text().to_string(), d.encoding, d.replacements));
-                assert_eq!(owned, borrowed, "{bytes:?} declared {declared:?}");
+                for ratio in [0.0, 0.5] {
+                    let whole =
+                        decode(bytes, declared, ratio).map(|d| (d.text.into_owned(), d.encoding, d.replacements));
+                    for block in [1, 2, 3, 5, 4096] {
+                        let streamed = decode_streaming(bytes, declared, ratio, block);
+                        assert_eq!(streamed, whole, "{bytes:?} declared {declared:?}, blocks of {block}");
+                    }
+                }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes — pieces of UTF-8, GB18030 and UTF-16 text, marks, stray bytes — in any
+        /// blocks: the streaming path agrees with the whole-file one.
+        #[test]
+        fn streaming_decoding_agrees_on_any_bytes(
+            pieces in proptest::collection::vec(0usize..8, 0..40),
+            stray in proptest::collection::vec(proptest::num::u8::ANY, 0..4),
+            block in 1usize..12,
+            declared in 0usize..3,
+        ) {
+            let fragments: [&[u8]; 8] = [
+                "样品".as_bytes(), b"\xd1\xf9\xc6\xb7", b"\xEF\xBB\xBF", b"\x84\x31\x95\x33", b"a,b\n", b"\xFF\xFE", b"\xe4\xb8", b"\x81\x30",
+            ];
+            let mut bytes: Vec<u8> = pieces.iter().flat_map(|&i| fragments[i].iter().copied()).collect();
+            bytes.extend(stray);
+            let declared = [Encoding::Auto, Encoding::Utf8, Encoding::Gb18030][declared];
+            let whole = decode(&bytes, declared, 0.3).map(|d| (d.text.into_owned(), d.encoding, d.replacements));
+            proptest::prop_assert_eq!(decode_streaming(&bytes, declared, 0.3, block), whole);
         }
     }
 

@@ -325,7 +325,7 @@ pub fn cache_file_key(name: &str) -> Option<&str> {
 const SPILL_PREFIX: &str = ".spill-";
 
 /// Records normalised together, in parallel; also the unit the rows of a file are written in.
-const CHUNK_RECORDS: usize = 16 * 1024;
+const CHUNK_RECORDS: usize = 4 * 1024;
 
 /// The layout of cache entries (see the `spill` module); part of every key, so entries of
 /// another layout are never read.
@@ -508,8 +508,19 @@ fn read_file(
     {
         panic!("injected by ZHIJIAN_TEST_PANIC_READING");
     }
-    let bytes = read_stable(path)?;
-    let sha256 = hex(&Sha256::digest(&bytes));
+    // A CSV file is read twice, a block at a time — hashed and sniffed, then (when its cache
+    // entry cannot be used) decoded and parsed — so it is never held whole; a workbook is read
+    // whole (a zip is read from its end).
+    let input = match &source.format {
+        Format::Csv { delimiter, .. } => Input::Text { scanned: scan(path)?, delimiter: *delimiter },
+        Format::Excel { kind, sheet, .. } => {
+            Input::Workbook { bytes: read_stable(path)?, kind: *kind, selection: sheet }
+        }
+    };
+    let (sha256, size) = match &input {
+        Input::Text { scanned, .. } => (scanned.sha256.clone(), scanned.bytes),
+        Input::Workbook { bytes, .. } => (hex(&Sha256::digest(bytes)), bytes.len() as u64),
+    };
     let name = pipeline.relative_name(path);
     let key = {
         let mut hasher = Sha256::new();
@@ -520,7 +531,6 @@ fn read_file(
         hex(&hasher.finalize())
     };
     let head_path = cache.dir.join(format!("{key}.head"));
-    let size = bytes.len() as u64;
     let done = |head: EntryHead, cached: bool| {
         let parts = head
             .parts
@@ -595,14 +605,23 @@ fn read_file(
     let header_rows = source.format.header().1;
     let mut parts: Vec<PartHead> = Vec::new();
     let mut skipped_sheets: Vec<(String, String)> = Vec::new();
-    let (encoding, replacements) = match &source.format {
-        Format::Csv { delimiter, .. } => {
-            // The bytes become the text: a file decoded from GB18030 is not held twice.
-            let decoded = decode::decode_owned(bytes, source.encoding, source.max_replacement_ratio)
-                .map_err(|source| IngestError::Decode { path: path.to_path_buf(), source })?;
-            tracing::debug!(file = %path.display(), encoding = decoded.encoding, replacements = decoded.replacements, "decoded");
-            let mut reader = read::TableReader::open(decoded.text(), *delimiter, header, header_rows, &source.limits)
-                .map_err(table_error)?;
+    let (encoding, replacements) = match input {
+        Input::Text { scanned, delimiter } => {
+            let decode_error = |source| IngestError::Decode { path: path.to_path_buf(), source };
+            let plan = scanned.sniff.plan(source.encoding).map_err(decode_error)?;
+            let file =
+                std::fs::File::open(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
+            let stream = decode::TextStream::new(file, plan, decode::STREAM_BLOCK);
+            let (encoding, counts) = (stream.encoding(), stream.counts());
+            let ratio = source.max_replacement_ratio;
+            // Text that is no table because it was decoded with the wrong encoding says so.
+            let table_error = |error| match counts.check(encoding, ratio) {
+                Err(undecodable) => decode_error(undecodable),
+                Ok(_) => table_error(error),
+            };
+            let mut reader =
+                read::TableReader::open_source(Box::new(stream), delimiter, header, header_rows, &source.limits)
+                    .map_err(table_error)?;
             let table = reader.header();
             let columns = ColumnIndex::for_source(&table, source).map_err(table_error)?;
             let normaliser = FileNormaliser::new(context, columns.clone(), name.clone(), false);
@@ -623,6 +642,11 @@ fn read_file(
                 chunk = next.map_err(table_error)?;
             }
             let (rows_totals, skipped_rows) = skipper.finish(reader.blank_runs());
+            let replacements = counts.check(encoding, ratio).map_err(decode_error)?;
+            if stamp(path)? != scanned.stamp {
+                return Err(IngestError::Changed { path: path.to_path_buf() });
+            }
+            tracing::debug!(file = %path.display(), encoding, replacements, "decoded");
             parts.push(PartHead {
                 sheet: None,
                 header_line: table.header_line,
@@ -633,9 +657,9 @@ fn read_file(
                 columns,
                 rows: rows.finish()?,
             });
-            (decoded.encoding.to_string(), decoded.replacements as u64)
+            (encoding.to_string(), replacements as u64)
         }
-        Format::Excel { kind, sheet: selection, .. } => {
+        Input::Workbook { bytes, kind, selection } => {
             let mut workbook = excel::Workbook::open(&bytes, &source.limits).map_err(table_error)?;
             let several = selection.several();
             for sheet in workbook.select(selection).map_err(table_error)? {
@@ -726,8 +750,55 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
+/// An input as [`read_file`] first reads it.
+enum Input<'s> {
+    /// A CSV file, hashed and sniffed.
+    Text { scanned: Scanned, delimiter: u8 },
+    /// A workbook, whole.
+    Workbook { bytes: Vec<u8>, kind: zhijian_pipeline::ExcelKind, selection: &'s SheetSelection },
+}
+
+/// A CSV file after its first pass.
+struct Scanned {
+    sha256: String,
+    bytes: u64,
+    sniff: decode::Sniff,
+    stamp: Stamp,
+}
+
+/// Hashes and sniffs a file a block at a time, refusing one that changed meanwhile (an agency
+/// still copying it in).
+fn scan(path: &Path) -> Result<Scanned, IngestError> {
+    use std::io::Read as _;
+    let io = |source| IngestError::Io { path: path.to_path_buf(), source };
+    let before = stamp(path)?;
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let (mut hasher, mut sniff) = (Sha256::new(), decode::Sniff::default());
+    let mut block = vec![0u8; decode::STREAM_BLOCK];
+    let mut bytes = 0u64;
+    loop {
+        let read = match file.read(&mut block) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io(e)),
+        };
+        hasher.update(&block[..read]);
+        sniff.update(&block[..read]);
+        bytes += read as u64;
+    }
+    let after = stamp(path)?;
+    if before != after || after.0 != bytes {
+        return Err(IngestError::Changed { path: path.to_path_buf() });
+    }
+    Ok(Scanned { sha256: hex(&hasher.finalize()), bytes, sniff, stamp: after })
+}
+
+/// A file's size and modification time.
+type Stamp = (u64, Option<std::time::SystemTime>);
+
 /// A file's size and modification time, to tell whether it moved while it was read.
-fn stamp(path: &Path) -> Result<(u64, Option<std::time::SystemTime>), IngestError> {
+fn stamp(path: &Path) -> Result<Stamp, IngestError> {
     let meta = std::fs::metadata(path).map_err(|source| IngestError::Io { path: path.to_path_buf(), source })?;
     Ok((meta.len(), meta.modified().ok()))
 }

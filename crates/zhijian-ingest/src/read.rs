@@ -288,6 +288,12 @@ pub enum ReadError {
         /// The file's size.
         bytes: u64,
     },
+    /// The file could not be read to its end.
+    #[error("cannot read the file: {message}")]
+    Io {
+        /// The OS's message.
+        message: String,
+    },
     /// The CSV reader failed.
     #[error("line {line}: {message}")]
     Csv {
@@ -480,8 +486,21 @@ impl<'t> TableReader<'t> {
         header_rows: usize,
         limits: &Limits,
     ) -> Result<Self, ReadError> {
+        TableReader::open_source(Box::new(InMemory::new(text, usize::MAX)), delimiter, header, header_rows, limits)
+    }
+
+    /// [`Self::open`] over text that arrives in pieces — a file decoded as it is read — so
+    /// that only a window of it is held (see [`Splitter::new`]): the records are the same
+    /// however the text is cut.
+    pub fn open_source(
+        source: Box<dyn TextSource + Send + 't>,
+        delimiter: u8,
+        header: HeaderSearch<'_>,
+        header_rows: usize,
+        limits: &Limits,
+    ) -> Result<Self, ReadError> {
         let mut this = TableReader {
-            splitter: Splitter::new(text, delimiter, limits),
+            splitter: Splitter::new(source, delimiter, limits),
             header: Vec::new(),
             header_leaves: Vec::new(),
             header_line: 0,
@@ -497,6 +516,7 @@ impl<'t> TableReader<'t> {
             HeaderSearch::At(header_row) => {
                 while header_lines.len() < span {
                     let Some(record) = this.splitter.next_record(0) else {
+                        this.splitter.failed()?;
                         return Err(ReadError::NoHeader { header_row });
                     };
                     if (record.line as usize) < header_row {
@@ -520,6 +540,7 @@ impl<'t> TableReader<'t> {
                     let Some(record) = this.splitter.next_record(0) else { break };
                     scanned.push((record, this.splitter.empty_lines));
                 }
+                this.splitter.failed()?;
                 // A malformed line is no header: it is searched as an empty row.
                 let rows: Vec<(u64, Vec<String>)> = scanned
                     .iter()
@@ -584,6 +605,7 @@ impl<'t> TableReader<'t> {
                 None => match self.splitter.next_record(0) {
                     Some(record) => (record, self.splitter.empty_lines),
                     None => {
+                        self.splitter.failed()?;
                         // Empty lines at the end, and blank rows after the last row: counted only.
                         self.blank_records += self.splitter.empty_lines;
                         self.splitter.empty_lines = 0;
@@ -691,11 +713,62 @@ impl std::fmt::Display for Malformed {
 /// The most of a malformed record's text kept in `rejects.raw_record`, in bytes.
 const MALFORMED_TEXT_KEPT: usize = 4096;
 
+/// Text that arrives in pieces: a file decoded as it is read ([`crate::decode::TextStream`]),
+/// or text in memory ([`InMemory`]).
+pub trait TextSource {
+    /// Appends the next piece of text to `out`; `Ok(0)` once the text has ended.
+    fn read_text(&mut self, out: &mut String) -> std::io::Result<usize>;
+}
+
+impl<R: std::io::Read> TextSource for crate::decode::TextStream<R> {
+    fn read_text(&mut self, out: &mut String) -> std::io::Result<usize> {
+        crate::decode::TextStream::read_text(self, out)
+    }
+}
+
+/// Text in memory, handed out `block` bytes at a time (cut at character boundaries), so tests
+/// can cut it anywhere a file's blocks would.
+#[derive(Debug)]
+pub struct InMemory<'t> {
+    text: &'t str,
+    block: usize,
+}
+
+impl<'t> InMemory<'t> {
+    /// `text` in pieces of about `block` bytes.
+    pub fn new(text: &'t str, block: usize) -> Self {
+        InMemory { text, block: block.max(1) }
+    }
+}
+
+impl TextSource for InMemory<'_> {
+    fn read_text(&mut self, out: &mut String) -> std::io::Result<usize> {
+        let mut cut = self.block.min(self.text.len());
+        while !self.text.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (piece, rest) = self.text.split_at(cut);
+        out.push_str(piece);
+        self.text = rest;
+        Ok(piece.len())
+    }
+}
+
 /// Splits delimited text into records (see [`TableReader`] for the dialect): the state of one
 /// pass over the text, with its line count.
-#[derive(Debug)]
 struct Splitter<'t> {
-    text: &'t str,
+    /// The text read and not yet consumed, from `pos` on; refilled from `source` so that it
+    /// always holds [`Self::lookahead`] bytes past `pos` until the text has ended.
+    text: String,
+    source: Box<dyn TextSource + Send + 't>,
+    /// The source has nothing more.
+    ended: bool,
+    /// Why the source stopped early.
+    error: Option<String>,
+    /// The start of the text has been looked at for a byte-order mark.
+    started: bool,
+    /// What a record can need beyond its start: see [`Self::new`].
+    lookahead: usize,
     delimiter: u8,
     limits: Limits,
     /// Where the next record may start.
@@ -720,21 +793,83 @@ struct Failure {
     at_line: u64,
 }
 
+impl std::fmt::Debug for Splitter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Splitter").field("line", &self.line).field("ended", &self.ended).finish_non_exhaustive()
+    }
+}
+
 impl<'t> Splitter<'t> {
-    fn new(text: &'t str, delimiter: u8, limits: &Limits) -> Self {
-        // A byte-order mark left in the text (one re-encoded with it, or a second one) is no
-        // part of the first header, as the csv crate skipped it too.
-        let pos = if text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
-        Splitter { text, delimiter, limits: *limits, pos, line: 1, empty_lines: 0, pending_break: false }
+    /// Splits the text `source` gives. The text is held a window at a time: the most a record
+    /// can look at past its start is a record's limit and two fields' (a quoted field may
+    /// start at the record's limit and be followed by spaces), and the window keeps that much
+    /// ahead, so every decision is taken on the same bytes as over the whole text.
+    fn new(source: Box<dyn TextSource + Send + 't>, delimiter: u8, limits: &Limits) -> Self {
+        let lookahead =
+            limits.max_record_bytes.saturating_add(limits.max_field_bytes.saturating_mul(2)).saturating_add(16);
+        Splitter {
+            text: String::new(),
+            source,
+            ended: false,
+            error: None,
+            started: false,
+            lookahead,
+            delimiter,
+            limits: *limits,
+            pos: 0,
+            line: 1,
+            empty_lines: 0,
+            pending_break: false,
+        }
+    }
+
+    /// The error that ended the text early, once.
+    fn failed(&mut self) -> Result<(), ReadError> {
+        match self.error.take() {
+            Some(message) => Err(ReadError::Io { message }),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads until `want` bytes are held past `pos` or the text has ended, dropping what is
+    /// consumed first.
+    fn fill(&mut self, want: usize) {
+        while !self.ended && self.text.len() - self.pos < want {
+            if self.pos > 0 {
+                self.text.drain(..self.pos);
+                self.pos = 0;
+            }
+            match self.source.read_text(&mut self.text) {
+                Ok(0) => self.ended = true,
+                Ok(_) => {}
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    self.ended = true;
+                }
+            }
+        }
     }
 
     /// The next record, numbered `record`; `None` at the end of the text. The empty lines
     /// skipped on the way are in `empty_lines`.
     fn next_record(&mut self, record: u64) -> Option<RawRecord> {
-        let bytes = self.text.as_bytes();
+        self.fill(self.lookahead);
+        if !self.started {
+            self.started = true;
+            // A byte-order mark left in the text (one re-encoded with it, or a second one) is
+            // no part of the first header, as the csv crate skipped it too.
+            if self.text.starts_with('\u{FEFF}') {
+                self.pos = '\u{FEFF}'.len_utf8();
+            }
+        }
         // Empty lines are no records; they are counted.
         let mut breaks = 0u64;
-        while let Some(&b) = bytes.get(self.pos) {
+        loop {
+            if self.text.len() - self.pos < 2 {
+                self.fill(self.lookahead);
+            }
+            let bytes = self.text.as_bytes();
+            let Some(&b) = bytes.get(self.pos) else { break };
             match b {
                 b'\n' => self.line += 1,
                 b'\r' if bytes.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
@@ -749,38 +884,57 @@ impl<'t> Splitter<'t> {
         }
         self.empty_lines = breaks.saturating_sub(u64::from(self.pending_break));
         self.pending_break = false;
-        if self.pos >= bytes.len() {
+        self.fill(self.lookahead);
+        if self.pos >= self.text.len() {
             return None;
         }
         let (start, line) = (self.pos, self.line);
         let mut text = String::new();
         let mut ends = Vec::new();
-        match self.split(&mut text, &mut ends) {
+        let window = std::mem::take(&mut self.text);
+        let split = self.split(&window, &mut text, &mut ends);
+        self.text = window;
+        match split {
             Ok(()) => {
                 self.pending_break = true;
                 Some(RawRecord { record, line, text, ends, sparse: None, malformed: None })
             }
             Err(failure) => {
-                // Reject up to the end of the failure's line; resume on the next one.
-                let end = memchr::memchr2(b'\r', b'\n', &bytes[failure.at.min(bytes.len())..])
-                    .map_or(bytes.len(), |i| failure.at + i);
-                self.pos = end;
-                if bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n') {
-                    self.pos += 1;
-                }
-                if self.pos < bytes.len() {
-                    self.pos += 1;
-                }
-                self.line = failure.at_line + 1;
+                // Reject up to the end of the failure's line; resume on the next one. What is
+                // kept of it must be in the window first.
+                let past = failure.at.saturating_sub(start);
+                self.pos = start;
+                self.fill(MALFORMED_TEXT_KEPT + 1);
+                let start = self.pos;
+                let at = (start + past).min(self.text.len());
+                let line_end = |text: &str, from: usize| memchr::memchr2(b'\r', b'\n', &text.as_bytes()[from..]);
+                let end = line_end(&self.text, at).map_or(self.text.len(), |i| at + i);
                 let raw = self.text.get(start..end).unwrap_or("");
                 let mut kept = raw.len().min(MALFORMED_TEXT_KEPT);
                 while !raw.is_char_boundary(kept) {
                     kept -= 1;
                 }
                 let mut cell = raw.get(..kept).unwrap_or("").to_string();
-                if kept < raw.len() {
+                // A line that goes on past the window is read on until it ends.
+                self.pos = end;
+                let cut = kept < raw.len();
+                while self.pos >= self.text.len() && !self.ended {
+                    self.pos = self.text.len();
+                    self.fill(1);
+                    self.pos = line_end(&self.text, self.pos).map_or(self.text.len(), |i| self.pos + i);
+                }
+                if cut {
                     cell.push('…');
                 }
+                self.fill(2);
+                let bytes = self.text.as_bytes();
+                if bytes.get(self.pos) == Some(&b'\r') && bytes.get(self.pos + 1) == Some(&b'\n') {
+                    self.pos += 1;
+                }
+                if self.pos < bytes.len() {
+                    self.pos += 1;
+                }
+                self.line = failure.at_line + 1;
                 let malformed = Malformed { kind: failure.kind, field: failure.field, lines: (line, failure.at_line) };
                 let ends = vec![cell.len()];
                 Some(RawRecord { record, line, text: cell, ends, sparse: None, malformed: Some(Box::new(malformed)) })
@@ -788,10 +942,10 @@ impl<'t> Splitter<'t> {
         }
     }
 
-    /// Splits the record at `self.pos` into `text` and `ends`, leaving `self.pos` at its line
-    /// break (or the end of the text) and `self.line` on its last line.
-    fn split(&mut self, text: &mut String, ends: &mut Vec<usize>) -> Result<(), Failure> {
-        let source = self.text;
+    /// Splits the record at `self.pos` of `source` (the window) into `text` and `ends`,
+    /// leaving `self.pos` at its line break (or the end of the text) and `self.line` on its
+    /// last line.
+    fn split(&mut self, source: &str, text: &mut String, ends: &mut Vec<usize>) -> Result<(), Failure> {
         let bytes = source.as_bytes();
         let record_start = self.pos;
         let max_field = self.limits.max_field_bytes;
@@ -1182,7 +1336,7 @@ mod differential {
     use proptest::prelude::*;
 
     fn ours(text: &str) -> Option<Vec<Vec<String>>> {
-        let mut splitter = Splitter::new(text, b',', &Limits::default());
+        let mut splitter = Splitter::new(Box::new(InMemory::new(text, 3)), b',', &Limits::default());
         let mut out = Vec::new();
         while let Some(record) = splitter.next_record(0) {
             if record.malformed().is_some() {
@@ -1198,8 +1352,59 @@ mod differential {
         reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
     }
 
+    /// Every record of `text` read through `TableReader` in pieces of `block` bytes.
+    fn in_blocks(text: &str, block: usize, limits: &Limits) -> Result<(Table, Vec<RawRecord>), ReadError> {
+        let source = Box::new(InMemory::new(text, block));
+        let mut reader = TableReader::open_source(source, b',', HeaderSearch::At(1), 1, limits)?;
+        let mut records = Vec::new();
+        loop {
+            let chunk = reader.next_chunk(3)?;
+            if chunk.is_empty() {
+                break;
+            }
+            records.extend(chunk);
+        }
+        let mut table = reader.header();
+        table.blank_records = reader.blank_records();
+        table.blank_runs = reader.blank_runs().to_vec();
+        Ok((table, records))
+    }
+
+    /// A malformed line longer than what a reject keeps, and longer than the window, is cut
+    /// and skipped as over the whole text.
+    #[test]
+    fn a_long_malformed_line_is_the_same_in_pieces() {
+        let limits = Limits { max_field_bytes: 16, max_record_bytes: 64, ..Limits::default() };
+        for line in ["x".repeat(10_000), format!("\"{}", "中".repeat(3_000)), format!("a,\"b\"{}", " ".repeat(9_000))]
+        {
+            let text = format!("h1,h2\n{line}\r\nc,d\n{line}");
+            let whole = in_blocks(&text, usize::MAX, &limits).unwrap();
+            assert_eq!(whole.1.len(), 3);
+            assert!(whole.1[0].malformed().is_some() && whole.1[0].joined().ends_with('…'));
+            for block in [1, 7, 4096, 4097] {
+                assert_eq!(in_blocks(&text, block, &limits).unwrap(), whole, "blocks of {block}");
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        /// A file read a window at a time gives the records, lines, blank rows and malformed
+        /// records of the whole text, wherever its blocks cut it (tiny limits, so fields and
+        /// records reach them and the window is small).
+        #[test]
+        fn records_do_not_depend_on_how_the_text_is_cut(
+            text in "[a,\" \r\n中]{0,300}",
+            block in 1usize..9,
+            field in 1usize..12,
+            record in 1usize..40,
+        ) {
+            let limits = Limits { max_field_bytes: field, max_record_bytes: record.max(field), ..Limits::default() };
+            let whole = in_blocks(&text, usize::MAX, &limits);
+            let cut = in_blocks(&text, block, &limits);
+            prop_assert_eq!(cut, whole, "{:?}", text);
+        }
 
         #[test]
         fn any_text_is_malformed_or_split_as_the_csv_crate_does(text in "[a,\" \r\n中]{0,40}") {
