@@ -20,6 +20,7 @@
 //!    samples the verdict before the re-test is kept as `original_verdict`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use zhijian_model::{Method, Programme, Rule, Verdict};
 use zhijian_pipeline::{Field, Layout};
@@ -77,16 +78,16 @@ pub struct SampleRecord {
 /// A result ready for the `results` table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultRecord {
-    /// The sample's key.
-    pub sample_key: String,
+    /// The sample's key (shared by its results).
+    pub sample_key: Arc<str>,
     /// The programme.
     pub programme: Programme,
     /// The sample's sampling date.
     pub sampling_date: chrono::NaiveDate,
     /// The result.
     pub fields: ResultFields,
-    /// File of the row.
-    pub source_file: String,
+    /// File of the row (shared by its file's results).
+    pub source_file: Arc<str>,
     /// Record of the row.
     pub source_record: u64,
     /// Line of the row.
@@ -212,8 +213,12 @@ fn compare_numbers(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
+/// Rows rejected before grouping: per sample id, each file's count.
+type EarlyRejects = HashMap<String, Vec<(String, i32)>>;
+
 struct Located {
-    file: String,
+    /// The file, shared by its rows.
+    file: Arc<str>,
     row: Row,
 }
 
@@ -222,7 +227,7 @@ impl Located {
     fn reject(&self, sample_id: &str, field: Field, value: String, rule: Rule, message: String) -> Reject {
         let row = &self.row;
         Reject {
-            file: self.file.clone(),
+            file: self.file.to_string(),
             record: row.record,
             line: row.line,
             sample_id: Some(sample_id.to_string()),
@@ -243,29 +248,40 @@ pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> A
     let mut out = Assembled::default();
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, Vec<Located>> = HashMap::new();
-    // Rows rejected before grouping, by (sample id, file): they make the sample incomplete
+    // Rows rejected before grouping, by sample id and file: they make the sample incomplete
     // unless a later delivery replaced that file.
-    let mut early_rejects: HashMap<(String, String), i32> = HashMap::new();
+    let mut early_rejects: EarlyRejects = HashMap::new();
+    let rows: usize = files.iter().map(|f| f.outcomes.len()).sum();
+    out.results.reserve(rows);
     for file in files {
+        let name: Arc<str> = Arc::from(file.file.as_str());
         for outcome in file.outcomes {
             match outcome {
                 Ok(row) => {
-                    let key = row.sample_key_id().to_string();
-                    let group = groups.entry(key.clone()).or_insert_with(|| {
-                        order.push(key);
-                        Vec::new()
-                    });
-                    group.push(Located { file: file.file.clone(), row });
+                    let located = Located { file: name.clone(), row };
+                    match groups.get_mut(located.row.sample_key_id()) {
+                        Some(group) => group.push(located),
+                        None => {
+                            let key = located.row.sample_key_id().to_string();
+                            order.push(key.clone());
+                            groups.insert(key, vec![located]);
+                        }
+                    }
                 }
                 Err(reject) => {
                     if let Some(id) = &reject.sample_id {
-                        *early_rejects.entry((id.clone(), reject.file.clone())).or_default() += 1;
+                        let files = early_rejects.entry(id.clone()).or_default();
+                        match files.iter_mut().find(|(f, _)| *f == reject.file) {
+                            Some((_, count)) => *count += 1,
+                            None => files.push((reject.file.clone(), 1)),
+                        }
                     }
                     out.rejects.push(*reject);
                 }
             }
         }
     }
+    out.samples.reserve(order.len());
     for sample_id in order {
         let Some(rows) = groups.remove(&sample_id) else { continue };
         assemble_sample(programme, layout, sample_id, rows, &early_rejects, &mut out);
@@ -286,21 +302,30 @@ struct Delivery {
 
 /// Keeps the rows of the latest delivering file; the others go to rejects.
 fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> Delivery {
+    // Rows of one file, as nearly all are: nothing to order.
+    let one_file =
+        rows.first().is_none_or(|first| rows.iter().all(|l| Arc::ptr_eq(&l.file, &first.file) || l.file == first.file));
+    if one_file {
+        return Delivery { kept: rows, replaced: Vec::new(), drops_items: false };
+    }
     let Some(latest) = rows.iter().map(|l| delivery_order(&l.file)).max() else {
         return Delivery { kept: rows, replaced: Vec::new(), drops_items: false };
     };
     let latest = latest.file;
-    if rows.iter().all(|l| l.file == latest) {
+    if rows.iter().all(|l| *l.file == *latest) {
         return Delivery { kept: rows, replaced: Vec::new(), drops_items: false };
     }
-    let first_kept_line = rows.iter().find(|l| l.file == latest).map_or(0, |l| l.row.line);
-    let kept_items: std::collections::HashSet<String> =
-        rows.iter().filter(|l| l.file == latest).flat_map(|l| l.row.results.iter().map(|r| r.item_key())).collect();
+    let first_kept_line = rows.iter().find(|l| *l.file == *latest).map_or(0, |l| l.row.line);
+    let kept_items: std::collections::HashSet<String> = rows
+        .iter()
+        .filter(|l| *l.file == *latest)
+        .flat_map(|l| l.row.results.iter().map(|r| r.item_key().into_owned()))
+        .collect();
     let mut kept = Vec::new();
     let mut replaced: Vec<String> = Vec::new();
     let mut drops_items = false;
     for located in rows {
-        if located.file == latest {
+        if *located.file == *latest {
             kept.push(located);
             continue;
         }
@@ -310,7 +335,7 @@ fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> 
             .row
             .results
             .iter()
-            .filter(|r| !kept_items.contains(&r.item_key()))
+            .filter(|r| !kept_items.contains(r.item_key().as_ref()))
             .map(|r| r.item.as_str())
             .collect();
         drops_items |= !dropped.is_empty();
@@ -331,8 +356,8 @@ fn latest_delivery(sample_id: &str, rows: Vec<Located>, out: &mut Assembled) -> 
             Rule::SampleRedelivered,
             message,
         ));
-        if !replaced.contains(&located.file) {
-            replaced.push(located.file.clone());
+        if !replaced.iter().any(|f| **f == *located.file) {
+            replaced.push(located.file.to_string());
         }
     }
     replaced.sort_by_key(|f| delivery_order(f));
@@ -468,19 +493,26 @@ fn decide_by(
         u8::from(result.is_retest) * 2 + u8::from(result.method == Some(Method::Confirmation))
     };
     let any_retest = rows.iter().any(|r| r.is_retest());
-    let mut best: HashMap<String, u8> = HashMap::new();
-    for row in rows {
-        for result in &row.results {
-            let slot = best.entry(result.item_key()).or_default();
-            *slot = (*slot).max(rank(row, result));
+    // Each result's item key, made once; a sample has few items, so a list serves.
+    let keys: Vec<Vec<std::borrow::Cow<'_, str>>> =
+        rows.iter().map(|row| row.results.iter().map(ResultFields::item_key).collect()).collect();
+    let mut best: Vec<(&str, u8)> = Vec::new();
+    for (row, keys) in rows.iter().zip(&keys) {
+        for (result, key) in row.results.iter().zip(keys) {
+            let rank = rank(row, result);
+            match best.iter_mut().find(|(k, _)| *k == key.as_ref()) {
+                Some(slot) => slot.1 = slot.1.max(rank),
+                None => best.push((key, rank)),
+            }
         }
     }
+    let best_of = |key: &str| best.iter().find(|(k, _)| *k == key).map_or(0, |(_, rank)| *rank);
     let mut superseded = Vec::new();
     let mut counting: Vec<&ResultFields> = Vec::new();
-    for row in rows {
-        for result in &row.results {
+    for (row, keys) in rows.iter().zip(&keys) {
+        for (result, key) in row.results.iter().zip(keys) {
             let replaced = match layout {
-                Layout::ItemRows => rank(row, result) < best.get(&result.item_key()).copied().unwrap_or(0),
+                Layout::ItemRows => rank(row, result) < best_of(key),
                 Layout::SampleRows | Layout::NetContent => any_retest && !row.is_retest(),
             };
             superseded.push(replaced);
@@ -528,7 +560,7 @@ fn assemble_sample(
     layout: Layout,
     sample_id: String,
     rows: Vec<Located>,
-    early_rejects: &HashMap<(String, String), i32>,
+    early_rejects: &EarlyRejects,
     out: &mut Assembled,
 ) {
     let (originals, retests): (Vec<Located>, Vec<Located>) = rows.into_iter().partition(|l| !l.row.is_retest());
@@ -548,10 +580,11 @@ fn assemble_sample(
 
     // Rows of the kept deliveries rejected before grouping.
     let early = |rows: &[Located]| -> i32 {
-        let mut files: Vec<&str> = rows.iter().map(|l| l.file.as_str()).collect();
+        let mut files: Vec<&str> = rows.iter().map(|l| &*l.file).collect();
         files.sort_unstable();
         files.dedup();
-        files.iter().map(|f| early_rejects.get(&(sample_id.clone(), f.to_string())).copied().unwrap_or(0)).sum()
+        let Some(rejected) = early_rejects.get(sample_id.as_str()) else { return 0 };
+        files.iter().map(|f| rejected.iter().filter(|(file, _)| file == f).map(|(_, n)| n).sum::<i32>()).sum()
     };
     let early_originals = early(&originals);
     let early_retests = early(&retests);
@@ -597,11 +630,17 @@ fn assemble_sample(
     flags.dedup();
 
     let sample_key = format!("{}:{sample_id}", programme.as_str());
+    let shared_key: Arc<str> = Arc::from(sample_key.as_str());
     let mut failing_items = Vec::new();
-    let mut results = Vec::new();
+    let first_result = out.results.len();
     let mut index = 0;
     for located in originals.into_iter().chain(retests) {
-        *out.accepted.entry(located.file.clone()).or_default() += 1;
+        match out.accepted.get_mut(&*located.file) {
+            Some(count) => *count += 1,
+            None => {
+                out.accepted.insert(located.file.to_string(), 1);
+            }
+        }
         let Located { file, row } = located;
         for mut result in row.results {
             result.superseded = superseded.get(index).copied().unwrap_or(false);
@@ -609,8 +648,8 @@ fn assemble_sample(
             if !result.superseded && result.verdict == Verdict::Fail && !failing_items.contains(&result.item) {
                 failing_items.push(result.item.clone());
             }
-            results.push(ResultRecord {
-                sample_key: sample_key.clone(),
+            out.results.push(ResultRecord {
+                sample_key: shared_key.clone(),
                 programme,
                 sampling_date: fields.sampling_date,
                 fields: result,
@@ -628,17 +667,16 @@ fn assemble_sample(
         verdict_after_uncertainty,
         verdict_conflict,
         failing_items,
-        result_count: results.len() as i32,
+        result_count: (out.results.len() - first_result) as i32,
         rejected_rows,
         flags,
         original_verdict,
         superseded_deliveries: replaced,
-        source_file,
+        source_file: source_file.to_string(),
         source_record,
         source_line,
         fields,
     });
-    out.results.extend(results);
 }
 
 #[cfg(test)]

@@ -960,7 +960,7 @@ struct Built {
 impl Built {
     /// Within a unit samples are sorted by key, results by sample, file and record, rejects by
     /// file and record; each table's rows are cut by year of sampling.
-    fn new(index: usize, source: &Source, mut assembled: assemble::Assembled) -> Result<Built, IngestError> {
+    fn new(index: usize, source: &Source, assembled: assemble::Assembled) -> Result<Built, IngestError> {
         let arrow = |table| move |source| IngestError::Arrow { table, source };
         let mut counts: std::collections::HashMap<String, (u64, u64, u64)> = std::collections::HashMap::new();
         for reject in &assembled.rejects {
@@ -974,20 +974,20 @@ impl Built {
         for (file, accepted) in &assembled.accepted {
             counts.entry(file.clone()).or_default().0 += accepted;
         }
-        assembled.samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
-        assembled.results.sort_by(|a, b| {
+        // Sorted by reference: the records are large, and moving them costs more than the sort.
+        let mut samples: Vec<&assemble::SampleRecord> = assembled.samples.iter().collect();
+        samples.sort_by(|a, b| a.sample_key.cmp(&b.sample_key));
+        let mut results: Vec<&assemble::ResultRecord> = assembled.results.iter().collect();
+        results.sort_by(|a, b| {
             (&a.sample_key, &a.source_file, a.source_record).cmp(&(&b.sample_key, &b.source_file, b.source_record))
         });
         let samples = by_year(
-            &assembled.samples,
+            samples,
             |s| s.fields.sampling_date.year(),
             |rows| tables::samples_batch(rows).map_err(arrow("samples")),
         )?;
-        let results = by_year(
-            &assembled.results,
-            |r| r.sampling_date.year(),
-            |rows| tables::results_batch(rows).map_err(arrow("results")),
-        )?;
+        let results =
+            by_year(results, |r| r.sampling_date.year(), |rows| tables::results_batch(rows).map_err(arrow("results")))?;
         let sourced: Vec<SourcedReject> = assembled
             .rejects
             .into_iter()
@@ -1025,7 +1025,7 @@ impl Built {
 /// Rows grouped by year (in order of year, each keeping the rows' order) and turned into
 /// batches of at most a row group each.
 fn by_year<T, E>(
-    rows: &[T],
+    rows: Vec<&T>,
     year: impl Fn(&T) -> i32,
     batch: impl Fn(&[&T]) -> Result<arrow_array::RecordBatch, E>,
 ) -> Result<Vec<(i32, arrow_array::RecordBatch)>, E> {

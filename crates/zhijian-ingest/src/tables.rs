@@ -124,7 +124,7 @@ pub fn samples_batch(rows: &[&SampleRecord]) -> Result<RecordBatch, ArrowError> 
 /// `results` rows as one batch.
 pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> {
     let columns: Vec<ArrayRef> = vec![
-        strings(rows.iter().map(|r| Some(r.sample_key.as_str()))),
+        strings(rows.iter().map(|r| Some(&*r.sample_key))),
         strings(rows.iter().map(|r| Some(r.programme.as_str()))),
         dates(rows.iter().map(|r| Some(r.sampling_date))),
         strings(rows.iter().map(|r| Some(r.fields.item.as_str()))),
@@ -149,7 +149,7 @@ pub fn results_batch(rows: &[&ResultRecord]) -> Result<RecordBatch, ArrowError> 
         strings(rows.iter().map(|r| r.fields.reported_verdict.map(|v| v.as_str()))),
         bools(rows.iter().map(|r| r.fields.verdict_conflict)),
         text_list(rows.iter().map(|r| r.fields.flags.iter().map(|f| f.code()))),
-        strings(rows.iter().map(|r| Some(r.source_file.as_str()))),
+        strings(rows.iter().map(|r| Some(&*r.source_file))),
         int64s(rows.iter().map(|r| r.source_record as i64)),
         int64s(rows.iter().map(|r| r.source_line as i64)),
         floats(rows.iter().map(|r| r.fields.declared_value.map(Canonical::get))),

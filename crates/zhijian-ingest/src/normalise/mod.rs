@@ -245,8 +245,11 @@ impl ResultFields {
     }
 
     /// The key under which duplicate items are detected.
-    pub fn item_key(&self) -> String {
-        self.analyte_code.clone().unwrap_or_else(|| zhijian_seeds::normalise_key(&self.item))
+    pub fn item_key(&self) -> std::borrow::Cow<'_, str> {
+        match &self.analyte_code {
+            Some(code) => std::borrow::Cow::Borrowed(code),
+            None => std::borrow::Cow::Owned(zhijian_seeds::normalise_key(&self.item)),
+        }
     }
 }
 
