@@ -115,7 +115,7 @@ impl Sniff {
             self.joined.extend_from_slice(block);
             &self.joined
         };
-        let (utf8, carry) = match std::str::from_utf8(data) {
+        let (utf8, carry) = match simdutf8::compat::from_utf8(data) {
             Ok(_) => (true, &[][..]),
             // A character the block's end cuts: completed by the next block, or invalid at the end.
             Err(e) if e.error_len().is_none() => (true, &data[e.valid_up_to()..]),

@@ -27,8 +27,11 @@ fn text_list<'a>(rows: impl ExactSizeIterator<Item = impl IntoIterator<Item = &'
     Arc::new(builder.finish())
 }
 
-fn strings<'a>(values: impl ExactSizeIterator<Item = Option<&'a str>>) -> ArrayRef {
-    let mut builder = StringBuilder::with_capacity(values.len(), values.len() * 8);
+/// A string column, its buffer sized by a first pass over the values: growing it as it fills
+/// cost copies and fresh pages for every batch.
+fn strings<'a>(values: impl ExactSizeIterator<Item = Option<&'a str>> + Clone) -> ArrayRef {
+    let bytes = values.clone().map(|v| v.map_or(0, str::len)).sum();
+    let mut builder = StringBuilder::with_capacity(values.len(), bytes);
     for value in values {
         builder.append_option(value);
     }
