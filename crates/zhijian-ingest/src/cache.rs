@@ -1,0 +1,169 @@
+//! The cache of parsed files: what an entry holds and is keyed by, and pruning the entries a
+//! run did not use. The rows files' layout is in the `spill` module.
+
+use std::path::{Path, PathBuf};
+
+use crate::read::ColumnIndex;
+use crate::skipped::SkippedRows;
+use crate::spill;
+
+/// Parsed files kept between runs, so a nightly run parses only new or changed files.
+///
+/// An entry holds one file's normalised rows and rejects, keyed by everything they depend on:
+/// the file's bytes and name, the source's definition, and `fingerprint` (zhijian's version,
+/// the as-of date, the seeds' bytes). Any change to those parses the file again. Entries are
+/// written whole (a temporary file renamed into place), so a killed run leaves only complete
+/// ones; [`prune_cache`] removes those the latest run did not use.
+#[derive(Debug, Clone)]
+pub struct FileCache {
+    /// The folder of the entries.
+    pub dir: PathBuf,
+    /// Use entries (false for a full refresh, which still writes them).
+    pub read: bool,
+    /// What every entry depends on besides its file and source.
+    pub fingerprint: String,
+}
+
+/// What a cache entry holds besides its rows, in postcard's binary form (exact for every float,
+/// unlike a JSON round trip). The rows are in further files, one per table read (the file's,
+/// or each worksheet's), one frame per record.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct EntryHead {
+    pub(crate) encoding: String,
+    pub(crate) replacements: u64,
+    /// One per table read, in order.
+    pub(crate) parts: Vec<PartHead>,
+    /// Worksheets of a workbook that `sheet = "*"` did not read, with why.
+    pub(crate) skipped_sheets: Vec<(String, String)>,
+}
+
+/// One table of a cache entry: a file's, or a worksheet's.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct PartHead {
+    pub(crate) sheet: Option<String>,
+    pub(crate) header_line: u64,
+    pub(crate) rows_read: u64,
+    pub(crate) rows_blank: u64,
+    pub(crate) rows_totals: u64,
+    pub(crate) skipped_rows: Vec<SkippedRows>,
+    pub(crate) columns: ColumnIndex,
+    /// What the rows file must hold, checked before the entry is used, and where its
+    /// partitions are.
+    pub(crate) rows: spill::RowsIndex,
+}
+
+/// The rows file of part `index` of the cache entry `key`: `KEY.rows`, `KEY.1.rows`, …
+/// ([`prune_cache`] keeps every file of a used key).
+pub(crate) fn rows_path(dir: &Path, key: &str, index: usize) -> PathBuf {
+    match index {
+        0 => dir.join(format!("{key}.rows")),
+        _ => dir.join(format!("{key}.{index}.rows")),
+    }
+}
+
+/// Removes the cache entries whose keys `used` does not hold, and any spill folder a killed
+/// run left; returns how many. Only files named as zhijian names them are touched
+/// ([`cache_file_key`]): anything else someone put in the folder stays, with a warning.
+pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && name.starts_with(SPILL_PREFIX) {
+            if std::fs::remove_dir_all(entry.path()).is_ok() {
+                removed += 1;
+            }
+            continue;
+        }
+        match cache_file_key(&name) {
+            Some(key) if !is_dir => {
+                if !used.iter().any(|u| u == key) && std::fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+            _ => tracing::warn!(
+                path = %entry.path().display(),
+                "not a file zhijian writes in its cache folder: left alone"
+            ),
+        }
+    }
+    removed
+}
+
+/// The key of a file named as zhijian names the files of a cache entry — `KEY.head`,
+/// `KEY.rows`, `KEY.N.rows`, their temporaries `.KEY.head.tmp`, `KEY.tmp-PID` and
+/// `KEY.N.tmp-PID`, with `KEY` 64 lowercase hex digits — else `None`.
+pub fn cache_file_key(name: &str) -> Option<&str> {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (hidden, name) = match name.strip_prefix('.') {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let (key, rest) = name.split_at_checked(64)?;
+    if !key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return None;
+    }
+    let rest = rest.strip_prefix('.')?;
+    let ok = if hidden {
+        rest == "head.tmp"
+    } else {
+        // A part number `N.` comes before `rows` and `tmp-PID` only.
+        let (part, tail) = match rest.split_once('.') {
+            Some((n, tail)) if digits(n) => (true, tail),
+            _ => (false, rest),
+        };
+        (tail == "head" && !part) || tail == "rows" || tail.strip_prefix("tmp-").is_some_and(digits)
+    };
+    ok.then_some(key)
+}
+
+/// Folders of bucketed rows that a killed run of an earlier version left in the cache folder
+/// (rows are no longer copied into buckets).
+pub(crate) const SPILL_PREFIX: &str = ".spill-";
+
+/// The layout of cache entries (see the `spill` module); part of every key, so entries of
+/// another layout are never read.
+pub(crate) const CACHE_FORMAT: &str = "zhijian-cache-6";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_pruned_of_its_own_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let (used, stale) = ("a".repeat(64), "b".repeat(64));
+        let names = [
+            format!("{used}.head"),
+            format!("{used}.rows"),
+            format!("{used}.1.rows"),
+            format!("{stale}.head"),
+            format!("{stale}.rows"),
+            format!("{stale}.2.rows"),
+            format!("{stale}.tmp-4242"),
+            format!("{stale}.1.tmp-4242"),
+            format!(".{stale}.head.tmp"),
+            // Not zhijian's: left alone.
+            "notes.txt".to_string(),
+            format!("{}.head", "B".repeat(64)),
+            format!("{stale}.csv"),
+            format!("{stale}.head.bak"),
+            format!(".{stale}.rows"),
+            "abc.head".to_string(),
+        ];
+        for name in &names {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        std::fs::create_dir(dir.path().join(format!("{SPILL_PREFIX}123"))).unwrap();
+        std::fs::create_dir(dir.path().join("photos")).unwrap();
+        assert_eq!(prune_cache(dir.path(), std::slice::from_ref(&used)), 7);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        left.sort();
+        let mut want: Vec<String> = names[..3].iter().chain(&names[9..]).cloned().collect();
+        want.push("photos".to_string());
+        want.sort();
+        assert_eq!(left, want);
+    }
+}
