@@ -4,11 +4,20 @@
 /// `１` → `1`), the ideographic space becomes a space, and the ends are trimmed. Inner text
 /// is otherwise kept as written.
 pub fn normalise_text(text: &str) -> String {
+    // Only full-width forms (U+FF01–U+FF5E, led by byte 0xEF) and the ideographic space
+    // (U+3000, led by 0xE3) fold; text without those lead bytes, as most cells are, is only
+    // trimmed.
+    if !text.bytes().any(|b| b == 0xEF || b == 0xE3) {
+        return text.trim().to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         out.push(fold_char(ch));
     }
-    out.trim().to_string()
+    match out.trim() {
+        trimmed if trimmed.len() == out.len() => out,
+        trimmed => trimmed.to_string(),
+    }
 }
 
 /// Normalises a lookup key: like [`normalise_text`], then drops every whitespace character,
@@ -51,5 +60,14 @@ mod tests {
         assert_eq!(normalise_key(" 黄曲霉毒素 B₁ "), "黄曲霉毒素b1");
         assert_eq!(normalise_key("µg/KG"), "μg/kg");
         assert_eq!(normalise_key("１２.５"), "12.5");
+    }
+
+    proptest::proptest! {
+        /// The fast path for text without full-width forms agrees with folding every character.
+        #[test]
+        fn text_is_folded_as_char_by_char(text in "[ a（）１Ａ\u{3000}\u{3001}\u{FF5E}\u{FF5F}\u{FFFD}铅\t。]{0,12}") {
+            let folded: String = text.chars().map(fold_char).collect();
+            proptest::prop_assert_eq!(normalise_text(&text), folded.trim());
+        }
     }
 }

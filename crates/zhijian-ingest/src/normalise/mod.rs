@@ -37,26 +37,33 @@ pub struct Context<'a> {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Reject {
     /// The file, relative to the pipeline file's folder.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub file: String,
     /// Record number in the file, from 0.
     pub record: u64,
     /// Line, from 1.
     pub line: u64,
     /// The row's sample id, when it has one.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub sample_id: Option<String>,
     /// The row's test item, when it has one.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub item: Option<String>,
     /// The field at fault.
     pub field: Option<Field>,
     /// Its column header in the file.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub column: Option<String>,
     /// The offending value.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub value: Option<String>,
     /// The rule.
     pub rule: Rule,
     /// What is wrong.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub message: String,
     /// The whole record, cells joined by `|`.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub raw_record: String,
 }
 
@@ -64,8 +71,10 @@ pub struct Reject {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SampleFields {
     /// 任务类别.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub sub_programme: Option<String>,
     /// 样品名称.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub product_name: String,
     /// The four category levels.
     pub category: CategoryPath,
@@ -74,20 +83,27 @@ pub struct SampleFields {
     /// County, when given.
     pub county: Option<Area>,
     /// Reporting unit code.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub reporting_unit_code: String,
     /// Sampled entity.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub entity_name: Option<String>,
     /// Its credit code.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub entity_credit_code: Option<String>,
     /// Stage, when the word is known.
     pub stage: Option<Stage>,
     /// Stage as written, kept to compare rows and to flag unknown words.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub stage_raw: Option<String>,
     /// 抽样场所.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub site_type: Option<String>,
     /// 标称生产企业名称.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub producer_name: Option<String>,
     /// 检验机构名称.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub lab_name: Option<String>,
     /// 抽样日期.
     pub sampling_date: NaiveDate,
@@ -170,20 +186,26 @@ impl LimitSource {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResultFields {
     /// Canonical item name (or as written when unknown).
+    #[serde(deserialize_with = "crate::spill::text")]
     pub item: String,
     /// As written.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub item_raw: String,
     /// Analyte code when known.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub analyte_code: Option<String>,
     /// How the result was written.
     pub result_type: ResultType,
     /// Value in `unit`.
     pub value: Option<Canonical>,
     /// Canonical unit.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub unit: Option<String>,
     /// Result as written.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub raw_result: String,
     /// Unit as written.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub raw_unit: Option<String>,
     /// Limit of detection, in `unit`.
     pub lod: Option<Canonical>,
@@ -192,6 +214,7 @@ pub struct ResultFields {
     /// The limit judged against.
     pub limit: EffectiveLimit,
     /// 判定依据, or the seed limit's standard.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub limit_basis: Option<String>,
     /// Where the limit came from.
     pub limit_source: Option<LimitSource>,
@@ -220,6 +243,7 @@ pub struct ResultFields {
     /// From a re-test: a re-test row, or a re-test group of its row.
     pub is_retest: bool,
     /// The result group of its row it came from (`[[sources.result_groups]]`), by name.
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub group: Option<String>,
     /// A later result (its confirmation, a re-test) replaced it for the sample's verdict; set
     /// when the sample is assembled.
@@ -261,10 +285,13 @@ pub struct Row {
     /// Line, from 1.
     pub line: u64,
     /// The whole record, in case the sample-level rules reject it later.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub raw_record: String,
     /// 抽样编号.
+    #[serde(deserialize_with = "crate::spill::text")]
     pub sample_id: String,
     /// For a re-test row, the sample it re-tests (原抽样编号, else its own id).
+    #[serde(deserialize_with = "crate::spill::text_opt")]
     pub retest_of: Option<String>,
     /// Sample-level fields.
     pub sample: SampleFields,
