@@ -324,6 +324,13 @@ enum Cells<'r> {
     Group(&'r RawRecord, &'r GroupIndex),
 }
 
+/// The record a normaliser is on, and its sample id once read: what every reject names.
+#[derive(Debug, Clone, Copy)]
+struct At<'r> {
+    record: &'r RawRecord,
+    sample_id: Option<&'r str>,
+}
+
 /// Normalises the records of one file.
 #[derive(Debug)]
 pub struct FileNormaliser<'a> {
@@ -351,17 +358,9 @@ impl<'a> FileNormaliser<'a> {
         }
     }
 
-    /// Builds a reject for `record`.
-    #[allow(clippy::too_many_arguments)]
-    fn reject(
-        &self,
-        record: &RawRecord,
-        sample_id: Option<&str>,
-        field: Field,
-        value: Option<&str>,
-        rule: Rule,
-        message: String,
-    ) -> Box<Reject> {
+    /// Builds the reject of the record `at` is on.
+    fn reject(&self, at: At<'_>, field: Field, value: Option<&str>, rule: Rule, message: String) -> Box<Reject> {
+        let At { record, sample_id } = at;
         Box::new(Reject {
             file: self.file.clone(),
             record: record.record,
@@ -401,12 +400,11 @@ impl<'a> FileNormaliser<'a> {
     }
 
     /// The trimmed cell of `field`, or a `required_missing` reject when it is empty.
-    fn required<'r>(&self, record: &'r RawRecord, sid: Option<&str>, field: Field) -> Result<&'r str, Box<Reject>> {
-        self.columns.get(record, field).ok_or_else(|| {
+    fn required<'r>(&self, at: At<'r>, field: Field) -> Result<&'r str, Box<Reject>> {
+        self.columns.get(at.record, field).ok_or_else(|| {
             let column = self.columns.header(field).unwrap_or("?");
             self.reject(
-                record,
-                sid,
+                at,
                 field,
                 None,
                 Rule::RequiredMissing,
@@ -422,34 +420,32 @@ impl<'a> FileNormaliser<'a> {
         }
         let ctx = self.context;
         let get = |field: Field| self.columns.get(record, field);
-        let required = |field: Field, sample_id: Option<&str>| self.required(record, sample_id, field);
         let layout = ctx.source.layout;
-        let sample_id = normalise_text(required(Field::SampleId, None)?);
-        let sid = Some(sample_id.as_str());
-        let product_name = normalise_text(required(Field::ProductName, sid)?);
+        let sample_id = normalise_text(self.required(At { record, sample_id: None }, Field::SampleId)?);
+        // From here on every reject names the sample.
+        let at = At { record, sample_id: Some(sample_id.as_str()) };
+        let required = |field: Field| self.required(at, field);
+        let product_name = normalise_text(required(Field::ProductName)?);
         let grouped = !self.columns.groups.is_empty();
         let item_cells = match layout {
             Layout::ItemRows if grouped => None,
-            Layout::ItemRows => {
-                Some((required(Field::Item, sid)?.to_string(), required(Field::Result, sid)?.to_string()))
-            }
+            Layout::ItemRows => Some((required(Field::Item)?.to_string(), required(Field::Result)?.to_string())),
             Layout::SampleRows | Layout::NetContent => None,
         };
 
         // Place.
-        let Place { city, county, reporting_unit_code, county_unknown } = self.place(record, sid)?;
+        let Place { city, county, reporting_unit_code, county_unknown } = self.place(at)?;
 
         // Dates.
-        let sampling_text = required(Field::SamplingDate, sid)?;
-        let sampling_date = self.date(record, sid, Field::SamplingDate, sampling_text)?;
+        let sampling_text = required(Field::SamplingDate)?;
+        let sampling_date = self.date(at, Field::SamplingDate, sampling_text)?;
         let report_date = match get(Field::ReportDate) {
             None => None,
             Some(text) => {
-                let date = self.date(record, sid, Field::ReportDate, text)?;
+                let date = self.date(at, Field::ReportDate, text)?;
                 if date < sampling_date {
                     return Err(self.reject(
-                        record,
-                        sid,
+                        at,
                         Field::ReportDate,
                         Some(text),
                         Rule::DateOrder,
@@ -471,10 +467,10 @@ impl<'a> FileNormaliser<'a> {
             sample_flags.push(Rule::StageUnknown);
         }
         if layout == Layout::SampleRows {
-            required(Field::SampleVerdict, sid)?;
+            required(Field::SampleVerdict)?;
         }
-        let reported_verdict = self.verdict_word(record, sid, Field::SampleVerdict)?;
-        let item_reported_verdict = self.verdict_word(record, sid, Field::ItemVerdict)?;
+        let reported_verdict = self.verdict_word(at, Field::SampleVerdict)?;
+        let item_reported_verdict = self.verdict_word(at, Field::ItemVerdict)?;
         let category = ctx.seeds.categories.resolve_path(
             ctx.source.programme.as_str(),
             [
@@ -516,11 +512,11 @@ impl<'a> FileNormaliser<'a> {
         let mut results = match item_cells {
             Some((item_raw, raw_result)) => {
                 let cells = Cells::Record(record);
-                vec![self.result(record, sid, &sample, &cells, item_raw, raw_result, item_reported_verdict)?]
+                vec![self.result(at, &sample, &cells, item_raw, raw_result, item_reported_verdict)?]
             }
-            None if layout == Layout::NetContent => self.net_content_results(record, sid)?,
-            None if grouped => self.group_results(record, sid, &sample, item_reported_verdict)?,
-            None => self.packed_results(record, sid, &sample)?,
+            None if layout == Layout::NetContent => self.net_content_results(at)?,
+            None if grouped => self.group_results(at, &sample, item_reported_verdict)?,
+            None => self.packed_results(at, &sample)?,
         };
         for result in &mut results {
             result.is_retest |= retest_of.is_some();
@@ -538,12 +534,11 @@ impl<'a> FileNormaliser<'a> {
         })
     }
 
-    fn date(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<NaiveDate, Box<Reject>> {
+    fn date(&self, at: At<'_>, field: Field, text: &str) -> Result<NaiveDate, Box<Reject>> {
         let name = if field == Field::SamplingDate { "sampling date" } else { "report date" };
         let Some(date) = parse_date_in(text, self.date1904) else {
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 field,
                 Some(text),
                 Rule::DateInvalid,
@@ -552,8 +547,7 @@ impl<'a> FileNormaliser<'a> {
         };
         if date > self.context.as_of {
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 field,
                 Some(text),
                 Rule::DateInFuture,
@@ -563,17 +557,12 @@ impl<'a> FileNormaliser<'a> {
         Ok(date)
     }
 
-    fn verdict_word(
-        &self,
-        record: &RawRecord,
-        sid: Option<&str>,
-        field: Field,
-    ) -> Result<Option<Verdict>, Box<Reject>> {
+    fn verdict_word(&self, at: At<'_>, field: Field) -> Result<Option<Verdict>, Box<Reject>> {
+        let record = at.record;
         let Some(text) = self.columns.get(record, field) else { return Ok(None) };
         self.context.vocabulary.verdict(text).map_err(|_| {
             self.reject(
-                record,
-                sid,
+                at,
                 field,
                 Some(text),
                 Rule::VerdictUnknown,
@@ -582,11 +571,10 @@ impl<'a> FileNormaliser<'a> {
         })
     }
 
-    fn unit(&self, record: &RawRecord, sid: Option<&str>, field: Field, text: &str) -> Result<&'a Unit, Box<Reject>> {
+    fn unit(&self, at: At<'_>, field: Field, text: &str) -> Result<&'a Unit, Box<Reject>> {
         self.context.seeds.units.resolve(text).ok_or_else(|| {
             self.reject(
-                record,
-                sid,
+                at,
                 field,
                 Some(text),
                 Rule::UnitUnknown,

@@ -17,10 +17,11 @@ pub(super) struct Place {
 
 impl<'a> FileNormaliser<'a> {
     /// The place of `record`, or the reject of its province, city or county cell.
-    pub(super) fn place(&self, record: &RawRecord, sid: Option<&str>) -> Result<Place, Box<Reject>> {
+    pub(super) fn place(&self, at: At<'_>) -> Result<Place, Box<Reject>> {
+        let record = at.record;
         let ctx = self.context;
         let get = |field: Field| self.columns.get(record, field);
-        let required = |field: Field, sample_id: Option<&str>| self.required(record, sample_id, field);
+        let required = |field: Field| self.required(at, field);
         let areas = &ctx.seeds.areas;
         // For messages only: not formatted for every row.
         let province = || areas.province().map(|p| format!("{} {}", p.code, p.name)).unwrap_or_default();
@@ -28,15 +29,14 @@ impl<'a> FileNormaliser<'a> {
             && !areas.is_province(text)
         {
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 Field::Province,
                 Some(text),
                 Rule::AreaOutsideProvince,
                 format!("province `{text}` is not the pipeline's province {}", province()),
             ));
         }
-        let city_text = required(Field::City, sid)?;
+        let city_text = required(Field::City)?;
         // A county-level unit in the city column: the ten directly administered counties
         // report to the province, so agencies write them where a city goes (所在市 = 兰考县). It
         // stands for its parent city and for itself as the county.
@@ -65,7 +65,7 @@ impl<'a> FileNormaliser<'a> {
                             ),
                         )
                     };
-                    return Err(self.reject(record, sid, Field::City, Some(city_text), rule, message));
+                    return Err(self.reject(at, Field::City, Some(city_text), rule, message));
                 }
             },
         };
@@ -77,8 +77,7 @@ impl<'a> FileNormaliser<'a> {
                 Some(county) if county.code == named.code => Some(named),
                 _ => {
                     return Err(self.reject(
-                        record,
-                        sid,
+                        at,
                         Field::County,
                         Some(text),
                         Rule::AreaMismatch,
@@ -93,8 +92,7 @@ impl<'a> FileNormaliser<'a> {
                 Some(county) if county.parent.as_deref() == Some(city.code.as_str()) => Some(county.clone()),
                 Some(county) => {
                     return Err(self.reject(
-                        record,
-                        sid,
+                        at,
                         Field::County,
                         Some(text),
                         Rule::AreaMismatch,

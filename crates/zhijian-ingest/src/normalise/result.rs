@@ -8,8 +8,7 @@ impl<'a> FileNormaliser<'a> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn result(
         &self,
-        record: &RawRecord,
-        sid: Option<&str>,
+        at: At<'_>,
         sample: &SampleFields,
         cells: &Cells<'_>,
         item_raw: String,
@@ -35,8 +34,7 @@ impl<'a> FileNormaliser<'a> {
                 let units = &ctx.seeds.units;
                 if units.resolve(column).map(|u| &u.symbol) != units.resolve(&unit).map(|u| &u.symbol) {
                     return Err(self.reject(
-                        record,
-                        sid,
+                        at,
                         unit_field,
                         Some(column),
                         Rule::UnitIncompatible,
@@ -79,8 +77,7 @@ impl<'a> FileNormaliser<'a> {
         let result_text = number_of(&inline_result).unwrap_or(&raw_result);
         let Some((parsed, written_limits)) = ctx.vocabulary.result_with_limits(result_text) else {
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 Field::Result,
                 Some(&raw_result),
                 Rule::ValueNotNumeric,
@@ -103,7 +100,7 @@ impl<'a> FileNormaliser<'a> {
             Field::LimitMinUnit
         };
         let source_unit = match unit_text {
-            Some(text) => Some(self.unit(record, sid, unit_field, text)?),
+            Some(text) => Some(self.unit(at, unit_field, text)?),
             None => None,
         };
         // Qualitative analytes (no canonical unit) keep the unit the source wrote.
@@ -115,8 +112,7 @@ impl<'a> FileNormaliser<'a> {
             |value: f64, from: Option<&Unit>, field: Field, text: Option<&str>| -> Result<Canonical, Box<Reject>> {
                 let (Some(from), Some(to)) = (from, canonical) else {
                     return Err(self.reject(
-                        record,
-                        sid,
+                        at,
                         field,
                         text,
                         Rule::UnitMissing,
@@ -125,8 +121,7 @@ impl<'a> FileNormaliser<'a> {
                 };
                 Quantity::new(value, from).to_canonical(to).ok_or_else(|| {
                     self.reject(
-                        record,
-                        sid,
+                        at,
                         field,
                         text,
                         Rule::UnitIncompatible,
@@ -136,8 +131,7 @@ impl<'a> FileNormaliser<'a> {
             };
         if parsed.has_number() && source_unit.is_none() {
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 Field::ResultUnit,
                 None,
                 Rule::UnitMissing,
@@ -159,8 +153,7 @@ impl<'a> FileNormaliser<'a> {
             let number = match get(field) {
                 Some(text) => Some(parse_number(text).ok_or_else(|| {
                     self.reject(
-                        record,
-                        sid,
+                        at,
                         field,
                         Some(text),
                         Rule::ValueNotNumeric,
@@ -171,8 +164,7 @@ impl<'a> FileNormaliser<'a> {
             };
             match number {
                 Some(n) if source_unit.is_none() => Err(self.reject(
-                    record,
-                    sid,
+                    at,
                     field,
                     Some(&n.to_string()),
                     Rule::UnitMissing,
@@ -198,8 +190,7 @@ impl<'a> FileNormaliser<'a> {
         }
         if let Some(negative) = [value, lod, loq].into_iter().flatten().map(Canonical::get).find(|v| *v < 0.0) {
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 Field::Result,
                 Some(&raw_result),
                 Rule::ValueNegative,
@@ -221,8 +212,7 @@ impl<'a> FileNormaliser<'a> {
             let text = get(field).unwrap_or("");
             let Some(parsed_limit) = ctx.vocabulary.limit(text, is_min) else {
                 return Err(self.reject(
-                    record,
-                    sid,
+                    at,
                     field,
                     Some(text),
                     Rule::LimitInvalid,
@@ -232,7 +222,7 @@ impl<'a> FileNormaliser<'a> {
             // A limit's unit: its own column, else the result's unit, else the canonical one.
             let convert = |v: f64| -> Result<Canonical, Box<Reject>> {
                 let limit_unit = match get(unit_field).or(unit_text) {
-                    Some(t) => Some(self.unit(record, sid, unit_field, t)?),
+                    Some(t) => Some(self.unit(at, unit_field, t)?),
                     None => canonical,
                 };
                 to_canonical(v, limit_unit, unit_field, get(unit_field))
@@ -271,8 +261,7 @@ impl<'a> FileNormaliser<'a> {
                 let (field, value) =
                     if declared.is_none() { (Field::DeclaredValue, text) } else { (Field::Tolerance, tolerance_text) };
                 return Err(self.reject(
-                    record,
-                    sid,
+                    at,
                     field,
                     Some(value),
                     Rule::ToleranceInvalid,
@@ -280,7 +269,7 @@ impl<'a> FileNormaliser<'a> {
                 ));
             };
             let from = match unit.as_deref().or(unit_text) {
-                Some(t) => Some(self.unit(record, sid, Field::DeclaredValue, t)?),
+                Some(t) => Some(self.unit(at, Field::DeclaredValue, t)?),
                 None => canonical,
             };
             let convert = |v: f64| to_canonical(v, from, Field::DeclaredValue, Some(text));
@@ -344,8 +333,7 @@ impl<'a> FileNormaliser<'a> {
         let written_uncertainty = match get(Field::Uncertainty) {
             Some(text) => Some(parse_uncertainty(text).ok_or_else(|| {
                 self.reject(
-                    record,
-                    sid,
+                    at,
                     Field::Uncertainty,
                     Some(text),
                     Rule::ValueNotNumeric,

@@ -10,11 +10,11 @@ impl<'a> FileNormaliser<'a> {
     /// group yields one is `required_missing`.
     pub(super) fn group_results(
         &self,
-        record: &RawRecord,
-        sid: Option<&str>,
+        at: At<'_>,
         sample: &SampleFields,
         row_verdict: Option<Verdict>,
     ) -> Result<Vec<ResultFields>, Box<Reject>> {
+        let record = at.record;
         let ctx = self.context;
         let mut results = Vec::new();
         for group in &self.columns.groups {
@@ -26,8 +26,7 @@ impl<'a> FileNormaliser<'a> {
             let Some(item_raw) = self.cell(&cells, Field::Item) else {
                 let column = group.header(record, Field::Item).or(self.columns.header(Field::Item)).unwrap_or("?");
                 return Err(self.reject(
-                    record,
-                    sid,
+                    at,
                     Field::Item,
                     None,
                     Rule::RequiredMissing,
@@ -39,8 +38,7 @@ impl<'a> FileNormaliser<'a> {
                     None => None,
                     Some(text) => ctx.vocabulary.verdict(text).map_err(|_| {
                         self.reject(
-                            record,
-                            sid,
+                            at,
                             Field::ItemVerdict,
                             Some(text),
                             Rule::VerdictUnknown,
@@ -54,8 +52,7 @@ impl<'a> FileNormaliser<'a> {
             } else {
                 row_verdict
             };
-            let mut result =
-                self.result(record, sid, sample, &cells, item_raw.to_string(), raw_result.to_string(), reported)?;
+            let mut result = self.result(at, sample, &cells, item_raw.to_string(), raw_result.to_string(), reported)?;
             result.group = Some(group.name.clone());
             result.is_retest =
                 group.owns(Field::Retest) && self.cell(&cells, Field::Retest).is_some_and(|t| ctx.vocabulary.is_yes(t));
@@ -64,8 +61,7 @@ impl<'a> FileNormaliser<'a> {
         if results.is_empty() {
             let names: Vec<&str> = self.columns.groups.iter().map(|g| g.name.as_str()).collect();
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 Field::Result,
                 None,
                 Rule::RequiredMissing,
@@ -76,12 +72,8 @@ impl<'a> FileNormaliser<'a> {
     }
 
     /// `sample_rows`: the failing items packed in one cell, each `item║result║limit`.
-    pub(super) fn packed_results(
-        &self,
-        record: &RawRecord,
-        sid: Option<&str>,
-        sample: &SampleFields,
-    ) -> Result<Vec<ResultFields>, Box<Reject>> {
+    pub(super) fn packed_results(&self, at: At<'_>, sample: &SampleFields) -> Result<Vec<ResultFields>, Box<Reject>> {
+        let record = at.record;
         let ctx = self.context;
         let Some(cell) = self.columns.get(record, Field::FailingItems) else { return Ok(Vec::new()) };
         if ctx.vocabulary.limit(cell, false) == Some(ParsedLimit::None) {
@@ -93,7 +85,7 @@ impl<'a> FileNormaliser<'a> {
         for item_text in split_any(cell, &packed.items).into_iter().filter(|t| !t.is_empty()) {
             let parts = split_any(item_text, &packed.parts);
             let invalid = |message: String| {
-                self.reject(record, sid, Field::FailingItems, Some(item_text), Rule::PackedItemInvalid, message)
+                self.reject(at, Field::FailingItems, Some(item_text), Rule::PackedItemInvalid, message)
             };
             if parts.len() > 3 || parts.first().is_none_or(|p| p.is_empty()) {
                 return Err(invalid(format!(
@@ -123,7 +115,7 @@ impl<'a> FileNormaliser<'a> {
                 }
             }
             let mut result = self
-                .result(record, sid, sample, &Cells::Packed(&cells), item_raw, raw_result, Some(Verdict::Fail))
+                .result(at, sample, &Cells::Packed(&cells), item_raw, raw_result, Some(Verdict::Fail))
                 .map_err(|mut reject| {
                     // Point at the packed cell, whatever part of it was wrong.
                     reject.message = format!("failing item `{item_text}`: {}", reject.message);
@@ -164,18 +156,15 @@ impl<'a> FileNormaliser<'a> {
     /// number of units: the mean ≥ Qn − λ·s; at most c units short by more than T; none short
     /// by more than 2T. Quantities are in grams or millilitres (measured values and T without a
     /// unit too); T may be a percentage of the labelled quantity.
-    pub(super) fn net_content_results(
-        &self,
-        record: &RawRecord,
-        sid: Option<&str>,
-    ) -> Result<Vec<ResultFields>, Box<Reject>> {
+    pub(super) fn net_content_results(&self, at: At<'_>) -> Result<Vec<ResultFields>, Box<Reject>> {
+        let record = at.record;
         let ctx = self.context;
         let units = &ctx.seeds.units;
         let get = |field: Field| self.columns.get(record, field);
         let invalid = |field: Field, value: Option<&str>, message: String| {
-            self.reject(record, sid, field, value, Rule::QuantityInvalid, message)
+            self.reject(at, field, value, Rule::QuantityInvalid, message)
         };
-        let required = |field: Field| self.required(record, sid, field);
+        let required = |field: Field| self.required(at, field);
         let labelled_text = required(Field::LabelledQuantity)?;
         let measured_text = required(Field::MeasuredValues)?;
         let shortfall_text = required(Field::AllowedShortfall)?;
@@ -251,8 +240,7 @@ impl<'a> FileNormaliser<'a> {
         let Some(plan) = ctx.seeds.net_content_plans.for_sample_size(measured.len()) else {
             let sizes: Vec<String> = ctx.seeds.net_content_plans.sample_sizes().map(|n| n.to_string()).collect();
             return Err(self.reject(
-                record,
-                sid,
+                at,
                 Field::MeasuredValues,
                 Some(measured_text),
                 Rule::NetContentPlanUnknown,
