@@ -123,6 +123,14 @@ fn peak_rss(python: &str, drop: &Path) -> u64 {
     rss
 }
 
+/// The peak RSS in KiB by the end of `stage` of the last run over `drop`, from its manifest.
+fn stage_peak(drop: &Path, stage: &str) -> u64 {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(drop.join("out/generated/_manifest.json")).unwrap()).unwrap();
+    let timings = manifest["timings"].as_array().unwrap();
+    timings.iter().find(|t| t["stage"] == stage).unwrap()["peak_rss_kib"].as_u64().unwrap()
+}
+
 #[test]
 fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
     let python = python();
@@ -147,14 +155,7 @@ fn peak_memory_stays_flat_when_the_input_grows_tenfold() {
     let least = |drop: &Path| {
         let measure = || {
             let whole = peak_rss(&python, drop);
-            let manifest: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(drop.join("out/generated/_manifest.json")).unwrap()).unwrap();
-            let stage = |name: &str| {
-                manifest["timings"].as_array().unwrap().iter().find(|t| t["stage"] == name).unwrap()["peak_rss_kib"]
-                    .as_u64()
-                    .unwrap()
-            };
-            (whole, stage("write"))
+            (whole, stage_peak(drop, "write"))
         };
         let (a, b) = (measure(), measure());
         (a.0.min(b.0), a.1.min(b.1))
@@ -204,14 +205,7 @@ fn peak_memory_does_not_follow_the_size_of_the_largest_file() {
     let stages = |drop: &Path| {
         let measure = || {
             peak_rss(&python, drop);
-            let manifest: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(drop.join("out/generated/_manifest.json")).unwrap()).unwrap();
-            let stage = |name: &str| {
-                manifest["timings"].as_array().unwrap().iter().find(|t| t["stage"] == name).unwrap()["peak_rss_kib"]
-                    .as_u64()
-                    .unwrap()
-            };
-            (stage("ingest"), stage("write"))
+            (stage_peak(drop, "ingest"), stage_peak(drop, "write"))
         };
         let (a, b) = (measure(), measure());
         (a.0.min(b.0), a.1.min(b.1))

@@ -189,20 +189,7 @@ pub struct Table {
 /// Parses `text` as delimited records with the default [`Limits`]; lines before `header_row`
 /// (1-based) are titles, and the header spans `header_rows` records.
 pub fn read_table(text: &str, delimiter: u8, header_row: usize, header_rows: usize) -> Result<Table, ReadError> {
-    let mut reader = TableReader::new(text, delimiter, header_row, header_rows, &Limits::default())?;
-    let mut records = Vec::new();
-    loop {
-        let chunk = reader.next_chunk(usize::MAX)?;
-        if chunk.is_empty() {
-            break;
-        }
-        records.extend(chunk);
-    }
-    let mut table = reader.header();
-    table.blank_records = reader.blank_records();
-    table.blank_runs = reader.blank_runs().to_vec();
-    table.records = records;
-    Ok(table)
+    TableReader::new(text, delimiter, header_row, header_rows, &Limits::default())?.into_table(usize::MAX)
 }
 
 /// Reads delimited text record by record, so a large file's records need not all be in
@@ -332,6 +319,24 @@ impl<'t> TableReader<'t> {
         this.header = header;
         this.header_leaves = leaves;
         Ok(this)
+    }
+
+    /// Every record left, read `chunk` at a time, with the header and the blank rows: the
+    /// whole [`Table`].
+    pub fn into_table(mut self, chunk: usize) -> Result<Table, ReadError> {
+        let mut records = Vec::new();
+        loop {
+            let next = self.next_chunk(chunk)?;
+            if next.is_empty() {
+                break;
+            }
+            records.extend(next);
+        }
+        let mut table = self.header();
+        table.blank_records = self.blank_records();
+        table.blank_runs = self.blank_runs().to_vec();
+        table.records = records;
+        Ok(table)
     }
 
     /// The header, as a [`Table`] without records.

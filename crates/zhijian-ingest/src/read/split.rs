@@ -587,22 +587,11 @@ mod differential {
         reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
     }
 
-    /// Every record of `text` read through `TableReader` in pieces of `block` bytes.
-    fn in_blocks(text: &str, block: usize, limits: &Limits) -> Result<(Table, Vec<RawRecord>), ReadError> {
+    /// Every record of `text` read through `TableReader` in pieces of `block` bytes, three
+    /// records a chunk.
+    fn in_blocks(text: &str, block: usize, limits: &Limits) -> Result<Table, ReadError> {
         let source = Box::new(InMemory::new(text, block));
-        let mut reader = TableReader::open_source(source, b',', HeaderSearch::At(1), 1, limits)?;
-        let mut records = Vec::new();
-        loop {
-            let chunk = reader.next_chunk(3)?;
-            if chunk.is_empty() {
-                break;
-            }
-            records.extend(chunk);
-        }
-        let mut table = reader.header();
-        table.blank_records = reader.blank_records();
-        table.blank_runs = reader.blank_runs().to_vec();
-        Ok((table, records))
+        TableReader::open_source(source, b',', HeaderSearch::At(1), 1, limits)?.into_table(3)
     }
 
     /// A malformed line longer than what a reject keeps, and longer than the window, is cut
@@ -614,8 +603,8 @@ mod differential {
         {
             let text = format!("h1,h2\n{line}\r\nc,d\n{line}");
             let whole = in_blocks(&text, usize::MAX, &limits).unwrap();
-            assert_eq!(whole.1.len(), 3);
-            assert!(whole.1[0].malformed().is_some() && whole.1[0].joined().ends_with('…'));
+            assert_eq!(whole.records.len(), 3);
+            assert!(whole.records[0].malformed().is_some() && whole.records[0].joined().ends_with('…'));
             for block in [1, 7, 4096, 4097] {
                 assert_eq!(in_blocks(&text, block, &limits).unwrap(), whole, "blocks of {block}");
             }
