@@ -34,7 +34,7 @@ pub struct FileRows {
     /// The file as shown in outputs.
     pub file: String,
     /// Accepted rows and rejects, one per data record.
-    pub outcomes: Vec<Result<Row, Box<Reject>>>,
+    pub outcomes: Vec<Result<Box<Row>, Box<Reject>>>,
 }
 
 /// A sample ready for the `samples` table.
@@ -219,7 +219,7 @@ type EarlyRejects = HashMap<String, Vec<(String, i32)>>;
 struct Located {
     /// The file, shared by its rows.
     file: Arc<str>,
-    row: Row,
+    row: Box<Row>,
 }
 
 impl Located {
@@ -592,13 +592,13 @@ fn assemble_sample(
     let incomplete =
         early_originals + early_retests > 0 || (layout == Layout::ItemRows && (differs_originals || differs_retests));
 
-    let all: Vec<&Row> = originals.iter().chain(retests.iter()).map(|l| &l.row).collect();
+    let all: Vec<&Row> = originals.iter().chain(retests.iter()).map(|l| &*l.row).collect();
     let (verdict, superseded, mut flags) = decide(layout, &all, incomplete);
     let verdict_after_uncertainty = decide_after_uncertainty(layout, &all, incomplete);
     let original_verdict = if retests.is_empty() || originals.is_empty() {
         None
     } else {
-        let original_rows: Vec<&Row> = originals.iter().map(|l| &l.row).collect();
+        let original_rows: Vec<&Row> = originals.iter().map(|l| &*l.row).collect();
         Some(decide(layout, &original_rows, early_originals > 0).0)
     };
 
@@ -853,7 +853,8 @@ mod tests {
     }
 
     fn delivered(file: &str, items: &[&str]) -> FileRows {
-        let outcomes = items.iter().map(|item| Ok(row(vec![result(item, Pass, None)], false, None))).collect();
+        let outcomes =
+            items.iter().map(|item| Ok(Box::new(row(vec![result(item, Pass, None)], false, None)))).collect();
         FileRows { file: file.to_string(), outcomes }
     }
 

@@ -99,5 +99,6 @@ pub struct FileReport {
     pub cached: bool,
 }
 
-/// One record's outcome as cached: an accepted row or its reject.
-type Outcome = Result<normalise::Row, Box<normalise::Reject>>;
+/// One record's outcome as read back from the cache: an accepted row or its reject, each boxed
+/// so a bucket's list of them is small and moving one is cheap.
+type Outcome = Result<Box<normalise::Row>, Box<normalise::Reject>>;

@@ -104,7 +104,10 @@ impl FrameWriter {
 
     /// One outcome's frame, for [`Self::write_chunk`]; pure, so frames can be made on any
     /// thread.
-    pub(crate) fn frame(&self, outcome: &crate::Outcome) -> Result<Vec<u8>, IngestError> {
+    pub(crate) fn frame(
+        &self,
+        outcome: &Result<crate::normalise::Row, Box<crate::normalise::Reject>>,
+    ) -> Result<Vec<u8>, IngestError> {
         let key = bucket_key(outcome);
         let mut header = Vec::with_capacity(512);
         header.resize(FRAME_HEADER, 0);
@@ -283,7 +286,10 @@ pub(crate) fn read_partitions(
                 }
                 let outcome: crate::Outcome =
                     postcard::from_bytes(payload).map_err(|e| damaged(path, e.to_string()))?;
-                outcomes.push(outcome.map(|row| crate::normalise::Row { columns: columns.clone(), ..row }));
+                outcomes.push(outcome.map(|mut row| {
+                    row.columns = columns.clone();
+                    row
+                }));
                 rest = tail;
             }
         }
@@ -307,9 +313,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// What decides a row's bucket: its sample (the re-tested one for a re-test row), so every row
 /// of a sample, and the rejects that name it, meet in one bucket; a reject without a sample id
 /// goes by its record number.
-pub(crate) fn bucket_key(outcome: &crate::Outcome) -> u64 {
+pub(crate) fn bucket_key<R: std::borrow::Borrow<crate::normalise::Row>>(
+    outcome: &Result<R, Box<crate::normalise::Reject>>,
+) -> u64 {
     match outcome {
-        Ok(row) => fnv1a(row.sample_key_id().as_bytes()),
+        Ok(row) => fnv1a(row.borrow().sample_key_id().as_bytes()),
         Err(reject) => match &reject.sample_id {
             Some(id) => fnv1a(id.as_bytes()),
             None => fnv1a(&reject.record.to_le_bytes()),
@@ -397,7 +405,7 @@ mod tests {
         assert_eq!(buckets_for(u64::MAX, 1), PARTITIONS);
     }
 
-    fn reject(record: u64, sample: Option<&str>) -> crate::Outcome {
+    fn reject(record: u64, sample: Option<&str>) -> Result<crate::normalise::Row, Box<crate::normalise::Reject>> {
         Err(Box::new(crate::normalise::Reject {
             file: "f.csv".into(),
             record,
@@ -419,7 +427,7 @@ mod tests {
         let path = dir.path().join("entry.rows");
         let mut writer = FrameWriter::create(&path).unwrap();
         // Three chunks; samples recur across chunks, some rows have no sample id.
-        let outcomes: Vec<crate::Outcome> = (0..3000u64)
+        let outcomes: Vec<Result<crate::normalise::Row, Box<crate::normalise::Reject>>> = (0..3000u64)
             .map(|record| {
                 let sample = format!("S{}", record % 700);
                 reject(record, (record % 11 != 0).then_some(sample.as_str()))
