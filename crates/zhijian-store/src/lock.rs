@@ -81,7 +81,19 @@ impl RunLock {
             match file.try_lock() {
                 Ok(()) => {}
                 Err(fs::TryLockError::WouldBlock) => {
-                    let (pid, started) = owner(&read_all(&mut file).unwrap_or_default());
+                    // The holder writes its pid just after it locks: over a stale lock the file
+                    // may still name the run that left it, or be empty for a moment. What two
+                    // reads 20 ms apart agree on is the holder's.
+                    let mut text = read_all(&mut file).unwrap_or_default();
+                    for _ in 0..5 {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        let again = read_all(&mut file).unwrap_or_default();
+                        if again == text {
+                            break;
+                        }
+                        text = again;
+                    }
+                    let (pid, started) = owner(&text);
                     return Err(LockError::Held { output: output.to_path_buf(), path, pid, started });
                 }
                 Err(fs::TryLockError::Error(err)) => return Err(LockError::Io(io_err("cannot lock", &path)(err))),
