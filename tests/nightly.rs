@@ -6,40 +6,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Sandbox, stderr, stdout};
+use common::{Sandbox, published_digest as fingerprint, stderr, stdout};
 
 const CORRECTION: &str = "sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv";
-
-/// Every published file (tables and report) by path, with a digest of its bytes; the manifest,
-/// which holds the run id and timings, is left out.
-fn fingerprint(output: &Path) -> BTreeMap<String, String> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![output.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let name = path.strip_prefix(output).unwrap().to_string_lossy().into_owned();
-            if name == "_manifest.json" {
-                continue;
-            }
-            let bytes = std::fs::read(&path).unwrap();
-            // FNV-1a: enough to tell sets apart, no dependency.
-            let hash =
-                bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
-            files.insert(name, format!("{hash:016x}:{}", bytes.len()));
-        }
-    }
-    files
-}
 
 fn clean_run(with_correction: bool) -> (BTreeMap<String, String>, Duration) {
     let sandbox = Sandbox::new();

@@ -262,6 +262,32 @@ pub fn assert_invariants(output: &Path) {
     }
 }
 
+/// Every published file (tables and report) by path, with a digest of its bytes and its size;
+/// the manifest, which holds the run id and timings, is left out.
+pub fn published_digest(output: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![output.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let name = path.strip_prefix(output).unwrap().to_string_lossy().into_owned();
+            if name == "_manifest.json" {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            // FNV-1a: enough to tell sets apart, no dependency.
+            let hash =
+                bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+            files.insert(name, format!("{hash:016x}:{}", bytes.len()));
+        }
+    }
+    files
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

@@ -33,8 +33,13 @@ use crate::normalise::{Reject, ResultFields, Row, SampleFields};
 pub struct FileRows {
     /// The file as shown in outputs.
     pub file: String,
-    /// Accepted rows and rejects, one per data record.
+    /// Accepted rows and rejects, one per data record (of a foreign file, only those of
+    /// samples a home file names).
     pub outcomes: Vec<Result<Box<Row>, Box<Reject>>>,
+    /// The file is one this assembly answers for: its rejects are output here, and so are the
+    /// samples whose first delivery it is (see [`assemble`]). A foreign file (`false`) lends
+    /// its rows to those samples and no more: they are output where it is at home.
+    pub home: bool,
 }
 
 /// A sample ready for the `samples` table.
@@ -219,6 +224,8 @@ type EarlyRejects = HashMap<String, Vec<(String, i32)>>;
 struct Located {
     /// The file, shared by its rows.
     file: Arc<str>,
+    /// The file is a home file of the assembly (see [`FileRows::home`]).
+    home: bool,
     row: Box<Row>,
 }
 
@@ -244,6 +251,11 @@ impl Located {
 
 /// Groups a source's rows into samples and applies the sample-level rules (see the module
 /// docs).
+///
+/// Of the samples, only those whose first delivery (in [`delivery_order`]) is a home file
+/// are kept, and only the home files' rejects: a sample delivered by files assembled in
+/// different places is output once, where its first delivery is at home, and a foreign file's
+/// rows count only there. With every file at home, every sample is kept.
 pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> Assembled {
     let mut out = Assembled::default();
     let mut order: Vec<String> = Vec::new();
@@ -258,7 +270,7 @@ pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> A
         for outcome in file.outcomes {
             match outcome {
                 Ok(row) => {
-                    let located = Located { file: name.clone(), row };
+                    let located = Located { file: name.clone(), home: file.home, row };
                     match groups.get_mut(located.row.sample_key_id()) {
                         Some(group) => group.push(located),
                         None => {
@@ -276,7 +288,9 @@ pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> A
                             None => files.push((reject.file.clone(), 1)),
                         }
                     }
-                    out.rejects.push(*reject);
+                    if file.home {
+                        out.rejects.push(*reject);
+                    }
                 }
             }
         }
@@ -284,10 +298,24 @@ pub fn assemble(programme: Programme, layout: Layout, files: Vec<FileRows>) -> A
     out.samples.reserve(order.len());
     for sample_id in order {
         let Some(rows) = groups.remove(&sample_id) else { continue };
+        if !first_delivery_at_home(&rows) {
+            continue;
+        }
         assemble_sample(programme, layout, sample_id, rows, &early_rejects, &mut out);
     }
     out.rejects.sort_by(|a, b| (&a.file, a.record).cmp(&(&b.file, b.record)));
     out
+}
+
+/// The sample's first delivery (in [`delivery_order`]) is a home file.
+fn first_delivery_at_home(rows: &[Located]) -> bool {
+    if rows.iter().all(|l| l.home) {
+        return true;
+    }
+    if rows.iter().all(|l| !l.home) {
+        return false;
+    }
+    rows.iter().min_by(|a, b| delivery_order(&a.file).cmp(&delivery_order(&b.file))).is_some_and(|l| l.home)
 }
 
 /// What [`latest_delivery`] kept of a sample's rows.
@@ -641,7 +669,7 @@ fn assemble_sample(
                 out.accepted.insert(located.file.to_string(), 1);
             }
         }
-        let Located { file, row } = located;
+        let Located { file, row, .. } = located;
         for mut result in row.results {
             result.superseded = superseded.get(index).copied().unwrap_or(false);
             index += 1;
@@ -852,10 +880,83 @@ mod tests {
         assert_eq!(natural_cmp("x99999999999999999999999", "x100000000000000000000000"), Ordering::Less);
     }
 
+    /// Every way of splitting four deliveries between two assemblies (each at home for its
+    /// files, the other's lent) outputs every sample, result, reject and count exactly once,
+    /// as one assembly of all four does.
+    #[test]
+    fn a_sample_is_assembled_once_however_its_deliveries_are_split() {
+        let at = |id: &str, record: u64, items: &[&str], retest: bool| -> Result<Box<Row>, Box<Reject>> {
+            let mut row = row(items.iter().map(|item| result(item, Pass, None)).collect(), retest, None);
+            row.sample_id = if retest { format!("{id}-R") } else { id.to_string() };
+            row.retest_of = retest.then(|| id.to_string());
+            (row.record, row.line) = (record, record + 2);
+            Ok(Box::new(row))
+        };
+        let early = |file: &str, id: &str, record: u64| -> Result<Box<Row>, Box<Reject>> {
+            Err(Box::new(Reject {
+                file: file.into(),
+                record,
+                line: record + 2,
+                sample_id: Some(id.into()),
+                item: None,
+                field: None,
+                column: None,
+                value: None,
+                rule: Rule::RequiredMissing,
+                message: String::new(),
+                raw_record: String::new(),
+            }))
+        };
+        // S1 in three files (the correction drops 镉), S2 in two, S3 in one with its re-test in
+        // another, S4's rows in one file and a rejected row of it in another, S5 alone.
+        let files: Vec<(&str, Vec<crate::Outcome>)> = vec![
+            (
+                "d/a.csv",
+                vec![at("S1", 0, &["铅", "镉"], false), at("S2", 1, &["铅"], false), at("S3", 2, &["铅"], false)],
+            ),
+            ("d/a-更正.csv", vec![at("S1", 0, &["铅"], false), early("d/a-更正.csv", "S4", 1)]),
+            ("d/b.csv", vec![at("S2", 0, &["铅"], false), at("S4", 1, &["汞"], false), at("S5", 2, &["铅"], false)]),
+            ("d/c.csv", vec![at("S3", 0, &["铅"], true), at("S1", 1, &["砷"], false)]),
+        ];
+        let assembly = |home: &dyn Fn(usize) -> bool| {
+            let rows = files
+                .iter()
+                .enumerate()
+                .map(|(i, (file, outcomes))| FileRows {
+                    file: file.to_string(),
+                    outcomes: outcomes.clone(),
+                    home: home(i),
+                })
+                .collect();
+            assemble(Programme::Food, Layout::ItemRows, rows)
+        };
+        let outputs = |parts: &[Assembled]| {
+            let mut samples: Vec<String> = parts.iter().flat_map(|a| &a.samples).map(|s| format!("{s:?}")).collect();
+            let mut results: Vec<String> = parts.iter().flat_map(|a| &a.results).map(|r| format!("{r:?}")).collect();
+            let mut rejects: Vec<String> = parts.iter().flat_map(|a| &a.rejects).map(|r| format!("{r:?}")).collect();
+            let mut accepted: std::collections::BTreeMap<String, u64> = Default::default();
+            for (file, count) in parts.iter().flat_map(|a| &a.accepted) {
+                *accepted.entry(file.clone()).or_default() += count;
+            }
+            samples.sort();
+            results.sort();
+            rejects.sort();
+            (samples, results, rejects, accepted)
+        };
+        let whole = outputs(&[assembly(&|_| true)]);
+        assert_eq!(whole.0.len(), 5);
+        assert!(whole.2.len() >= 3, "the redelivered and rejected rows: {:?}", whole.2);
+        for split in 0..16u32 {
+            let first = assembly(&|i| split & (1 << i) != 0);
+            let second = assembly(&|i| split & (1 << i) == 0);
+            assert_eq!(outputs(&[first, second]), whole, "files at home in the first: {split:04b}");
+        }
+    }
+
     fn delivered(file: &str, items: &[&str]) -> FileRows {
         let outcomes =
             items.iter().map(|item| Ok(Box::new(row(vec![result(item, Pass, None)], false, None)))).collect();
-        FileRows { file: file.to_string(), outcomes }
+        FileRows { file: file.to_string(), outcomes, home: true }
     }
 
     #[test]

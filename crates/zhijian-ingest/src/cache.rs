@@ -35,6 +35,38 @@ pub(crate) struct EntryHead {
     pub(crate) parts: Vec<PartHead>,
     /// Worksheets of a workbook that `sheet = "*"` did not read, with why.
     pub(crate) skipped_sheets: Vec<(String, String)>,
+    /// The boot of the machine (Linux's boot id) in which the rows files were written or last
+    /// checked whole; see [`needs_check`].
+    pub(crate) checked_in_boot: Option<String>,
+}
+
+/// Whether an entry's rows files must be checked whole (length, frames, CRC-32) before use.
+///
+/// They are not synced when written (see the `spill` module), so only a power loss or a
+/// kernel crash can leave one on disk short of what was written, and either starts a new boot:
+/// within the boot that wrote (or last checked) them the kernel returns exactly the bytes
+/// written, and their length is checked. Without a boot id (not Linux) they are always checked.
+pub(crate) fn needs_check(head: &EntryHead) -> bool {
+    match (current_boot(), &head.checked_in_boot) {
+        (Some(now), Some(then)) => now != then,
+        _ => true,
+    }
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id`), read once.
+pub(crate) fn current_boot() -> Option<&'static str> {
+    static BOOT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT.get_or_init(|| {
+        // The tests of damaged entries play a reboot; debug builds only.
+        #[cfg(debug_assertions)]
+        if let Some(id) = std::env::var_os("ZHIJIAN_TEST_BOOT_ID") {
+            return Some(id.to_string_lossy().into_owned());
+        }
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let id = id.trim();
+        (!id.is_empty()).then(|| id.to_string())
+    })
+    .as_deref()
 }
 
 /// One table of a cache entry: a file's, or a worksheet's.
@@ -58,6 +90,15 @@ pub(crate) fn rows_path(dir: &Path, key: &str, index: usize) -> PathBuf {
     match index {
         0 => dir.join(format!("{key}.rows")),
         _ => dir.join(format!("{key}.{index}.rows")),
+    }
+}
+
+/// Makes the entry a rows file belongs to unusable, by removing its head: the next run parses
+/// its file again (and [`prune_cache`] removes the rest).
+pub(crate) fn discard_entry(rows: &Path) {
+    let key = rows.file_name().and_then(|n| n.to_str()).and_then(cache_file_key);
+    if let (Some(key), Some(dir)) = (key, rows.parent()) {
+        let _ = std::fs::remove_file(dir.join(format!("{key}.head")));
     }
 }
 
@@ -124,7 +165,7 @@ pub(crate) const SPILL_PREFIX: &str = ".spill-";
 
 /// The layout of cache entries (see the `spill` module); part of every key, so entries of
 /// another layout are never read.
-pub(crate) const CACHE_FORMAT: &str = "zhijian-cache-6";
+pub(crate) const CACHE_FORMAT: &str = "zhijian-cache-7";
 
 #[cfg(test)]
 mod tests {

@@ -67,6 +67,18 @@ pub enum IngestError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A cache entry's rows failed their check when read back (a disk that changed them); the
+    /// entry is discarded, so the next run parses its file again.
+    #[error(
+        "the cache entry `{}` is damaged ({why}): it is discarded, and the next run parses its file again",
+        path.display()
+    )]
+    CacheDamaged {
+        /// The entry's rows file.
+        path: PathBuf,
+        /// What failed.
+        why: String,
+    },
     /// A file changed while it was read: an agency was still writing it.
     #[error("`{}` changed while it was read (size or modification time moved); run again once it is complete", path.display())]
     Changed {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use zhijian_pipeline::{Format, Pipeline, SheetSelection};
 use zhijian_seeds::Seeds;
 
-use crate::cache::{CACHE_FORMAT, EntryHead, FileCache, PartHead, rows_path};
+use crate::cache::{self, CACHE_FORMAT, EntryHead, FileCache, PartHead, rows_path};
 use crate::normalise::{Context, FileNormaliser};
 use crate::parse::VocabularyIndex;
 use crate::read::{self, ColumnIndex, HeaderSearch, ReadError};
@@ -28,6 +28,14 @@ pub(crate) struct ReadFile {
     pub(crate) rows_path: PathBuf,
     pub(crate) columns: std::sync::Arc<ColumnIndex>,
     pub(crate) rows: spill::RowsIndex,
+}
+
+impl ReadFile {
+    /// The name of its rows file in the cache: its entry's key and part, so everything its
+    /// rows depend on.
+    pub(crate) fn entry_name(&self) -> String {
+        self.rows_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
 }
 
 /// Every source's files, read and normalised into the cache; [`crate::write_tables`] assembles and
@@ -265,14 +273,23 @@ fn read_file(
         && let Ok(bytes) = std::fs::read(&head_path)
     {
         match postcard::from_bytes::<EntryHead>(&bytes) {
-            Ok(head) => {
+            Ok(mut head) => {
+                let whole = cache::needs_check(&head);
                 let verified = head.parts.iter().enumerate().try_for_each(|(index, part)| {
                     let rows = rows_path(&cache.dir, &key, index);
-                    spill::verify(&rows, &part.rows).map_err(|why| (rows, why))
+                    if whole { spill::verify(&rows, &part.rows) } else { spill::verify_length(&rows, &part.rows) }
+                        .map_err(|why| (rows, why))
                 });
                 match verified {
                     Ok(()) => {
-                        tracing::debug!(file = %name, "rows from the cache");
+                        tracing::debug!(file = %name, checked = whole, "rows from the cache");
+                        if whole && let Some(boot) = cache::current_boot() {
+                            // Checked whole in this boot: the next runs of the boot check lengths.
+                            head.checked_in_boot = Some(boot.to_string());
+                            if let Ok(encoded) = postcard::to_stdvec(&head) {
+                                let _ = zhijian_store::write_atomic(&head_path, &encoded);
+                            }
+                        }
                         return Ok(done(head, true));
                     }
                     Err((rows, why)) => tracing::warn!(
@@ -382,7 +399,13 @@ impl Parse<'_, '_> {
             rows: rows.finish()?,
         };
         let encoding = encoding.to_string();
-        Ok(EntryHead { encoding, replacements: replacements as u64, parts: vec![part], skipped_sheets: Vec::new() })
+        Ok(EntryHead {
+            encoding,
+            replacements: replacements as u64,
+            parts: vec![part],
+            skipped_sheets: Vec::new(),
+            checked_in_boot: cache::current_boot().map(str::to_string),
+        })
     }
 
     /// A workbook: each worksheet read (one, or several with `sheet = "*"` or a list) is a
@@ -454,7 +477,13 @@ impl Parse<'_, '_> {
             zhijian_pipeline::ExcelKind::Xlsx => "xlsx",
             zhijian_pipeline::ExcelKind::Xls => "xls",
         };
-        Ok(EntryHead { encoding: encoding.to_string(), replacements: 0, parts, skipped_sheets })
+        Ok(EntryHead {
+            encoding: encoding.to_string(),
+            replacements: 0,
+            parts,
+            skipped_sheets,
+            checked_in_boot: cache::current_boot().map(str::to_string),
+        })
     }
 }
 
@@ -464,7 +493,7 @@ fn write_records(
     normaliser: &FileNormaliser<'_>,
     records: &[read::RawRecord],
 ) -> Result<(), IngestError> {
-    let frames: Vec<Vec<u8>> =
+    let frames: Vec<spill::Frame> =
         records.par_iter().map(|record| rows.frame(&normaliser.normalise(record))).collect::<Result<_, _>>()?;
     rows.write_chunk(&frames)
 }
@@ -534,7 +563,7 @@ fn read_stable(path: &Path) -> Result<Vec<u8>, IngestError> {
     Ok(bytes)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

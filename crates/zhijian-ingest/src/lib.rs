@@ -40,6 +40,7 @@ mod listing;
 pub mod normalise;
 pub mod parse;
 pub mod read;
+mod segments;
 pub mod skipped;
 mod spill;
 pub mod tables;
@@ -51,6 +52,7 @@ pub use crate::cache::{FileCache, cache_file_key, prune_cache};
 pub use crate::error::{IngestError, panic_message};
 pub use crate::inputs::{Progress, ProgressFn, ReadInputs, SkippedFile, read_inputs, sheet_input_name};
 pub use crate::listing::{Listing, list_source, source_files};
+pub use crate::segments::{PreviousOutput, SegmentEntry, SegmentFile, SegmentRows};
 pub use crate::skipped::{SkippedKind, SkippedRows};
 pub use crate::write::{TableWritten, Written, write_tables};
 

@@ -33,7 +33,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
 }
 
 fn damaged(path: &Path, why: String) -> IngestError {
-    IngestError::Io { path: path.to_path_buf(), source: std::io::Error::other(format!("unreadable entry: {why}")) }
+    IngestError::CacheDamaged { path: path.to_path_buf(), why }
 }
 
 /// Bits of a bucket key that choose its partition.
@@ -59,6 +59,8 @@ pub(crate) struct Run {
     pub(crate) partition: u16,
     pub(crate) frames: u32,
     pub(crate) bytes: u32,
+    /// CRC-32 of its bytes, checked whenever it is read.
+    pub(crate) crc32: u32,
 }
 
 /// What a rows file must hold — its length, its number of frames and the CRC-32 of its bytes —
@@ -70,6 +72,9 @@ pub(crate) struct RowsIndex {
     pub(crate) crc32: u32,
     /// Per chunk, in file order, its runs in partition order.
     pub(crate) chunks: Vec<Vec<Run>>,
+    /// The bucket keys of the samples its rows and rejects name, sorted, each once: which
+    /// files share a sample is known without reading their rows (see `write`'s segments).
+    pub(crate) samples: Vec<u64>,
 }
 
 impl RowsIndex {
@@ -97,7 +102,7 @@ impl FrameWriter {
             path: path.to_path_buf(),
             temporary,
             out: BufWriter::with_capacity(1 << 20, file),
-            index: RowsIndex { bytes: 0, frames: 0, crc32: 0, chunks: Vec::new() },
+            index: RowsIndex { bytes: 0, frames: 0, crc32: 0, chunks: Vec::new(), samples: Vec::new() },
             crc: crc32fast::Hasher::new(),
         })
     }
@@ -107,8 +112,9 @@ impl FrameWriter {
     pub(crate) fn frame(
         &self,
         outcome: &Result<crate::normalise::Row, Box<crate::normalise::Reject>>,
-    ) -> Result<Vec<u8>, IngestError> {
+    ) -> Result<Frame, IngestError> {
         let key = bucket_key(outcome);
+        let of_sample = !matches!(outcome, Err(reject) if reject.sample_id.is_none());
         let mut header = Vec::with_capacity(512);
         header.resize(FRAME_HEADER, 0);
         let mut frame = postcard::to_extend(outcome, header)
@@ -120,21 +126,24 @@ impl FrameWriter {
         })?;
         frame[..4].copy_from_slice(&length.to_le_bytes());
         frame[4..FRAME_HEADER].copy_from_slice(&key.to_le_bytes());
-        Ok(frame)
+        Ok(Frame { bytes: frame, of_sample })
     }
 
     /// Appends one chunk: the frames of records normalised together, in record order; they
     /// are written grouped by partition.
-    pub(crate) fn write_chunk(&mut self, frames: &[Vec<u8>]) -> Result<(), IngestError> {
+    pub(crate) fn write_chunk(&mut self, frames: &[Frame]) -> Result<(), IngestError> {
         if frames.is_empty() {
             return Ok(());
         }
-        let mut order: Vec<(u16, usize)> = frames.iter().enumerate().map(|(i, f)| (partition(tag(f)), i)).collect();
+        self.index.samples.extend(frames.iter().filter(|f| f.of_sample).map(|f| tag(&f.bytes)));
+        let mut order: Vec<(u16, usize)> =
+            frames.iter().enumerate().map(|(i, f)| (partition(tag(&f.bytes)), i)).collect();
         // Stable: record order within a partition.
         order.sort_by_key(|&(partition, _)| partition);
         let mut runs: Vec<Run> = Vec::new();
+        let mut run_crc = crc32fast::Hasher::new();
         for (partition, i) in order {
-            let frame = &frames[i];
+            let frame = &frames[i].bytes;
             match runs.last_mut() {
                 Some(run) if run.partition == partition => {
                     run.frames += 1;
@@ -143,12 +152,21 @@ impl FrameWriter {
                         source: std::io::Error::other("a chunk of over 4 GiB"),
                     })?;
                 }
-                _ => runs.push(Run { partition, frames: 1, bytes: frame.len() as u32 }),
+                last => {
+                    if let Some(run) = last {
+                        run.crc32 = std::mem::take(&mut run_crc).finalize();
+                    }
+                    runs.push(Run { partition, frames: 1, bytes: frame.len() as u32, crc32: 0 });
+                }
             }
+            run_crc.update(frame);
             self.crc.update(frame);
             self.index.bytes += frame.len() as u64;
             self.index.frames += 1;
             self.out.write_all(frame).map_err(io(&self.temporary))?;
+        }
+        if let Some(run) = runs.last_mut() {
+            run.crc32 = run_crc.finalize();
         }
         self.index.chunks.push(runs);
         Ok(())
@@ -169,8 +187,17 @@ impl FrameWriter {
         drop(file);
         std::fs::rename(&self.temporary, &self.path).map_err(io(&self.path))?;
         self.index.crc32 = self.crc.finalize();
+        self.index.samples.sort_unstable();
+        self.index.samples.dedup();
         Ok(self.index)
     }
+}
+
+/// One record's frame, made by [`FrameWriter::frame`].
+pub(crate) struct Frame {
+    bytes: Vec<u8>,
+    /// Its key is a sample's (a row, or a reject naming a sample), not a record number's.
+    of_sample: bool,
 }
 
 /// The bucket key in a frame's header.
@@ -184,10 +211,7 @@ fn tag(frame: &[u8]) -> u64 {
 /// the CRC of all bytes, and that the chunks account for every byte. The message says what
 /// differs.
 pub(crate) fn verify(path: &Path, expected: &RowsIndex) -> Result<(), String> {
-    let length = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?.len();
-    if length != expected.bytes {
-        return Err(format!("{length} bytes, expected {}", expected.bytes));
-    }
+    verify_length(path, expected)?;
     let runs = expected.chunks.iter().flatten();
     let (frames_listed, bytes_listed) =
         runs.fold((0u64, 0u64), |(f, b), run| (f + u64::from(run.frames), b + u64::from(run.bytes)));
@@ -225,6 +249,16 @@ pub(crate) fn verify(path: &Path, expected: &RowsIndex) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks only a rows file's length against its index (see `cache::needs_check` for when that
+/// is enough).
+pub(crate) fn verify_length(path: &Path, expected: &RowsIndex) -> Result<(), String> {
+    let length = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?.len();
+    if length != expected.bytes {
+        return Err(format!("{length} bytes, expected {}", expected.bytes));
+    }
+    Ok(())
+}
+
 /// Reads a frame header: `Ok(false)` at a clean end (no byte left), an error for a header cut
 /// short, which a clean end must never be taken for.
 fn read_header(input: &mut impl Read, header: &mut [u8; FRAME_HEADER]) -> std::io::Result<bool> {
@@ -248,16 +282,19 @@ fn read_header(input: &mut impl Read, header: &mut [u8; FRAME_HEADER]) -> std::i
 
 /// The outcomes of the partitions in `range` of a rows file, chunk after chunk, each run in
 /// record order; every row gets its file's column headers back (they are stored once per
-/// file). A frame that does not decode, or one of another partition, is an error naming the
-/// file: the entry was verified when it was taken, so it changed since.
+/// file). With `only`, frames whose key is not in it are passed over undecoded. A frame that
+/// does not decode, or one of another partition, is an error naming the file: the entry was
+/// verified when it was taken, so it changed since.
 pub(crate) fn read_partitions(
     path: &Path,
     index: &RowsIndex,
     columns: &Arc<ColumnIndex>,
     range: Range<u16>,
+    only: Option<&std::collections::HashSet<u64>>,
 ) -> Result<Vec<crate::Outcome>, IngestError> {
     let expected = index.frames_in(&range);
-    let mut outcomes = Vec::with_capacity(expected as usize);
+    let mut outcomes = Vec::with_capacity(if only.is_some() { 0 } else { expected as usize });
+    let mut frames = 0u64;
     if expected == 0 {
         return Ok(outcomes);
     }
@@ -272,6 +309,14 @@ pub(crate) fn read_partitions(
             file.seek(SeekFrom::Start(offset + before)).map_err(io(path))?;
             buffer.resize(inside as usize, 0);
             file.read_exact(&mut buffer).map_err(io(path))?;
+            let mut at = 0usize;
+            for run in runs.iter().filter(|r| range.contains(&r.partition)) {
+                let bytes = &buffer[at..at + run.bytes as usize];
+                if crc32fast::hash(bytes) != run.crc32 {
+                    return Err(damaged(path, format!("the rows of partition {} fail their CRC-32", run.partition)));
+                }
+                at += run.bytes as usize;
+            }
             let mut rest = buffer.as_slice();
             while !rest.is_empty() {
                 let Some((header, tail)) = rest.split_at_checked(FRAME_HEADER) else {
@@ -281,8 +326,14 @@ pub(crate) fn read_partitions(
                 let Some((payload, tail)) = tail.split_at_checked(length as usize) else {
                     return Err(damaged(path, "a frame cut short".to_string()));
                 };
-                if !range.contains(&partition(tag(header))) {
+                let key = tag(header);
+                if !range.contains(&partition(key)) {
                     return Err(damaged(path, "a frame outside the partitions its index gives".to_string()));
+                }
+                frames += 1;
+                rest = tail;
+                if only.is_some_and(|keys| !keys.contains(&key)) {
+                    continue;
                 }
                 let outcome: crate::Outcome =
                     postcard::from_bytes(payload).map_err(|e| damaged(path, e.to_string()))?;
@@ -290,13 +341,12 @@ pub(crate) fn read_partitions(
                     row.columns = columns.clone();
                     row
                 }));
-                rest = tail;
             }
         }
         offset += chunk;
     }
-    if outcomes.len() as u64 != expected {
-        return Err(damaged(path, format!("{} rows where its index lists {expected}", outcomes.len())));
+    if frames != expected {
+        return Err(damaged(path, format!("{frames} rows where its index lists {expected}")));
     }
     Ok(outcomes)
 }
@@ -306,7 +356,7 @@ const FRAME_HEADER: usize = 12;
 
 /// FNV-1a: a hash that is the same on every machine and Rust version, so bucketing (and with
 /// it the order of the outputs) is deterministic.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
@@ -434,7 +484,7 @@ mod tests {
             })
             .collect();
         for chunk in outcomes.chunks(1024) {
-            let frames: Vec<Vec<u8>> = chunk.iter().map(|o| writer.frame(o).unwrap()).collect();
+            let frames: Vec<Frame> = chunk.iter().map(|o| writer.frame(o).unwrap()).collect();
             writer.write_chunk(&frames).unwrap();
         }
         let index = writer.finish().unwrap();
@@ -445,7 +495,7 @@ mod tests {
             let mut seen = Vec::new();
             for bucket in 0..buckets {
                 let range = bucket_partitions(bucket, buckets);
-                let rows = read_partitions(&path, &index, &columns, range.clone()).unwrap();
+                let rows = read_partitions(&path, &index, &columns, range.clone(), None).unwrap();
                 assert_eq!(rows.len() as u64, index.frames_in(&range));
                 // Each sample's rows keep record order.
                 let mut last: std::collections::HashMap<Option<String>, u64> = std::collections::HashMap::new();
@@ -461,12 +511,33 @@ mod tests {
             seen.sort_unstable();
             assert_eq!(seen, (0..3000).collect::<Vec<_>>(), "{buckets} buckets");
         }
+        // The entry lists the samples its rows name (not the records without one), and a read
+        // for some of them decodes only theirs.
+        let expected: std::collections::BTreeSet<u64> =
+            (0..3000u64).filter(|r| r % 11 != 0).map(|r| fnv1a(format!("S{}", r % 700).as_bytes())).collect();
+        assert_eq!(index.samples, expected.into_iter().collect::<Vec<_>>());
+        let only: std::collections::HashSet<u64> = [fnv1a(b"S3"), fnv1a(b"S650")].into();
+        let rows = read_partitions(&path, &index, &columns, 0..PARTITIONS as u16, Some(&only)).unwrap();
+        let mut ids: Vec<String> = rows.iter().map(|o| o.as_ref().err().unwrap().sample_id.clone().unwrap()).collect();
+        ids.dedup();
+        let named = (0..3000u64).filter(|r| r % 11 != 0 && [3, 650].contains(&(r % 700))).count();
+        assert_eq!(rows.len(), named, "{ids:?}");
+        assert!(ids.iter().all(|id| id == "S3" || id == "S650"), "{ids:?}");
+        // A byte changed on disk keeps the length, and is caught by the CRC of the rows read.
+        let original = std::fs::read(&path).unwrap();
+        let mut flipped = original.clone();
+        flipped[original.len() / 2] ^= 0x01;
+        std::fs::write(&path, &flipped).unwrap();
+        assert!(verify_length(&path, &index).is_ok());
+        let read = read_partitions(&path, &index, &columns, 0..PARTITIONS as u16, None);
+        assert!(read.is_err_and(|e| e.to_string().contains("CRC-32")));
+        std::fs::write(&path, &original).unwrap();
         // A file changed after it was verified is an error, never rows quietly lost.
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 5);
         std::fs::write(&path, &bytes).unwrap();
         assert!(verify(&path, &index).is_err());
-        let whole = read_partitions(&path, &index, &columns, 0..PARTITIONS as u16);
-        assert!(matches!(whole, Err(IngestError::Io { .. })));
+        let whole = read_partitions(&path, &index, &columns, 0..PARTITIONS as u16, None);
+        assert!(matches!(whole, Err(IngestError::Io { .. } | IngestError::CacheDamaged { .. })), "{whole:?}");
     }
 }

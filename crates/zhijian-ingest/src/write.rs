@@ -1,6 +1,10 @@
 //! Writing the tables: every source's rows read back from the cache a bucket at a time,
-//! assembled into samples, cut by year and written as Parquet, in an order that does not depend
-//! on the threads.
+//! assembled into samples, cut by year and written as Parquet, segment by segment (see the
+//! `segments` module), in an order that does not depend on the threads; segments whose inputs
+//! did not change since the previous run are linked from it instead.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use chrono::Datelike;
 use rayon::prelude::*;
@@ -9,6 +13,7 @@ use zhijian_store::{Staging, WrittenFile, YearWriter};
 
 use crate::assemble::{self, FileRows, assemble};
 use crate::inputs::ReadInputs;
+use crate::segments::{self, PreviousOutput, Segment, SegmentEntry, SegmentFile, SegmentRows};
 use crate::tables::{self, SourcedReject};
 use crate::{FileReport, IngestError, spill};
 
@@ -31,83 +36,141 @@ impl TableWritten {
 /// What [`write_tables`] wrote, and every input's completed report.
 #[derive(Debug)]
 pub struct Written {
-    /// `samples`, `results` and `rejects`.
+    /// `samples`, `results` and `rejects`, each table's files in path order.
     pub tables: Vec<TableWritten>,
     /// One report per input file, in source and path order, with its accepted, rejected and
     /// superseded rows.
     pub files: Vec<FileReport>,
+    /// Every source's segments, in source and group order: written, or reused.
+    pub segments: Vec<SegmentEntry>,
 }
 
+/// The tables [`write_tables`] writes, in the order it lists them.
+const TABLES: [&str; 3] = ["samples", "results", "rejects"];
+
 /// Groups every source's rows into samples and writes `samples`, `results` (by year of
-/// sampling) and `rejects` into the staging folder.
+/// sampling) and `rejects` into the staging folder; `metadata` goes into every file, with
+/// `zhijian.inputs_sha256` over the inputs the file was made from.
 ///
-/// A source with more than `batch_rows` records is assembled in buckets of at most about that
-/// many (a power of two of them): bucket `b` holds the rows whose sample id hashes into its
-/// range of partitions, read straight from the files' cache entries (see the `spill` module),
-/// so every row of a sample lands in the same bucket, and each bucket is assembled and
-/// written before the next is read. Memory follows `batch_rows`, not the size of the input.
-/// Within a bucket samples are sorted by key, results by sample, file and record, rejects by
-/// file and record; the buckets follow one another in order.
+/// Each source's output is cut into segments (see the `segments` module), each with files of
+/// its own. A segment whose fingerprint `previous` lists is linked from there, not written.
+/// A segment with more than `batch_rows` records is assembled in buckets of at most about
+/// that many (a power of two of them): bucket `b` holds the rows whose sample id hashes into
+/// its range of partitions, read straight from the files' cache entries (see the `spill`
+/// module), so every row of a sample lands in the same bucket, and each bucket is assembled
+/// and written before the next is read. Memory follows `batch_rows`, not the size of the
+/// input. Within a bucket samples are sorted by key, results by sample, file and record,
+/// rejects by file and record; the buckets follow one another in order.
 pub fn write_tables(
     pipeline: &Pipeline,
     read: &ReadInputs,
     staging: &Staging,
     metadata: &[(String, String)],
     batch_rows: usize,
+    previous: Option<&PreviousOutput>,
 ) -> Result<Written, IngestError> {
-    let writer = |table: &str, schema: arrow_schema::SchemaRef, partitioned: bool| {
-        YearWriter::new(&staging.table_dir(table), &schema, metadata, partitioned, batch_rows)
-    };
-    let mut writers = Writers {
-        samples: writer("samples", zhijian_model::samples_schema(), true)?,
-        results: writer("results", zhijian_model::results_schema(), true)?,
-        rejects: writer("rejects", zhijian_model::rejects_schema(), false)?,
-    };
-    let mut reports: Vec<Vec<FileReport>> =
-        read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
+    let root = staging.table_dir("");
+    for table in TABLES {
+        let dir = root.join(table);
+        std::fs::create_dir_all(&dir).map_err(|source| IngestError::Io { path: dir.clone(), source })?;
+    }
+    let plan = segments::plan(&read.sources, batch_rows);
+    let mut entries: Vec<Option<SegmentEntry>> = vec![None; plan.len()];
+    if let Some(previous) = previous {
+        let published: HashMap<&str, &SegmentEntry> =
+            previous.segments.iter().map(|entry| (entry.fingerprint.as_str(), entry)).collect();
+        for (slot, segment) in entries.iter_mut().zip(&plan) {
+            if let Some(entry) = published.get(segment.fingerprint.as_str())
+                && segments::link(previous, entry, &root)?.is_some()
+            {
+                *slot = Some(SegmentEntry { reused: true, ..(*entry).clone() });
+            }
+        }
+    }
 
-    // The work is a list of units in output order: a whole source, or one bucket of a large
+    // The work is a list of units in output order: a whole segment, or one bucket of a large
     // one, read straight from the files' cache entries.
     let mut units = Vec::new();
-    for (index, (source, files)) in pipeline.sources.iter().zip(&read.sources).enumerate() {
-        let total: u64 = files.iter().map(|f| f.rows.frames).sum();
-        let buckets = spill::buckets_for(total, batch_rows);
-        if buckets > 1 {
-            tracing::info!(source = %source.name, records = total, buckets, "assembling in buckets");
+    for (index, segment) in plan.iter().enumerate().filter(|(index, _)| entries[*index].is_none()) {
+        if segment.buckets > 1 {
+            tracing::info!(
+                source = %pipeline.sources[segment.source].name, group = segment.group,
+                buckets = segment.buckets, "assembling in buckets"
+            );
         }
-        units.extend(
-            (0..buckets).map(|bucket| Unit { source: index, partitions: spill::bucket_partitions(bucket, buckets) }),
-        );
+        units.extend((0..segment.buckets).map(|bucket| Unit {
+            segment: index,
+            partitions: spill::bucket_partitions(bucket, segment.buckets),
+            last: bucket + 1 == segment.buckets,
+        }));
     }
     let build = |unit: &Unit| -> Result<Built, IngestError> {
-        let (source, files) = (&pipeline.sources[unit.source], &read.sources[unit.source]);
-        let rows = files
-            .iter()
-            .map(|file| {
+        let segment = &plan[unit.segment];
+        let (source, files) = (&pipeline.sources[segment.source], &read.sources[segment.source]);
+        let mut inputs: Vec<(usize, bool)> = segment.home.iter().map(|&i| (i, true)).collect();
+        inputs.extend(segment.borrowed.iter().map(|&i| (i, false)));
+        inputs.sort_unstable();
+        let rows = inputs
+            .into_iter()
+            .map(|(index, home)| {
+                let file = &files[index];
+                let only = (!home).then_some(&*segment.shared);
                 let outcomes =
-                    spill::read_partitions(&file.rows_path, &file.rows, &file.columns, unit.partitions.clone())?;
-                Ok(FileRows { file: file.report.path.clone(), outcomes })
+                    spill::read_partitions(&file.rows_path, &file.rows, &file.columns, unit.partitions.clone(), only)
+                        .inspect_err(|err| {
+                        if matches!(err, IngestError::CacheDamaged { .. }) {
+                            crate::cache::discard_entry(&file.rows_path);
+                        }
+                    })?;
+                Ok(FileRows { file: file.report.path.clone(), outcomes, home })
             })
             .collect::<Result<Vec<_>, IngestError>>()?;
-        Built::new(unit.source, source, assemble(source.programme, source.layout, rows))
+        Built::new(unit, source, assemble(source.programme, source.layout, rows))
     };
 
     // A window of units (one per thread) is assembled and turned into Arrow batches in
     // parallel while the window before it is encoded and written, in unit order, so the
     // output does not depend on the threads. At most two windows are held.
+    let mut open: Option<SegmentWriters> = None;
+    let mut write = |built: Built| -> Result<(), IngestError> {
+        let writers = match &mut open {
+            Some(writers) => writers,
+            None => open.insert(SegmentWriters::new(&plan[built.segment], &root, metadata, batch_rows)?),
+        };
+        let (segment, last) = (built.segment, built.last);
+        built.write(writers)?;
+        if last && let Some(writers) = open.take() {
+            entries[segment] = Some(writers.finish(pipeline, read, &plan[segment], &root)?);
+        }
+        Ok(())
+    };
     let window = rayon::current_num_threads().max(1);
     let mut pending: Vec<Built> = Vec::new();
     for chunk in units.chunks(window) {
         let ready = std::mem::take(&mut pending);
         let (written, built) = rayon::join(
-            || ready.into_iter().try_for_each(|built| built.write(&mut writers, &mut reports)),
+            || ready.into_iter().try_for_each(&mut write),
             || chunk.par_iter().map(build).collect::<Result<Vec<_>, _>>(),
         );
         written?;
         pending = built?;
     }
-    pending.into_iter().try_for_each(|built| built.write(&mut writers, &mut reports))?;
+    pending.into_iter().try_for_each(&mut write)?;
+    let entries: Vec<SegmentEntry> = entries.into_iter().flatten().collect();
+    let reused = entries.iter().filter(|e| e.reused).count();
+    tracing::info!(segments = entries.len(), reused, written = entries.len() - reused, "segments");
 
+    let mut reports: Vec<Vec<FileReport>> =
+        read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
+    for (segment, entry) in plan.iter().zip(&entries) {
+        for rows in &entry.rows {
+            if let Some(report) = reports[segment.source].iter_mut().find(|r| r.path == rows.input) {
+                report.rows_accepted += rows.accepted;
+                report.rows_rejected += rows.rejected;
+                report.rows_superseded += rows.superseded;
+            }
+        }
+    }
     let files: Vec<FileReport> = reports.into_iter().flatten().collect();
     for report in &files {
         tracing::info!(
@@ -116,33 +179,119 @@ pub fn write_tables(
             superseded = report.rows_superseded, "ingested"
         );
     }
-    Ok(Written {
-        tables: vec![
-            TableWritten { table: "samples", files: writers.samples.finish()? },
-            TableWritten { table: "results", files: writers.results.finish()? },
-            TableWritten { table: "rejects", files: writers.rejects.finish()? },
-        ],
-        files,
-    })
+    let mut tables: Vec<TableWritten> = TABLES
+        .iter()
+        .map(|&table| {
+            let mut files: Vec<WrittenFile> = entries
+                .iter()
+                .flat_map(|entry| &entry.files)
+                .filter(|file| file.table == table)
+                .map(|file| WrittenFile { path: root.join(&file.path), rows: file.rows })
+                .collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            TableWritten { table, files }
+        })
+        .collect();
+    // `rejects` is one file even when no row was rejected, so the table can be read.
+    if let Some(rejects) = tables.iter_mut().find(|t| t.table == "rejects" && t.files.is_empty()) {
+        let schema = zhijian_model::rejects_schema();
+        let writer = YearWriter::new(&staging.table_dir("rejects"), "part", &schema, metadata, false, batch_rows)?;
+        rejects.files = writer.finish()?;
+    }
+    Ok(Written { tables, files, segments: entries })
 }
 
-/// The three tables [`write_tables`] appends to.
-struct Writers {
+/// A piece of [`write_tables`]' work: a segment's rows, or one bucket of them (the partitions
+/// of its files' rows it holds).
+struct Unit {
+    segment: usize,
+    partitions: std::ops::Range<u16>,
+    /// The segment's last bucket.
+    last: bool,
+}
+
+/// The files of the segment being written.
+struct SegmentWriters {
     samples: YearWriter,
     results: YearWriter,
     rejects: YearWriter,
+    /// (accepted, rejected, superseded) per input.
+    rows: BTreeMap<String, (u64, u64, u64)>,
 }
 
-/// A piece of [`write_tables`]' work: a source's rows, or one bucket of them (the partitions
-/// of its files' rows it holds).
-struct Unit {
-    source: usize,
-    partitions: std::ops::Range<u16>,
+impl SegmentWriters {
+    fn new(
+        segment: &Segment,
+        root: &Path,
+        metadata: &[(String, String)],
+        batch_rows: usize,
+    ) -> Result<Self, IngestError> {
+        let mut metadata = metadata.to_vec();
+        metadata.push(("zhijian.inputs_sha256".to_string(), segment.inputs_sha256.clone()));
+        let stem = segment.stem();
+        let writer = |table: &str, schema: arrow_schema::SchemaRef| {
+            YearWriter::new(&root.join(table), &stem, &schema, &metadata, true, batch_rows)
+        };
+        Ok(SegmentWriters {
+            samples: writer("samples", zhijian_model::samples_schema())?,
+            results: writer("results", zhijian_model::results_schema())?,
+            rejects: writer("rejects", zhijian_model::rejects_schema())?,
+            rows: BTreeMap::new(),
+        })
+    }
+
+    /// Closes the files; the segment as the manifest lists it.
+    fn finish(
+        self,
+        pipeline: &Pipeline,
+        read: &ReadInputs,
+        segment: &Segment,
+        root: &Path,
+    ) -> Result<SegmentEntry, IngestError> {
+        let mut files = Vec::new();
+        for (table, writer) in TABLES.into_iter().zip([self.samples, self.results, self.rejects]) {
+            for written in writer.finish()? {
+                let bytes = std::fs::metadata(&written.path)
+                    .map_err(|source| IngestError::Io { path: written.path.clone(), source })?
+                    .len();
+                files.push(SegmentFile {
+                    table: table.to_string(),
+                    path: relative(root, &written.path),
+                    rows: written.rows,
+                    bytes,
+                });
+            }
+        }
+        let inputs = &read.sources[segment.source];
+        let names = |list: &[usize]| list.iter().map(|&i| inputs[i].report.path.clone()).collect();
+        Ok(SegmentEntry {
+            source: pipeline.sources[segment.source].name.clone(),
+            group: segment.group,
+            groups: segment.groups,
+            fingerprint: segment.fingerprint.clone(),
+            reused: false,
+            inputs: names(&segment.home),
+            borrowed: names(&segment.borrowed),
+            files,
+            rows: self
+                .rows
+                .into_iter()
+                .map(|(input, (accepted, rejected, superseded))| SegmentRows { input, accepted, rejected, superseded })
+                .collect(),
+        })
+    }
+}
+
+/// `path` relative to `root`, with `/` between its parts.
+fn relative(root: &Path, path: &Path) -> String {
+    let inside: PathBuf = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    inside.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
 /// A unit assembled, sorted and turned into Arrow batches, with its rows counted per file.
 struct Built {
-    source: usize,
+    segment: usize,
+    last: bool,
     samples: Vec<(i32, arrow_array::RecordBatch)>,
     results: Vec<(i32, arrow_array::RecordBatch)>,
     rejects: Vec<arrow_array::RecordBatch>,
@@ -153,7 +302,7 @@ struct Built {
 impl Built {
     /// Within a unit samples are sorted by key, results by sample, file and record, rejects by
     /// file and record; each table's rows are cut by year of sampling.
-    fn new(index: usize, source: &Source, assembled: assemble::Assembled) -> Result<Built, IngestError> {
+    fn new(unit: &Unit, source: &Source, assembled: assemble::Assembled) -> Result<Built, IngestError> {
         let arrow = |table| move |source| IngestError::Arrow { table, source };
         let mut counts: std::collections::HashMap<String, (u64, u64, u64)> = std::collections::HashMap::new();
         for reject in &assembled.rejects {
@@ -190,11 +339,11 @@ impl Built {
             .chunks(zhijian_store::ROW_GROUP_ROWS)
             .map(|chunk| tables::rejects_batch(chunk).map_err(arrow("rejects")))
             .collect::<Result<_, _>>()?;
-        Ok(Built { source: index, samples, results, rejects, counts })
+        Ok(Built { segment: unit.segment, last: unit.last, samples, results, rejects, counts })
     }
 
-    /// Appends the batches to the tables and the counts to the source's file reports.
-    fn write(self, writers: &mut Writers, reports: &mut [Vec<FileReport>]) -> Result<(), IngestError> {
+    /// Appends the batches to the segment's files and the counts to its rows per input.
+    fn write(self, writers: &mut SegmentWriters) -> Result<(), IngestError> {
         for (year, batch) in &self.samples {
             writers.samples.write(Some(*year), batch)?;
         }
@@ -204,12 +353,11 @@ impl Built {
         for batch in &self.rejects {
             writers.rejects.write(None, batch)?;
         }
-        for report in &mut reports[self.source] {
-            if let Some((accepted, rejected, superseded)) = self.counts.get(&report.path) {
-                report.rows_accepted += accepted;
-                report.rows_rejected += rejected;
-                report.rows_superseded += superseded;
-            }
+        for (input, (accepted, rejected, superseded)) in self.counts {
+            let entry = writers.rows.entry(input).or_default();
+            entry.0 += accepted;
+            entry.1 += rejected;
+            entry.2 += superseded;
         }
         Ok(())
     }

@@ -266,6 +266,25 @@ fn previous_inputs(output: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The published output's segments, from its manifest, for `write_tables` to reuse those whose
+/// inputs did not change; none when there is no output or its manifest lists none.
+fn previous_output(output: &Path) -> Option<zhijian_ingest::PreviousOutput> {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        #[serde(default)]
+        segments: Vec<zhijian_ingest::SegmentEntry>,
+    }
+    // The generation the output's link leads to (a folder of old is itself): files are linked
+    // from there, never through the output path.
+    let dir = match std::fs::read_link(output) {
+        Ok(target) => output.parent().unwrap_or_else(|| Path::new("")).join(target),
+        Err(_) => output.to_path_buf(),
+    };
+    let bytes = std::fs::read(dir.join("_manifest.json")).ok()?;
+    let listed: Listed = serde_json::from_slice(&bytes).ok()?;
+    Some(zhijian_ingest::PreviousOutput { dir, segments: listed.segments })
+}
+
 /// The folder of the output holding the year-to-date report.
 pub const REPORT_DIR: &str = "report";
 
@@ -413,17 +432,23 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         inputs_hash.update(b"\n");
     }
     let inputs_sha256: String = inputs_hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    // The ingest tables' files each name the inputs they were made from (see `write_tables`);
+    // the aggregates are made from all of them.
     let metadata = vec![
         ("zhijian.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ("zhijian.inputs_sha256".to_string(), inputs_sha256.clone()),
         ("zhijian.as_of".to_string(), as_of.to_string()),
     ];
+    let mut aggregate_metadata = metadata.clone();
+    aggregate_metadata.push(("zhijian.inputs_sha256".to_string(), inputs_sha256.clone()));
 
     let clock = Instant::now();
+    // The segments the published output lists are reused where their inputs did not change;
+    // a full refresh writes everything.
+    let previous = if options.full_refresh { None } else { previous_output(&output) };
     let staging = Staging::create(&output, &run_id)?;
     let batch_rows = if options.batch_rows == 0 { DEFAULT_BATCH_ROWS } else { options.batch_rows };
-    let zhijian_ingest::Written { tables: mut written, files } =
-        zhijian_ingest::write_tables(&pipeline, &ingested, &staging, &metadata, batch_rows)?;
+    let zhijian_ingest::Written { tables: mut written, files, segments } =
+        zhijian_ingest::write_tables(&pipeline, &ingested, &staging, &metadata, batch_rows, previous.as_ref())?;
     check_accounting(&files)?;
     stage_done(&mut timings, "write", clock);
 
@@ -447,10 +472,13 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         })
         .collect();
     let attainment = zhijian_aggregate::attainment(&targets, &aggregates.achieved, as_of);
-    let pass_rate_files =
-        zhijian_aggregate::write_pass_rates(&staging.table_dir("pass_rates"), &aggregates.pass_rates, &metadata)?;
+    let pass_rate_files = zhijian_aggregate::write_pass_rates(
+        &staging.table_dir("pass_rates"),
+        &aggregates.pass_rates,
+        &aggregate_metadata,
+    )?;
     let attainment_files =
-        zhijian_aggregate::write_attainment(&staging.table_dir("attainment"), &attainment, &metadata)?;
+        zhijian_aggregate::write_attainment(&staging.table_dir("attainment"), &attainment, &aggregate_metadata)?;
     written.push(zhijian_ingest::TableWritten { table: "pass_rates", files: pass_rate_files });
     written.push(zhijian_ingest::TableWritten { table: "attainment", files: attainment_files });
     stage_done(&mut timings, "aggregate", clock);
@@ -473,7 +501,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         .iter()
         .map(|s| manifest::SkippedEntry { source: s.source.clone(), path: s.path.clone(), reason: s.reason.clone() })
         .collect();
-    let manifest = Manifest { full_refresh: options.full_refresh, retracted, skipped, ..manifest };
+    let manifest = Manifest { full_refresh: options.full_refresh, retracted, skipped, segments, ..manifest };
     let json = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     write_atomic(&staging.table_dir("_manifest.json"), &json)?;
     write_atomic(&staging.table_dir("_SUCCESS"), b"")?;

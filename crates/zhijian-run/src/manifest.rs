@@ -48,6 +48,10 @@ pub struct Manifest {
     /// Paths the sources' patterns matched that were not read: symbolic links, which zhijian
     /// does not follow in a drop folder.
     pub skipped: Vec<SkippedEntry>,
+    /// How `samples`, `results` and `rejects` are cut: per source, one segment per group of its
+    /// files, each with its own files, its fingerprint and whether this run wrote it or
+    /// reused the previous run's (its inputs unchanged).
+    pub segments: Vec<zhijian_ingest::SegmentEntry>,
 }
 
 /// A path a source's patterns matched that was not read.
@@ -212,7 +216,7 @@ impl Manifest {
             rows_totals: inputs.iter().map(|f| f.rows_totals).sum(),
         };
         Manifest {
-            manifest_version: 1,
+            manifest_version: 2,
             zhijian_version: env!("CARGO_PKG_VERSION").to_string(),
             schema_version: zhijian_model::SCHEMA_VERSION.to_string(),
             run_id: run_id.to_string(),
@@ -233,6 +237,7 @@ impl Manifest {
             full_refresh: false,
             retracted: Vec::new(),
             skipped: Vec::new(),
+            segments: Vec::new(),
         }
     }
 }

@@ -168,11 +168,12 @@ pub fn write_partition(
     Ok(WrittenFile { path, rows })
 }
 
-/// Writes a table batch by batch, by year (`year=YYYY/part-00000.parquet`, then `part-00001`
+/// Writes a table batch by batch, by year (`year=YYYY/STEM-00000.parquet`, then `STEM-00001`
 /// after [`ROW_GROUPS_PER_FILE`] row groups), so a table larger than memory streams through:
 /// each open file buffers at most one row group and the metadata of a bounded number.
 pub struct YearWriter {
     table_dir: PathBuf,
+    stem: String,
     schema: SchemaRef,
     metadata: Vec<(String, String)>,
     row_group_rows: usize,
@@ -203,12 +204,14 @@ impl std::fmt::Debug for YearWriter {
 }
 
 impl YearWriter {
-    /// A writer into `table_dir`, which is created at once so the table lists even when empty.
-    /// Unless `partitioned`, all rows go to one file (`write` with `None`), written even when
-    /// empty so the table can be read. Row groups hold at most `row_group_rows` rows (and at
-    /// most [`ROW_GROUP_ROWS`]).
+    /// A writer into `table_dir`, which is created at once so the table lists even when empty,
+    /// of files named `STEM-NNNNN.parquet` (`stem` is `part` but where several writers share
+    /// a table). Unless `partitioned`, all rows go to one file (`write` with `None`), written
+    /// even when empty so the table can be read. Row groups hold at most `row_group_rows` rows
+    /// (and at most [`ROW_GROUP_ROWS`]).
     pub fn new(
         table_dir: &Path,
+        stem: &str,
         schema: &SchemaRef,
         extra_metadata: &[(String, String)],
         partitioned: bool,
@@ -217,6 +220,7 @@ impl YearWriter {
         fs::create_dir_all(table_dir).map_err(io_err("cannot create folder", table_dir))?;
         let mut writer = YearWriter {
             table_dir: table_dir.to_path_buf(),
+            stem: stem.to_string(),
             schema: schema.clone(),
             metadata: extra_metadata.to_vec(),
             row_group_rows: row_group_rows.clamp(1, ROW_GROUP_ROWS),
@@ -235,7 +239,7 @@ impl YearWriter {
             None => self.table_dir.clone(),
         };
         fs::create_dir_all(&dir).map_err(io_err("cannot create folder", &dir))?;
-        let path = dir.join(format!("part-{part:05}.parquet"));
+        let path = dir.join(format!("{}-{part:05}.parquet", self.stem));
         let file = fs::File::create(&path).map_err(io_err("cannot create", &path))?;
         let properties = writer_properties_with(&self.metadata, self.row_group_rows);
         let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(properties))
