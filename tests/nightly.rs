@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -287,15 +288,60 @@ fn a_run_parses_only_new_or_changed_files_and_equals_a_full_refresh() {
     assert_eq!(parsed_and_cached(&sandbox).1, 0);
     assert_eq!(fingerprint(&sandbox.output()), without);
     // The cache holds the entries of the last run's files only: a head and its rows each, and
-    // no spill folder or temporary file.
+    // no spill folder or temporary file; and the record of the inputs' hashes.
     let mut names: Vec<String> = std::fs::read_dir(sandbox.path().join("out/.henan-2013.cache"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 18, "{names:?}");
+    assert_eq!(names.len(), 19, "{names:?}");
+    assert!(names.contains(&"inputs.seen".to_string()), "the record of the inputs' hashes: {names:?}");
     assert_eq!(names.iter().filter(|n| n.ends_with(".head")).count(), 9, "{names:?}");
     assert_eq!(names.iter().filter(|n| n.ends_with(".rows")).count(), 9, "{names:?}");
+}
+
+/// Swaps the first two data lines of `path`: other bytes, the same size.
+fn swap_rows(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    assert_ne!(lines[1], lines[2]);
+    lines.swap(1, 2);
+    std::fs::write(path, lines.join(&b'\n')).unwrap();
+}
+
+#[test]
+fn an_unchanged_file_is_not_read_again_and_one_rewritten_to_its_old_size_and_time_is() {
+    let sandbox = Sandbox::new();
+    let run = || {
+        let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-vv"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stderr(&output).matches("not written since the last run: not read").count()
+    };
+    assert_eq!(run(), 0, "the first run reads every file");
+    // A record is used only for files left alone two seconds before it was taken.
+    std::thread::sleep(Duration::from_millis(2100));
+    run();
+    assert_eq!(run(), 10, "every unchanged file is taken from the record");
+
+    // Rewritten to the same size with its modification time set back: its status-change time
+    // moved, so it is read, hashed and parsed again, and the tables are a clean run's.
+    let correction = sandbox.path().join(CORRECTION);
+    let modified = std::fs::metadata(&correction).unwrap().modified().unwrap();
+    let size = std::fs::metadata(&correction).unwrap().len();
+    swap_rows(&correction);
+    std::fs::File::options().write(true).open(&correction).unwrap().set_modified(modified).unwrap();
+    assert_eq!(std::fs::metadata(&correction).unwrap().len(), size);
+    assert_eq!(run(), 9);
+    let (parsed, _) = parsed_and_cached(&sandbox);
+    assert_eq!(parsed, ["../sample-data/consumer-products/fengxian-jiance-2013Q3-更正.csv"]);
+    let clean = Sandbox::new();
+    swap_rows(&clean.path().join(CORRECTION));
+    let output = clean.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-q"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(fingerprint(&sandbox.output()), fingerprint(&clean.output()));
+    // A full refresh reads every file.
+    let output = sandbox.zhijian(&["run", "pipelines/henan-2013.toml", "--no-checks", "-vv", "--full-refresh"]);
+    assert_eq!(stderr(&output).matches("not written since the last run").count(), 0);
 }
 
 /// Unmounts a test's tmpfs when the test ends, however it ends.

@@ -104,7 +104,8 @@ pub(crate) fn discard_entry(rows: &Path) {
 
 /// Removes the cache entries whose keys `used` does not hold, and any spill folder a killed
 /// run left; returns how many. Only files named as zhijian names them are touched
-/// ([`cache_file_key`]): anything else someone put in the folder stays, with a warning.
+/// ([`cache_file_key`]), and the record of the inputs' hashes (`inputs.seen`) is kept:
+/// anything else someone put in the folder stays, with a warning.
 pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     let mut removed = 0;
@@ -115,6 +116,9 @@ pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
             if std::fs::remove_dir_all(entry.path()).is_ok() {
                 removed += 1;
             }
+            continue;
+        }
+        if !is_dir && (name == crate::seen::SEEN_FILE || name == format!(".{}.tmp", crate::seen::SEEN_FILE)) {
             continue;
         }
         match cache_file_key(&name) {

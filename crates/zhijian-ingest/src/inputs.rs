@@ -14,6 +14,7 @@ use crate::cache::{self, CACHE_FORMAT, EntryHead, FileCache, PartHead, rows_path
 use crate::normalise::{Context, FileNormaliser};
 use crate::parse::VocabularyIndex;
 use crate::read::{self, ColumnIndex, HeaderSearch, ReadError};
+use crate::seen::SeenFiles;
 use crate::skipped::{RowSkipper, TotalsWords};
 use crate::{FileReport, IngestError, Listing, decode, excel, list_source, panic_message, spill};
 
@@ -143,6 +144,7 @@ pub fn read_inputs(
         files.extend(paths.into_iter().map(|path| (index, path)));
     }
     report(Progress::Files(files.len() as u64));
+    let seen = SeenFiles::load(&cache.dir, cache.read);
     // The files of all sources at once, so a drop of a few large files still keeps every
     // core busy; each file's records are normalised in parallel chunks as well.
     let read: Vec<(usize, FileRead)> = files
@@ -151,13 +153,14 @@ pub fn read_inputs(
             // The last-resort boundary: a bug reached by some input stops the run with the
             // file named (exit 2), never an abort with a backtrace and no file.
             let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                read_file(pipeline, &contexts[*index], path, cache)
+                read_file(pipeline, &contexts[*index], path, cache, &seen)
             }))
             .map_err(|panic| IngestError::Panic { path: path.clone(), message: panic_message(&*panic) })??;
             report(Progress::FileDone { rows: read.parts.iter().map(|part| part.report.rows_read).sum() });
             Ok((*index, read))
         })
         .collect::<Result<_, IngestError>>()?;
+    seen.save(&cache.dir);
     let mut sources: Vec<Vec<ReadFile>> = pipeline.sources.iter().map(|_| Vec::new()).collect();
     for (index, file) in read {
         sources[index].extend(file.parts);
@@ -195,6 +198,7 @@ fn read_file(
     context: &Context<'_>,
     path: &Path,
     cache: &FileCache,
+    seen: &SeenFiles,
 ) -> Result<FileRead, IngestError> {
     let source = context.source;
     // Fault injection for the tests of the panic boundary; debug builds only.
@@ -205,30 +209,16 @@ fn read_file(
     {
         panic!("injected by ZHIJIAN_TEST_PANIC_READING");
     }
-    // A CSV file is read twice, a block at a time — hashed and sniffed, then (when its cache
-    // entry cannot be used) decoded and parsed — so it is never held whole; a workbook is read
-    // whole (a zip is read from its end).
-    let input = match &source.format {
-        Format::Csv { delimiter, .. } => Input::Text { scanned: scan(path)?, delimiter: *delimiter },
-        Format::Excel { kind, sheet, .. } => {
-            Input::Workbook { bytes: read_stable(path)?, kind: *kind, selection: sheet }
-        }
-    };
-    let (sha256, size) = match &input {
-        Input::Text { scanned, .. } => (scanned.sha256.clone(), scanned.bytes),
-        Input::Workbook { bytes, .. } => (hex(&Sha256::digest(bytes)), bytes.len() as u64),
-    };
     let name = pipeline.relative_name(path);
-    let key = {
+    let key_of = |sha256: &str| {
         let mut hasher = Sha256::new();
-        for part in [CACHE_FORMAT, cache.fingerprint.as_str(), &format!("{source:?}"), &name, &sha256] {
+        for part in [CACHE_FORMAT, cache.fingerprint.as_str(), &format!("{source:?}"), &name, sha256] {
             hasher.update(part.as_bytes());
             hasher.update(b"\0");
         }
         hex(&hasher.finalize())
     };
-    let head_path = cache.dir.join(format!("{key}.head"));
-    let done = |head: EntryHead, cached: bool| {
+    let done = |head: EntryHead, cached: bool, key: &str, sha256: &str, size: u64| {
         let parts = head
             .parts
             .into_iter()
@@ -239,7 +229,7 @@ fn read_file(
                     path: part.sheet.as_ref().map_or_else(|| name.clone(), |sheet| sheet_input_name(&name, sheet)),
                     sheet: part.sheet,
                     header_line: part.header_line,
-                    sha256: sha256.clone(),
+                    sha256: sha256.to_string(),
                     bytes: size,
                     encoding: head.encoding.clone(),
                     replacements: head.replacements,
@@ -252,8 +242,8 @@ fn read_file(
                     skipped_rows: part.skipped_rows,
                     cached,
                 },
-                key: key.clone(),
-                rows_path: rows_path(&cache.dir, &key, index),
+                key: key.to_string(),
+                rows_path: rows_path(&cache.dir, key, index),
                 columns: std::sync::Arc::new(part.columns),
                 rows: part.rows,
             })
@@ -269,40 +259,41 @@ fn read_file(
             .collect();
         FileRead { parts, skipped_sheets }
     };
+
+    // A file not written since the last run hashed it is not read again, when its entry can
+    // be used (see the `seen` module).
+    let (stat, stat_at) = SeenFiles::stat(path);
     if cache.read
-        && let Ok(bytes) = std::fs::read(&head_path)
+        && let Some(sha256) = seen.hash_of(path, stat.as_ref())
+        && let Some(stat) = stat
     {
-        match postcard::from_bytes::<EntryHead>(&bytes) {
-            Ok(mut head) => {
-                let whole = cache::needs_check(&head);
-                let verified = head.parts.iter().enumerate().try_for_each(|(index, part)| {
-                    let rows = rows_path(&cache.dir, &key, index);
-                    if whole { spill::verify(&rows, &part.rows) } else { spill::verify_length(&rows, &part.rows) }
-                        .map_err(|why| (rows, why))
-                });
-                match verified {
-                    Ok(()) => {
-                        tracing::debug!(file = %name, checked = whole, "rows from the cache");
-                        if whole && let Some(boot) = cache::current_boot() {
-                            // Checked whole in this boot: the next runs of the boot check lengths.
-                            head.checked_in_boot = Some(boot.to_string());
-                            if let Ok(encoded) = postcard::to_stdvec(&head) {
-                                let _ = zhijian_store::write_atomic(&head_path, &encoded);
-                            }
-                        }
-                        return Ok(done(head, true));
-                    }
-                    Err((rows, why)) => tracing::warn!(
-                        file = %name, entry = %rows.display(), %why,
-                        "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
-                    ),
-                }
-            }
-            Err(err) => tracing::warn!(
-                file = %name, entry = %head_path.display(), %err,
-                "an unreadable cache entry: parsing the file again"
-            ),
+        let key = key_of(sha256);
+        if let Some(head) = cached_entry(cache, &key, &name) {
+            tracing::debug!(file = %name, "not written since the last run: not read");
+            seen.record(path, Some(stat), stat_at, sha256);
+            return Ok(done(head, true, &key, sha256, stat.size));
         }
+    }
+
+    // A CSV file is read twice, a block at a time — hashed and sniffed, then (when its cache
+    // entry cannot be used) decoded and parsed — so it is never held whole; a workbook is read
+    // whole (a zip is read from its end).
+    let input = match &source.format {
+        Format::Csv { delimiter, .. } => Input::Text { scanned: scan(path)?, delimiter: *delimiter },
+        Format::Excel { kind, sheet, .. } => {
+            Input::Workbook { bytes: read_stable(path)?, kind: *kind, selection: sheet }
+        }
+    };
+    let (sha256, size) = match &input {
+        Input::Text { scanned, .. } => (scanned.sha256.clone(), scanned.bytes),
+        Input::Workbook { bytes, .. } => (hex(&Sha256::digest(bytes)), bytes.len() as u64),
+    };
+    seen.record(path, stat, stat_at, &sha256);
+    let key = key_of(&sha256);
+    if cache.read
+        && let Some(head) = cached_entry(cache, &key, &name)
+    {
+        return Ok(done(head, true, &key, &sha256, size));
     }
 
     let parse = Parse { context, path, name: &name, key: &key, cache_dir: &cache.dir };
@@ -310,6 +301,7 @@ fn read_file(
         Input::Text { scanned, delimiter } => parse.csv(scanned, delimiter)?,
         Input::Workbook { bytes, kind, selection } => parse.workbook(&bytes, kind, selection)?,
     };
+    let head_path = cache.dir.join(format!("{key}.head"));
     let encoded = postcard::to_stdvec(&head)
         .map_err(|e| IngestError::Io { path: head_path.clone(), source: std::io::Error::other(e.to_string()) })?;
     zhijian_store::write_atomic(&head_path, &encoded).map_err(|source| IngestError::Io {
@@ -320,7 +312,47 @@ fn read_file(
     std::fs::File::open(&cache.dir)
         .and_then(|dir| dir.sync_all())
         .map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
-    Ok(done(head, false))
+    Ok(done(head, false, &key, &sha256, size))
+}
+
+/// The head of cache entry `key` when the entry can be used: it reads, and its rows files
+/// pass their check (see [`cache::needs_check`]); else `None`, with a warning for an entry
+/// that is there but damaged.
+fn cached_entry(cache: &FileCache, key: &str, name: &str) -> Option<EntryHead> {
+    let head_path = cache.dir.join(format!("{key}.head"));
+    let bytes = std::fs::read(&head_path).ok()?;
+    let mut head = match postcard::from_bytes::<EntryHead>(&bytes) {
+        Ok(head) => head,
+        Err(err) => {
+            tracing::warn!(
+                file = %name, entry = %head_path.display(), %err,
+                "an unreadable cache entry: parsing the file again"
+            );
+            return None;
+        }
+    };
+    let whole = cache::needs_check(&head);
+    let verified = head.parts.iter().enumerate().try_for_each(|(index, part)| {
+        let rows = rows_path(&cache.dir, key, index);
+        if whole { spill::verify(&rows, &part.rows) } else { spill::verify_length(&rows, &part.rows) }
+            .map_err(|why| (rows, why))
+    });
+    if let Err((rows, why)) = verified {
+        tracing::warn!(
+            file = %name, entry = %rows.display(), %why,
+            "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
+        );
+        return None;
+    }
+    tracing::debug!(file = %name, checked = whole, "rows from the cache");
+    if whole && let Some(boot) = cache::current_boot() {
+        // Checked whole in this boot: the next runs of the boot check lengths.
+        head.checked_in_boot = Some(boot.to_string());
+        if let Ok(encoded) = postcard::to_stdvec(&head) {
+            let _ = zhijian_store::write_atomic(&head_path, &encoded);
+        }
+    }
+    Some(head)
 }
 
 /// What parsing one input file needs besides its contents.

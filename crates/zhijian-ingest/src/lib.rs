@@ -40,6 +40,7 @@ mod listing;
 pub mod normalise;
 pub mod parse;
 pub mod read;
+mod seen;
 mod segments;
 pub mod skipped;
 mod spill;

@@ -111,13 +111,17 @@ pub(crate) fn read_where(
     if !dir.is_dir() {
         return Err(ReportError::MissingTable { table, output: output.to_path_buf() });
     }
-    let mut rows = Vec::new();
-    for file in zhijian_store::table_files(&dir)? {
-        for batch in zhijian_store::read_file(&file, Some(columns))? {
-            rows.extend(records(&batch, filter));
-        }
-    }
-    Ok(rows)
+    // The files on every core, their rows in file order.
+    use rayon::prelude::*;
+    let files = zhijian_store::table_files(&dir)?;
+    let batches: Vec<Vec<RecordBatch>> = files
+        .par_iter()
+        .map(|file| match filter {
+            Some(matching) => zhijian_store::read_file_matching(file, columns, matching),
+            None => zhijian_store::read_file(file, Some(columns)),
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(batches.iter().flatten().flat_map(|batch| records(batch, filter)).collect())
 }
 
 fn records(batch: &RecordBatch, filter: Option<Filter<'_>>) -> Vec<Record> {

@@ -396,6 +396,52 @@ pub fn row_group_batches(
     Ok(reader.map(move |batch| batch.map_err(|source| StoreError::Arrow { path: path.clone(), source })))
 }
 
+/// Which rows [`read_file_matching`] keeps: those matching any of the alternatives, each a
+/// list of text columns and the values they must all equal.
+pub type Matching<'a> = &'a [&'a [(&'a str, &'a str)]];
+
+/// Reads the rows of one Parquet file that `matching` keeps, `columns` only. The columns the
+/// alternatives name are decoded first and the others only for the rows kept (a Parquet row
+/// filter), so a few failing rows of a large table cost little more than their filter column.
+/// A column the file lacks matches nothing.
+pub fn read_file_matching(
+    path: &Path,
+    columns: &[&str],
+    matching: Matching<'_>,
+) -> Result<Vec<RecordBatch>, StoreError> {
+    use arrow_array::Array as _;
+    use arrow_array::cast::AsArray;
+    let file = fs::File::open(path).map_err(io_err("cannot open", path))?;
+    let parquet_err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    let mut named: Vec<&str> = matching.iter().flat_map(|pairs| pairs.iter().map(|(column, _)| *column)).collect();
+    named.sort_unstable();
+    named.dedup();
+    let filter_mask = ProjectionMask::columns(builder.parquet_schema(), named.iter().copied());
+    let alternatives: Vec<Vec<(String, String)>> =
+        matching.iter().map(|pairs| pairs.iter().map(|(c, v)| (c.to_string(), v.to_string())).collect()).collect();
+    let predicate = parquet::arrow::arrow_reader::ArrowPredicateFn::new(filter_mask, move |batch: RecordBatch| {
+        let keep = |row: usize| {
+            alternatives.iter().any(|pairs| {
+                pairs.iter().all(|(column, value)| {
+                    batch
+                        .column_by_name(column)
+                        .and_then(|c| c.as_string_opt::<i32>())
+                        .is_some_and(|c| !c.is_null(row) && c.value(row) == value)
+                })
+            })
+        };
+        Ok(arrow_array::BooleanArray::from_iter((0..batch.num_rows()).map(|row| Some(keep(row)))))
+    });
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_row_filter(parquet::arrow::arrow_reader::RowFilter::new(vec![Box::new(predicate)]))
+        .build()
+        .map_err(parquet_err)?;
+    reader.map(|batch| batch.map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })).collect()
+}
+
 /// Reads every file of a table folder.
 pub fn read_table(table_dir: &Path, columns: Option<&[&str]>) -> Result<Vec<RecordBatch>, StoreError> {
     let mut out = Vec::new();
