@@ -14,31 +14,40 @@ fn text<'a>(values: impl Iterator<Item = &'a str>) -> ArrayRef {
     Arc::new(values.map(Some).collect::<StringArray>())
 }
 
-/// `pass_rates` rows as one batch.
+/// `pass_rates` rows as one batch, its columns built on every core (a cube has some hundred
+/// thousand cells).
 pub fn pass_rates_batch(rows: &[&PassRateRow]) -> Result<RecordBatch, AggregateError> {
-    let int =
-        |f: fn(&PassRateRow) -> u64| -> ArrayRef { Arc::new(rows.iter().map(|r| f(r) as i64).collect::<Int64Array>()) };
-    let columns: Vec<ArrayRef> = vec![
-        text(rows.iter().map(|r| r.period_type.as_str())),
-        text(rows.iter().map(|r| r.period.as_str())),
-        Arc::new(Date32Array::from(rows.iter().map(|r| date32(r.period_start)).collect::<Vec<_>>())),
-        text(rows.iter().map(|r| r.area_level.as_str())),
-        text(rows.iter().map(|r| r.area_code.as_str())),
-        text(rows.iter().map(|r| r.area_name.as_str())),
-        text(rows.iter().map(|r| r.programme.as_str())),
-        text(rows.iter().map(|r| r.category.as_str())),
+    use rayon::prelude::*;
+    type Column<'a> = Box<dyn Fn() -> ArrayRef + Send + Sync + 'a>;
+    let int = |f: fn(&PassRateRow) -> u64| -> Column<'_> {
+        Box::new(move || Arc::new(rows.iter().map(|r| f(r) as i64).collect::<Int64Array>()))
+    };
+    let texts = |f: fn(&PassRateRow) -> &str| -> Column<'_> { Box::new(move || text(rows.iter().map(|r| f(r)))) };
+    let floats = |f: fn(&PassRateRow) -> Option<f64>| -> Column<'_> {
+        Box::new(move || Arc::new(rows.iter().map(|r| f(r)).collect::<Float64Array>()))
+    };
+    let builders: Vec<Column<'_>> = vec![
+        texts(|r| r.period_type.as_str()),
+        texts(|r| r.period.as_str()),
+        Box::new(|| Arc::new(Date32Array::from(rows.iter().map(|r| date32(r.period_start)).collect::<Vec<_>>()))),
+        texts(|r| r.area_level.as_str()),
+        texts(|r| r.area_code.as_str()),
+        texts(|r| r.area_name.as_str()),
+        texts(|r| r.programme.as_str()),
+        texts(|r| r.category.as_str()),
         int(|r| r.tested),
         int(|r| r.passed),
         int(|r| r.failed),
         int(|r| r.pending),
-        Arc::new(rows.iter().map(|r| r.pass_rate()).collect::<Float64Array>()),
-        Arc::new(rows.iter().map(|r| r.wilson().map(|w| w.0)).collect::<Float64Array>()),
-        Arc::new(rows.iter().map(|r| r.wilson().map(|w| w.1)).collect::<Float64Array>()),
+        floats(|r| r.pass_rate()),
+        floats(|r| r.wilson().map(|w| w.0)),
+        floats(|r| r.wilson().map(|w| w.1)),
         int(|r| r.passed_after_uncertainty),
         int(|r| r.failed_after_uncertainty),
-        Arc::new(rows.iter().map(|r| r.pass_rate_after_uncertainty()).collect::<Float64Array>()),
+        floats(|r| r.pass_rate_after_uncertainty()),
         int(|r| r.not_judged),
     ];
+    let columns: Vec<ArrayRef> = builders.par_iter().map(|build| build()).collect();
     RecordBatch::try_new(pass_rates_schema(), columns)
         .map_err(|source| AggregateError::Arrow { table: "pass_rates", source })
 }
