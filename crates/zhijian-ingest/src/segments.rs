@@ -19,7 +19,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -49,7 +48,7 @@ pub(crate) struct Segment {
     pub(crate) borrowed: Vec<usize>,
     /// The keys of the samples the borrowed files share with the home files: only their rows
     /// are read from a borrowed file.
-    pub(crate) shared: Arc<HashSet<u64>>,
+    pub(crate) shared: HashSet<u64>,
     /// Buckets it is assembled in (a power of two).
     pub(crate) buckets: usize,
     /// SHA-256 of everything its bytes depend on, hex.
@@ -124,7 +123,7 @@ pub(crate) fn plan(sources: &[Vec<ReadFile>], batch_rows: usize) -> Vec<Segment>
                 groups,
                 home,
                 borrowed,
-                shared: Arc::new(shared),
+                shared,
                 buckets,
                 fingerprint,
                 inputs_sha256: hex(&inputs.finalize()),
@@ -244,22 +243,22 @@ fn checked_relative(file: &SegmentFile) -> Option<&Path> {
 }
 
 /// Links `entry`'s files from the previous output into `root` (copies them where the file
-/// system has no hard links). `None`, with nothing linked, when a file is missing, is not a
+/// system has no hard links). `false`, with nothing linked, when a file is missing, is not a
 /// plain file of the size listed, or has a path outside its table: the segment is written
 /// again.
-pub(crate) fn link(previous: &PreviousOutput, entry: &SegmentEntry, root: &Path) -> Result<Option<()>, IngestError> {
+pub(crate) fn link(previous: &PreviousOutput, entry: &SegmentEntry, root: &Path) -> Result<bool, IngestError> {
     let mut pairs = Vec::with_capacity(entry.files.len());
     for file in &entry.files {
         let Some(relative) = checked_relative(file) else {
             tracing::warn!(path = %file.path, "a segment file of the previous manifest is outside its table: written again");
-            return Ok(None);
+            return Ok(false);
         };
         let from = previous.dir.join(relative);
         match std::fs::symlink_metadata(&from) {
             Ok(meta) if meta.is_file() && meta.len() == file.bytes => {}
             _ => {
                 tracing::warn!(path = %from.display(), "a segment file of the previous run is missing or changed: written again");
-                return Ok(None);
+                return Ok(false);
             }
         }
         pairs.push((from, root.join(relative)));
@@ -272,7 +271,7 @@ pub(crate) fn link(previous: &PreviousOutput, entry: &SegmentEntry, root: &Path)
             std::fs::copy(&from, &to).map_err(|source| IngestError::Io { path: from.clone(), source })?;
         }
     }
-    Ok(Some(()))
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub fn write_tables(
             previous.segments.iter().map(|entry| (entry.fingerprint.as_str(), entry)).collect();
         for (slot, segment) in entries.iter_mut().zip(&plan) {
             if let Some(entry) = published.get(segment.fingerprint.as_str())
-                && segments::link(previous, entry, &root)?.is_some()
+                && segments::link(previous, entry, &root)?
             {
                 *slot = Some(SegmentEntry { reused: true, ..(*entry).clone() });
             }
@@ -114,7 +114,7 @@ pub fn write_tables(
             .into_iter()
             .map(|(index, home)| {
                 let file = &files[index];
-                let only = (!home).then_some(&*segment.shared);
+                let only = (!home).then_some(&segment.shared);
                 let outcomes =
                     spill::read_partitions(&file.rows_path, &file.rows, &file.columns, unit.partitions.clone(), only)
                         .inspect_err(|err| {
@@ -162,9 +162,15 @@ pub fn write_tables(
 
     let mut reports: Vec<Vec<FileReport>> =
         read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
+    let places: Vec<HashMap<&str, usize>> = read
+        .sources
+        .iter()
+        .map(|files| files.iter().enumerate().map(|(i, f)| (f.report.path.as_str(), i)).collect())
+        .collect();
     for (segment, entry) in plan.iter().zip(&entries) {
         for rows in &entry.rows {
-            if let Some(report) = reports[segment.source].iter_mut().find(|r| r.path == rows.input) {
+            if let Some(&index) = places[segment.source].get(rows.input.as_str()) {
+                let report = &mut reports[segment.source][index];
                 report.rows_accepted += rows.accepted;
                 report.rows_rejected += rows.rejected;
                 report.rows_superseded += rows.superseded;
