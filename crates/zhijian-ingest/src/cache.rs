@@ -1,5 +1,5 @@
-//! The cache of parsed files: what an entry holds and is keyed by, and pruning the entries a
-//! run did not use. The rows files' layout is in the `spill` module.
+//! The cache of parsed files: what an entry holds and is keyed by, when an entry may be used,
+//! and pruning the entries a run did not use. The rows files' layout is in the `spill` module.
 
 use std::path::{Path, PathBuf};
 
@@ -91,6 +91,46 @@ pub(crate) fn rows_path(dir: &Path, key: &str, index: usize) -> PathBuf {
         0 => dir.join(format!("{key}.rows")),
         _ => dir.join(format!("{key}.{index}.rows")),
     }
+}
+
+/// The head of cache entry `key` when the entry can be used: it reads, and its rows files
+/// pass their check (see [`needs_check`]); else `None`, with a warning for an entry
+/// that is there but damaged.
+pub(crate) fn usable_entry(cache: &FileCache, key: &str, name: &str) -> Option<EntryHead> {
+    let head_path = cache.dir.join(format!("{key}.head"));
+    let bytes = std::fs::read(&head_path).ok()?;
+    let mut head = match postcard::from_bytes::<EntryHead>(&bytes) {
+        Ok(head) => head,
+        Err(err) => {
+            tracing::warn!(
+                file = %name, entry = %head_path.display(), %err,
+                "an unreadable cache entry: parsing the file again"
+            );
+            return None;
+        }
+    };
+    let whole = needs_check(&head);
+    let verified = head.parts.iter().enumerate().try_for_each(|(index, part)| {
+        let rows = rows_path(&cache.dir, key, index);
+        if whole { spill::verify(&rows, &part.rows) } else { spill::verify_length(&rows, &part.rows) }
+            .map_err(|why| (rows, why))
+    });
+    if let Err((rows, why)) = verified {
+        tracing::warn!(
+            file = %name, entry = %rows.display(), %why,
+            "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
+        );
+        return None;
+    }
+    tracing::debug!(file = %name, checked = whole, "rows from the cache");
+    if whole && let Some(boot) = current_boot() {
+        // Checked whole in this boot: the next runs of the boot check lengths.
+        head.checked_in_boot = Some(boot.to_string());
+        if let Ok(encoded) = postcard::to_stdvec(&head) {
+            let _ = zhijian_store::write_atomic(&head_path, &encoded);
+        }
+    }
+    Some(head)
 }
 
 /// Makes the entry a rows file belongs to unusable, by removing its head: the next run parses

@@ -268,7 +268,7 @@ fn read_file(
         && let Some(stat) = stat
     {
         let key = key_of(sha256);
-        if let Some(head) = cached_entry(cache, &key, &name) {
+        if let Some(head) = cache::usable_entry(cache, &key, &name) {
             tracing::debug!(file = %name, "not written since the last run: not read");
             seen.record(path, Some(stat), stat_at, sha256);
             return Ok(done(head, true, &key, sha256, stat.size));
@@ -291,7 +291,7 @@ fn read_file(
     seen.record(path, stat, stat_at, &sha256);
     let key = key_of(&sha256);
     if cache.read
-        && let Some(head) = cached_entry(cache, &key, &name)
+        && let Some(head) = cache::usable_entry(cache, &key, &name)
     {
         return Ok(done(head, true, &key, &sha256, size));
     }
@@ -313,46 +313,6 @@ fn read_file(
         .and_then(|dir| dir.sync_all())
         .map_err(|source| IngestError::Io { path: cache.dir.clone(), source })?;
     Ok(done(head, false, &key, &sha256, size))
-}
-
-/// The head of cache entry `key` when the entry can be used: it reads, and its rows files
-/// pass their check (see [`cache::needs_check`]); else `None`, with a warning for an entry
-/// that is there but damaged.
-fn cached_entry(cache: &FileCache, key: &str, name: &str) -> Option<EntryHead> {
-    let head_path = cache.dir.join(format!("{key}.head"));
-    let bytes = std::fs::read(&head_path).ok()?;
-    let mut head = match postcard::from_bytes::<EntryHead>(&bytes) {
-        Ok(head) => head,
-        Err(err) => {
-            tracing::warn!(
-                file = %name, entry = %head_path.display(), %err,
-                "an unreadable cache entry: parsing the file again"
-            );
-            return None;
-        }
-    };
-    let whole = cache::needs_check(&head);
-    let verified = head.parts.iter().enumerate().try_for_each(|(index, part)| {
-        let rows = rows_path(&cache.dir, key, index);
-        if whole { spill::verify(&rows, &part.rows) } else { spill::verify_length(&rows, &part.rows) }
-            .map_err(|why| (rows, why))
-    });
-    if let Err((rows, why)) = verified {
-        tracing::warn!(
-            file = %name, entry = %rows.display(), %why,
-            "a damaged cache entry (a crash or a full disk while it was written): parsing the file again"
-        );
-        return None;
-    }
-    tracing::debug!(file = %name, checked = whole, "rows from the cache");
-    if whole && let Some(boot) = cache::current_boot() {
-        // Checked whole in this boot: the next runs of the boot check lengths.
-        head.checked_in_boot = Some(boot.to_string());
-        if let Ok(encoded) = postcard::to_stdvec(&head) {
-            let _ = zhijian_store::write_atomic(&head_path, &encoded);
-        }
-    }
-    Some(head)
 }
 
 /// What parsing one input file needs besides its contents.
