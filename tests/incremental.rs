@@ -113,6 +113,19 @@ fn a_night_writes_only_the_segments_whose_inputs_changed_and_publishes_what_a_fu
     let unchanged = night(&drop, "unchanged");
     assert_eq!((unchanged.written.len(), unchanged.reused), (0, segments), "{unchanged:?}");
 
+    // What the published output's manifest lists is checked before it is linked: a file gone
+    // from the output, and a path that leads outside its table, are written again instead.
+    let published = drop.join("out");
+    let manifest_path = std::fs::canonicalize(published.join("_manifest.json")).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let first_file = manifest["segments"][0]["files"][0]["path"].as_str().unwrap().to_string();
+    std::fs::remove_file(published.join(&first_file)).unwrap();
+    manifest["segments"][1]["files"][0]["path"] = serde_json::json!("samples/../../../outside.parquet");
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let tampered = night(&drop, "tampered");
+    assert_eq!((tampered.written.len(), tampered.reused), (2, segments - 2), "{tampered:?}");
+    assert!(!dir.path().join("outside.parquet").exists());
+
     // One result of one file changes: that file's segment only.
     let path = food.join("food-007.csv");
     let text = std::fs::read_to_string(&path).unwrap();
