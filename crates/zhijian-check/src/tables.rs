@@ -204,38 +204,34 @@ pub(crate) fn samples(output: &Path) -> Result<Vec<SampleFacts>, CheckError> {
 }
 
 pub(crate) fn sources(output: &Path) -> Result<Vec<SourceFacts>, CheckError> {
-    let path = output.join("_manifest.json");
-    let missing = |reason: String| CheckError::MissingOutputs { output: output.to_path_buf(), reason };
-    let bytes = std::fs::read(&path).map_err(|e| missing(format!("cannot read `_manifest.json`: {e}")))?;
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| missing(format!("`_manifest.json` is not valid JSON: {e}")))?;
+    let manifest = manifest(output)?;
     let mut out: Vec<SourceFacts> = Vec::new();
-    for input in manifest["inputs"].as_array().into_iter().flatten() {
-        let source = input["source"].as_str().unwrap_or_default().to_string();
-        let (read, rejected) = (input["rows_read"].as_u64().unwrap_or(0), input["rows_rejected"].as_u64().unwrap_or(0));
-        match out.iter_mut().find(|s| s.source == source) {
+    for input in &manifest.inputs {
+        match out.iter_mut().find(|s| s.source == input.source) {
             Some(s) => {
-                s.rows_read += read;
-                s.rows_rejected += rejected;
+                s.rows_read += input.rows_read;
+                s.rows_rejected += input.rows_rejected;
             }
-            None => out.push(SourceFacts { source, rows_read: read, rows_rejected: rejected }),
+            None => out.push(SourceFacts {
+                source: input.source.clone(),
+                rows_read: input.rows_read,
+                rows_rejected: input.rows_rejected,
+            }),
         }
     }
     Ok(out)
 }
 
+/// The manifest of a published output; its absence or damage means the outputs are missing.
+fn manifest(output: &Path) -> Result<zhijian_store::manifest::Manifest, CheckError> {
+    zhijian_store::manifest::read_manifest(output)
+        .map_err(|e| CheckError::MissingOutputs { output: output.to_path_buf(), reason: e.to_string() })
+}
+
 /// The as-of date a run recorded in its manifest.
 pub fn manifest_as_of(output: &Path) -> Result<NaiveDate, CheckError> {
-    let missing = |reason: String| CheckError::MissingOutputs { output: output.to_path_buf(), reason };
     if !output.join("_SUCCESS").exists() {
-        return Err(missing("no `_SUCCESS`".to_string()));
+        return Err(CheckError::MissingOutputs { output: output.to_path_buf(), reason: "no `_SUCCESS`".to_string() });
     }
-    let bytes = std::fs::read(output.join("_manifest.json"))
-        .map_err(|e| missing(format!("cannot read `_manifest.json`: {e}")))?;
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| missing(format!("`_manifest.json` is not valid JSON: {e}")))?;
-    manifest["as_of"]
-        .as_str()
-        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .ok_or_else(|| missing("`_manifest.json` has no `as_of`".to_string()))
+    Ok(manifest(output)?.as_of)
 }

@@ -53,9 +53,10 @@ pub use crate::cache::{FileCache, cache_file_key, prune_cache};
 pub use crate::error::{IngestError, panic_message};
 pub use crate::inputs::{Progress, ProgressFn, ReadInputs, SkippedFile, read_inputs, sheet_input_name};
 pub use crate::listing::{Listing, list_source, source_files};
-pub use crate::segments::{PreviousOutput, SegmentEntry, SegmentFile, SegmentRows};
+pub use crate::segments::PreviousOutput;
 pub use crate::skipped::{SkippedKind, SkippedRows};
 pub use crate::write::{TableWritten, Written, write_tables};
+pub use zhijian_store::manifest::{SegmentEntry, SegmentFile, SegmentRows};
 
 /// What happened to one input: a file, or one worksheet of a workbook read on several
 /// (`sheet = "*"` or a list), which is then an input of its own.

@@ -22,6 +22,8 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use zhijian_store::manifest::{SegmentEntry, SegmentFile};
+
 use crate::inputs::{ReadFile, hex};
 use crate::{IngestError, spill};
 
@@ -172,56 +174,6 @@ fn shared_samples(files: &[ReadFile], group: &[u32]) -> HashMap<u32, Lent> {
         }
     }
     lent
-}
-
-/// A segment as the manifest lists it, and as the next run finds it to reuse.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SegmentEntry {
-    /// The pipeline source.
-    pub source: String,
-    /// Its group, of `groups`.
-    pub group: u32,
-    /// The source's group count.
-    pub groups: u32,
-    /// SHA-256 of everything its files' bytes depend on: equal fingerprints, equal files.
-    pub fingerprint: String,
-    /// This run linked the files the previous run wrote, instead of writing them: none of its
-    /// inputs changed.
-    pub reused: bool,
-    /// Its home files, in path order.
-    pub inputs: Vec<String>,
-    /// Files of other groups that deliver rows of its samples.
-    pub borrowed: Vec<String>,
-    /// Its Parquet files, in table and path order.
-    pub files: Vec<SegmentFile>,
-    /// Per input, the rows whose fate this segment decided.
-    pub rows: Vec<SegmentRows>,
-}
-
-/// One Parquet file of a segment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SegmentFile {
-    /// The table.
-    pub table: String,
-    /// Relative to the output folder, with `/`.
-    pub path: String,
-    /// Rows in it.
-    pub rows: u64,
-    /// Its size.
-    pub bytes: u64,
-}
-
-/// Rows of one input that a segment accepted, rejected or found superseded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SegmentRows {
-    /// The input, as `source_file` names it.
-    pub input: String,
-    /// Rows that became results.
-    pub accepted: u64,
-    /// Rows rejected for an error.
-    pub rejected: u64,
-    /// Rows a later delivery replaced.
-    pub superseded: u64,
 }
 
 /// The published output a run may reuse segments of: its folder and its manifest's segments.

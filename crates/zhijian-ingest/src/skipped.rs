@@ -38,29 +38,7 @@ pub const MAX_LISTED: usize = 1000;
 /// Most characters of a totals row's text kept in [`SkippedRows::raw_record`].
 const RAW_RECORD_KEPT: usize = 256;
 
-/// Rows of one input that were skipped, as the manifest lists them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SkippedRows {
-    /// The first line (worksheet row) skipped, from 1.
-    pub first_line: u64,
-    /// The last, from 1: a run of blank rows spans several, a totals row one.
-    pub last_line: u64,
-    /// Why.
-    pub kind: SkippedKind,
-    /// A totals row's cells joined by `|` (at most 256 characters, then `…`); `None` for
-    /// blank rows.
-    pub raw_record: Option<String>,
-}
-
-/// Why rows were skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SkippedKind {
-    /// Every cell empty.
-    Blank,
-    /// A totals or subtotal row.
-    Totals,
-}
+pub use zhijian_store::manifest::{SkippedKind, SkippedRows};
 
 /// The totals words of a source, folded for matching.
 #[derive(Debug, Clone, Default)]

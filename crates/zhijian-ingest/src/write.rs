@@ -13,7 +13,9 @@ use zhijian_store::{Staging, WrittenFile, YearWriter};
 
 use crate::assemble::{self, FileRows, assemble};
 use crate::inputs::ReadInputs;
-use crate::segments::{self, PreviousOutput, Segment, SegmentEntry, SegmentFile, SegmentRows};
+use zhijian_store::manifest::{SegmentEntry, SegmentFile, SegmentRows};
+
+use crate::segments::{self, PreviousOutput, Segment};
 use crate::tables::{self, SourcedReject};
 use crate::{FileReport, IngestError, spill};
 

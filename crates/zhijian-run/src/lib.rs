@@ -257,32 +257,20 @@ fn started_nonce() -> String {
 }
 
 /// The input paths of the run that wrote the current outputs, from its manifest.
-fn previous_inputs(output: &Path) -> Vec<String> {
-    let Ok(bytes) = std::fs::read(output.join("_manifest.json")) else { return Vec::new() };
-    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Vec::new() };
-    manifest["inputs"]
-        .as_array()
-        .map(|inputs| inputs.iter().filter_map(|i| i["path"].as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
+fn previous_inputs(previous: Option<&Manifest>) -> Vec<String> {
+    previous.map(|m| m.inputs.iter().map(|i| i.path.clone()).collect()).unwrap_or_default()
 }
 
-/// The published output's segments, from its manifest, for `write_tables` to reuse those whose
-/// inputs did not change; none when there is no output or its manifest lists none.
-fn previous_output(output: &Path) -> Option<zhijian_ingest::PreviousOutput> {
-    #[derive(serde::Deserialize)]
-    struct Listed {
-        #[serde(default)]
-        segments: Vec<zhijian_ingest::SegmentEntry>,
-    }
-    // The generation the output's link leads to (a folder of old is itself): files are linked
-    // from there, never through the output path.
+/// The published output: the generation its link leads to (a folder of old is itself), so
+/// files are linked from there, never through the output path, and its manifest, if it
+/// reads.
+fn published(output: &Path) -> Option<(PathBuf, Manifest)> {
     let dir = match std::fs::read_link(output) {
         Ok(target) => output.parent().unwrap_or_else(|| Path::new("")).join(target),
         Err(_) => output.to_path_buf(),
     };
-    let bytes = std::fs::read(dir.join("_manifest.json")).ok()?;
-    let listed: Listed = serde_json::from_slice(&bytes).ok()?;
-    Some(zhijian_ingest::PreviousOutput { dir, segments: listed.segments })
+    let manifest = zhijian_store::manifest::read_manifest(&dir).ok()?;
+    Some((dir, manifest))
 }
 
 /// The folder of the output holding the year-to-date report.
@@ -408,7 +396,8 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
         read: !options.full_refresh,
         fingerprint: fingerprint(&pipeline, as_of)?,
     };
-    let previous_inputs = previous_inputs(&output);
+    let published = published(&output);
+    let previous_inputs = previous_inputs(published.as_ref().map(|(_, m)| m));
     let progress: Option<zhijian_ingest::ProgressFn<'_>> = match &options.progress {
         Some(callback) => Some(callback.as_ref()),
         None => None,
@@ -444,7 +433,12 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let clock = Instant::now();
     // The segments the published output lists are reused where their inputs did not change;
     // a full refresh writes everything.
-    let previous = if options.full_refresh { None } else { previous_output(&output) };
+    let previous = match published {
+        Some((dir, manifest)) if !options.full_refresh => {
+            Some(zhijian_ingest::PreviousOutput { dir, segments: manifest.segments })
+        }
+        _ => None,
+    };
     let staging = Staging::create(&output, &run_id)?;
     let batch_rows = if options.batch_rows == 0 { DEFAULT_BATCH_ROWS } else { options.batch_rows };
     let zhijian_ingest::Written { tables: mut written, files, segments } =
@@ -494,8 +488,17 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
 
     // The manifest and `_SUCCESS` go into the set they describe; the set is published whole.
     let staging_dir = staging.table_dir("");
-    let manifest =
-        Manifest::new(&run_id, &pipeline, as_of, started_at, &inputs_sha256, &files, &written, &staging_dir, &timings);
+    let manifest = manifest::build(
+        &run_id,
+        &pipeline,
+        as_of,
+        started_at,
+        &inputs_sha256,
+        &files,
+        &written,
+        &staging_dir,
+        &timings,
+    );
     let skipped = ingested
         .skipped()
         .iter()

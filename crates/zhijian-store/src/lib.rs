@@ -49,6 +49,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use zhijian_model::{SCHEMA_VERSION, SCHEMA_VERSION_KEY};
 
 mod lock;
+pub mod manifest;
 mod publish;
 
 pub use lock::{LockError, RunLock, lock_path};
@@ -96,6 +97,14 @@ pub enum StoreError {
         path: PathBuf,
         /// What is there.
         found: String,
+    },
+    /// A manifest that does not read as one.
+    #[error("`{}` is not a zhijian manifest: {reason}", path.display())]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        reason: String,
     },
     /// Arrow failed to assemble a batch.
     #[error("arrow data for `{path}`: {source}")]
