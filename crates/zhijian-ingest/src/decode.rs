@@ -159,7 +159,7 @@ pub struct TextPlan {
 
 /// A file's text, decoded as its bytes are read, a block at a time: memory follows the
 /// block, not the file. It gives the same text as [`decode`] of the whole file; the share of
-/// undecodable characters is checked at the end ([`TextStream::finish`]).
+/// undecodable characters is checked at the end ([`StreamCounts::check`] of its [`TextStream::counts`]).
 pub struct TextStream<R> {
     input: R,
     decoder: encoding_rs::Decoder,

@@ -16,7 +16,7 @@ use crate::parse::VocabularyIndex;
 use crate::read::{self, ColumnIndex, HeaderSearch, ReadError};
 use crate::seen::SeenFiles;
 use crate::skipped::{RowSkipper, TotalsWords};
-use crate::{FileReport, IngestError, Listing, decode, excel, list_source, panic_message, spill};
+use crate::{FileEntry, IngestError, Listing, decode, excel, list_source, panic_message, spill};
 
 /// Records normalised together, in parallel; also the unit the rows of a file are written in.
 const CHUNK_RECORDS: usize = 4 * 1024;
@@ -24,7 +24,7 @@ const CHUNK_RECORDS: usize = 4 * 1024;
 /// One input file after reading: its report and where its rows are.
 #[derive(Debug)]
 pub(crate) struct ReadFile {
-    pub(crate) report: FileReport,
+    pub(crate) report: FileEntry,
     key: String,
     pub(crate) rows_path: PathBuf,
     pub(crate) columns: std::sync::Arc<ColumnIndex>,
@@ -60,8 +60,8 @@ pub struct SkippedFile {
 
 impl ReadInputs {
     /// One report per input file, in source and path order. The accepted and rejected
-    /// counts are known only after [`write_tables`], which returns the completed reports.
-    pub fn files(&self) -> impl Iterator<Item = &FileReport> {
+    /// counts are known only after [`crate::write_tables`], which returns the completed reports.
+    pub fn files(&self) -> impl Iterator<Item = &FileEntry> {
         self.sources.iter().flatten().map(|f| &f.report)
     }
 
@@ -70,7 +70,7 @@ impl ReadInputs {
         &self.skipped
     }
 
-    /// The cache keys of the files read, for [`prune_cache`].
+    /// The cache keys of the files read, for [`crate::prune_cache`].
     pub fn cache_keys(&self) -> Vec<String> {
         self.sources.iter().flatten().map(|f| f.key.clone()).collect()
     }
@@ -224,7 +224,7 @@ fn read_file(
             .into_iter()
             .enumerate()
             .map(|(index, part)| ReadFile {
-                report: FileReport {
+                report: FileEntry {
                     source: source.name.clone(),
                     path: part.sheet.as_ref().map_or_else(|| name.clone(), |sheet| sheet_input_name(&name, sheet)),
                     sheet: part.sheet,

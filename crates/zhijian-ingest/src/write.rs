@@ -17,7 +17,7 @@ use zhijian_store::manifest::{SegmentEntry, SegmentFile, SegmentRows};
 
 use crate::segments::{self, PreviousOutput, Segment};
 use crate::tables::{self, SourcedReject};
-use crate::{FileReport, IngestError, spill};
+use crate::{FileEntry, IngestError, spill};
 
 /// Rows written per table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub struct Written {
     pub tables: Vec<TableWritten>,
     /// One report per input file, in source and path order, with its accepted, rejected and
     /// superseded rows.
-    pub files: Vec<FileReport>,
+    pub files: Vec<FileEntry>,
     /// Every source's segments, in source and group order: written, or reused.
     pub segments: Vec<SegmentEntry>,
 }
@@ -162,7 +162,7 @@ pub fn write_tables(
     let reused = entries.iter().filter(|e| e.reused).count();
     tracing::info!(segments = entries.len(), reused, written = entries.len() - reused, "segments");
 
-    let mut reports: Vec<Vec<FileReport>> =
+    let mut reports: Vec<Vec<FileEntry>> =
         read.sources.iter().map(|files| files.iter().map(|f| f.report.clone()).collect()).collect();
     let places: Vec<HashMap<&str, usize>> = read
         .sources
@@ -179,7 +179,7 @@ pub fn write_tables(
             }
         }
     }
-    let files: Vec<FileReport> = reports.into_iter().flatten().collect();
+    let files: Vec<FileEntry> = reports.into_iter().flatten().collect();
     for report in &files {
         tracing::info!(
             file = %report.path, encoding = %report.encoding, cached = report.cached, read = report.rows_read,

@@ -88,7 +88,7 @@ pub enum RunError {
 
 /// Checks that every row of every file is in exactly one place: rows read = accepted +
 /// rejected + superseded, per file.
-pub fn check_accounting<'a>(files: impl IntoIterator<Item = &'a zhijian_ingest::FileReport>) -> Result<(), RunError> {
+pub fn check_accounting<'a>(files: impl IntoIterator<Item = &'a zhijian_ingest::FileEntry>) -> Result<(), RunError> {
     for f in files {
         if f.rows_read != f.rows_accepted + f.rows_rejected + f.rows_superseded {
             return Err(RunError::Accounting {
@@ -531,7 +531,7 @@ mod tests {
 
     #[test]
     fn rows_that_do_not_add_up_stop_the_run_naming_the_file() {
-        let report = |read, accepted, rejected, superseded| zhijian_ingest::FileReport {
+        let report = |read, accepted, rejected, superseded| zhijian_ingest::FileEntry {
             source: "food-samr".into(),
             path: "../sample-data/food/a.csv".into(),
             sheet: None,

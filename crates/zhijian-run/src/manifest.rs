@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use zhijian_ingest::{FileReport, TableWritten};
+use zhijian_ingest::TableWritten;
 use zhijian_pipeline::Pipeline;
 pub use zhijian_store::manifest::{FileEntry, Manifest, OutputEntry, SkippedEntry, Timing, Totals};
 
@@ -17,32 +17,12 @@ pub(crate) fn build(
     as_of: NaiveDate,
     started_at: DateTime<Utc>,
     inputs_sha256: &str,
-    files: &[FileReport],
+    files: &[FileEntry],
     written: &[TableWritten],
     staging_dir: &Path,
     timings: &[(&str, Duration, Option<u64>)],
 ) -> Manifest {
-    let inputs: Vec<FileEntry> = files
-        .iter()
-        .map(|f| FileEntry {
-            source: f.source.clone(),
-            path: f.path.clone(),
-            sheet: f.sheet.clone(),
-            header_line: f.header_line,
-            sha256: f.sha256.clone(),
-            bytes: f.bytes,
-            encoding: f.encoding.to_string(),
-            replacements: f.replacements,
-            rows_read: f.rows_read,
-            rows_accepted: f.rows_accepted,
-            rows_rejected: f.rows_rejected,
-            rows_superseded: f.rows_superseded,
-            rows_blank: f.rows_blank,
-            rows_totals: f.rows_totals,
-            skipped_rows: f.skipped_rows.clone(),
-            cached: f.cached,
-        })
-        .collect();
+    let inputs: Vec<FileEntry> = files.to_vec();
     let outputs = written
         .iter()
         .map(|t| OutputEntry {
@@ -96,7 +76,7 @@ pub(crate) fn build(
 }
 
 /// The file an input comes from: its path, without the `#SHEET` of a worksheet.
-fn file_of(report: &FileReport) -> &str {
+fn file_of(report: &FileEntry) -> &str {
     match &report.sheet {
         Some(sheet) => {
             report.path.strip_suffix(sheet.as_str()).and_then(|p| p.strip_suffix('#')).unwrap_or(&report.path)

@@ -247,7 +247,7 @@ impl<'t> TableReader<'t> {
     }
 
     /// [`Self::open`] over text that arrives in pieces — a file decoded as it is read — so
-    /// that only a window of it is held (see [`Splitter::new`]): the records are the same
+    /// that only a window of it is held (see `Splitter::new`): the records are the same
     /// however the text is cut.
     pub fn open_source(
         source: Box<dyn TextSource + Send + 't>,
