@@ -11,7 +11,7 @@ use arrow_array::types::{Date32Type, Int32Type};
 use arrow_array::{Array, RecordBatch};
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
-use zhijian_model::{AreaLevel, PeriodType};
+use zhijian_model::{AreaLevel, Period, PeriodType};
 use zhijian_store::{row_group_batches, row_group_count, table_files};
 
 use crate::{AggregateError, wilson_interval};
@@ -306,7 +306,7 @@ impl Partial {
             // given" cell, which carries the city's code (never a county's), so the level adds
             // up to the province like the others.
             let cell_areas = [areas[0], areas[1], areas[2], (AreaLevel::County, Some(key.county.unwrap_or(key.city)))];
-            for (period_type, period_start) in periods(key.month) {
+            for Period { kind: period_type, start: period_start } in Period::all_containing(key.month) {
                 for (level, area) in cell_areas {
                     let Some(area) = area else { continue };
                     for category in [key.category, all] {
@@ -327,21 +327,6 @@ impl Partial {
             }
         }
         (cells, achieved)
-    }
-}
-
-/// The month, quarter and year a date falls in, as (type, first day).
-fn periods(date: NaiveDate) -> [(PeriodType, NaiveDate); 3] {
-    let (y, m) = (date.year(), date.month());
-    let first = |month| NaiveDate::from_ymd_opt(y, month, 1).unwrap_or(date);
-    [(PeriodType::Month, first(m)), (PeriodType::Quarter, first((m - 1) / 3 * 3 + 1)), (PeriodType::Year, first(1))]
-}
-
-fn period_label(period_type: PeriodType, start: NaiveDate) -> String {
-    match period_type {
-        PeriodType::Month => start.format("%Y-%m").to_string(),
-        PeriodType::Quarter => format!("{}-Q{}", start.year(), (start.month() - 1) / 3 + 1),
-        PeriodType::Year => start.year().to_string(),
     }
 }
 
@@ -420,7 +405,7 @@ pub fn aggregate(samples_dir: &Path, options: &CubeOptions) -> Result<Aggregates
     let pass_rates: Vec<PassRateRow> = cells
         .into_iter()
         .map(|(key, c)| PassRateRow {
-            period: period_label(key.period_type, key.period_start),
+            period: Period { start: key.period_start, kind: key.period_type }.label(),
             period_type: key.period_type,
             period_start: key.period_start,
             area_level: key.level,

@@ -1,21 +1,15 @@
 //! From check definitions and published tables to outcomes.
 
 use chrono::{Datelike, NaiveDate};
-use zhijian_model::AreaLevel;
-use zhijian_model::checks::{
-    AttainmentMeasure, Bound, CheckKind, CheckSpec, ConflictMeasure, CoverageOf, PeriodChoice, Scope,
-};
+use zhijian_model::checks::{AttainmentMeasure, Bound, CheckKind, CheckSpec, ConflictMeasure, CoverageOf, Scope};
+use zhijian_model::{AreaLevel, Period, PeriodType};
 
 use crate::tables::{self, Attained, Cell};
 use crate::{CheckContext, CheckError, Outcome, Status, definition_error, severity, zone_status};
 
 /// The label of the period containing `as_of`, as `pass_rates.period` writes it.
-pub(crate) fn period_label(choice: PeriodChoice, as_of: NaiveDate) -> String {
-    match choice {
-        PeriodChoice::Year => as_of.year().to_string(),
-        PeriodChoice::Quarter => format!("{}-Q{}", as_of.year(), (as_of.month() - 1) / 3 + 1),
-        PeriodChoice::Month => as_of.format("%Y-%m").to_string(),
-    }
+pub(crate) fn period_label(kind: PeriodType, as_of: NaiveDate) -> String {
+    Period::containing(kind, as_of).label()
 }
 
 fn percent(value: f64) -> String {
@@ -369,9 +363,9 @@ mod tests {
     #[test]
     fn periods_contain_the_as_of_date() {
         let d = NaiveDate::from_ymd_opt(2013, 9, 30).unwrap();
-        assert_eq!(period_label(PeriodChoice::Year, d), "2013");
-        assert_eq!(period_label(PeriodChoice::Quarter, d), "2013-Q3");
-        assert_eq!(period_label(PeriodChoice::Month, d), "2013-09");
+        assert_eq!(period_label(PeriodType::Year, d), "2013");
+        assert_eq!(period_label(PeriodType::Quarter, d), "2013-Q3");
+        assert_eq!(period_label(PeriodType::Month, d), "2013-09");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Check definitions: what `zhijian check` evaluates. Pure data; the pipeline crate parses
 //! them from `[[checks]]` tables, the check crate evaluates them.
 
-use crate::{AreaLevel, Programme};
+use crate::{AreaLevel, PeriodType, Programme};
 
 /// Warn and fail zones on an observed value. A value is in the fail zone when it is below
 /// `fail_below` or above `fail_above`; otherwise in the warn zone when below `warn_below` or
@@ -34,17 +34,6 @@ pub enum Scope {
     DirectlyAdministered,
     /// These areas of a level.
     Areas(AreaLevel, Vec<String>),
-}
-
-/// Which period a check looks at: the one containing the as-of date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeriodChoice {
-    /// The as-of date's year.
-    Year,
-    /// The as-of date's quarter.
-    Quarter,
-    /// The as-of date's month.
-    Month,
 }
 
 /// What a pass-rate check compares with its zones.
@@ -94,8 +83,8 @@ pub enum CheckKind {
         category: String,
         /// The areas.
         scope: Scope,
-        /// The period.
-        period: PeriodChoice,
+        /// The period: the month, quarter or year containing the as-of date.
+        period: PeriodType,
         /// Below this many judged samples the check is skipped.
         min_samples: u64,
         /// Point estimate or Wilson lower bound.
@@ -133,8 +122,8 @@ pub enum CheckKind {
         programme: Programme,
         /// Cities or kinds.
         of: CoverageOf,
-        /// The period.
-        period: PeriodChoice,
+        /// The period: the month, quarter or year containing the as-of date.
+        period: PeriodType,
         /// Samples a city needs to count as reporting.
         min_samples: u64,
     },

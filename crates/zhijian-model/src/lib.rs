@@ -15,6 +15,7 @@
 
 pub mod checks;
 mod enums;
+mod period;
 mod rules;
 mod schema;
 pub mod text;
@@ -23,6 +24,7 @@ pub use enums::{
     AreaLevel, Evaluation, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage, TargetUnit,
     Verdict,
 };
+pub use period::Period;
 pub use rules::Rule;
 pub use schema::{
     SCHEMA_VERSION, SCHEMA_VERSION_KEY, TABLES, attainment_schema, pass_rates_schema, rejects_schema, results_schema,

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use toml_edit::Item;
 use zhijian_model::checks::{
-    AttainmentMeasure, Bound, CheckKind, CheckSpec, ConflictMeasure, CoverageOf, Origin, PeriodChoice, Scope, Zones,
+    AttainmentMeasure, Bound, CheckKind, CheckSpec, ConflictMeasure, CoverageOf, Origin, Scope, Zones,
 };
-use zhijian_model::{AreaLevel, Programme};
+use zhijian_model::{AreaLevel, PeriodType, Programme};
 
 use crate::parse::{Section, Walker};
 use crate::{ConfigError, ConfigErrors};
@@ -134,12 +134,12 @@ impl Walker<'_> {
         })
     }
 
-    fn period(&mut self, section: &Section<'_>) -> Option<PeriodChoice> {
+    fn period(&mut self, section: &Section<'_>) -> Option<PeriodType> {
         self.word(
             section,
             "period",
-            Some(PeriodChoice::Year),
-            &[("year", PeriodChoice::Year), ("quarter", PeriodChoice::Quarter), ("month", PeriodChoice::Month)],
+            Some(PeriodType::Year),
+            &[("year", PeriodType::Year), ("quarter", PeriodType::Quarter), ("month", PeriodType::Month)],
         )
     }
 

@@ -166,26 +166,7 @@ pub struct Report {
 
 /// The first and last day of a period label.
 fn period_range(period: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let year: i32 = period.get(..4)?.parse().ok()?;
-    let (first_month, last_month) = match period.get(4..) {
-        Some("") => (1, 12),
-        Some(rest) if rest.starts_with("-Q") => {
-            let q: u32 = rest[2..].parse().ok().filter(|q| (1..=4).contains(q))?;
-            (q * 3 - 2, q * 3)
-        }
-        Some(rest) if rest.starts_with('-') => {
-            let m: u32 = rest[1..].parse().ok().filter(|m| (1..=12).contains(m))?;
-            (m, m)
-        }
-        _ => return None,
-    };
-    let start = NaiveDate::from_ymd_opt(year, first_month, 1)?;
-    let next = if last_month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(year, last_month + 1, 1)?
-    };
-    Some((start, next.pred_opt()?))
+    zhijian_model::Period::parse(period).map(|p| p.range())
 }
 
 fn rate(r: &read::Record, key: &str) -> Rate {

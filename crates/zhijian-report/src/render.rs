@@ -24,18 +24,16 @@ fn interval(rate: &Rate) -> String {
 
 /// `2013` → 2013年, `2013-Q3` → 2013年第三季度, `2013-07` → 2013年7月.
 pub fn period_label(period: &str) -> Option<String> {
-    let year = period.get(..4)?;
-    match period.get(4..)? {
-        "" => Some(format!("{year}年")),
-        "-Q1" => Some(format!("{year}年第一季度")),
-        "-Q2" => Some(format!("{year}年第二季度")),
-        "-Q3" => Some(format!("{year}年第三季度")),
-        "-Q4" => Some(format!("{year}年第四季度")),
-        rest => {
-            let month: u32 = rest.strip_prefix('-')?.parse().ok().filter(|m| (1..=12).contains(m))?;
-            Some(format!("{year}年{month}月"))
+    use chrono::Datelike;
+    let period = zhijian_model::Period::parse(period)?;
+    let (year, month) = (period.start.year(), period.start.month());
+    Some(match period.kind {
+        zhijian_model::PeriodType::Year => format!("{year}年"),
+        zhijian_model::PeriodType::Quarter => {
+            format!("{year}年第{}季度", ["一", "二", "三", "四"][((month - 1) / 3) as usize])
         }
-    }
+        zhijian_model::PeriodType::Month => format!("{year}年{month}月"),
+    })
 }
 
 /// `2013-07` → 2013年7月.
