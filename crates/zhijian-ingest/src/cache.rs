@@ -177,8 +177,9 @@ pub fn prune_cache(dir: &Path, used: &[String]) -> usize {
 }
 
 /// The key of a file named as zhijian names the files of a cache entry — `KEY.head`,
-/// `KEY.rows`, `KEY.N.rows`, their temporaries `.KEY.head.tmp`, `KEY.tmp-PID` and
-/// `KEY.N.tmp-PID`, with `KEY` 64 lowercase hex digits — else `None`.
+/// `KEY.rows`, `KEY.N.rows`, their temporaries `.KEY.head.tmp`, `.KEY.rows.tmp` and
+/// `.KEY.N.rows.tmp` (and `KEY.tmp-PID`, `KEY.N.tmp-PID`, as earlier versions named them),
+/// with `KEY` 64 lowercase hex digits — else `None`.
 pub fn cache_file_key(name: &str) -> Option<&str> {
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let (hidden, name) = match name.strip_prefix('.') {
@@ -191,7 +192,9 @@ pub fn cache_file_key(name: &str) -> Option<&str> {
     }
     let rest = rest.strip_prefix('.')?;
     let ok = if hidden {
-        rest == "head.tmp"
+        // A part number `N.` comes before `rows` only.
+        let rows = |tail: &str| tail == "rows.tmp";
+        rest == "head.tmp" || rows(rest) || rest.split_once('.').is_some_and(|(n, tail)| digits(n) && rows(tail))
     } else {
         // A part number `N.` comes before `rows` and `tmp-PID` only.
         let (part, tail) = match rest.split_once('.') {
@@ -229,8 +232,11 @@ mod tests {
             format!("{stale}.tmp-4242"),
             format!("{stale}.1.tmp-4242"),
             format!(".{stale}.head.tmp"),
+            format!(".{stale}.rows.tmp"),
+            format!(".{stale}.3.rows.tmp"),
             // Not zhijian's: left alone.
             "notes.txt".to_string(),
+            format!(".{stale}.x.rows.tmp"),
             format!("{}.head", "B".repeat(64)),
             format!("{stale}.csv"),
             format!("{stale}.head.bak"),
@@ -242,11 +248,11 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join(format!("{SPILL_PREFIX}123"))).unwrap();
         std::fs::create_dir(dir.path().join("photos")).unwrap();
-        assert_eq!(prune_cache(dir.path(), std::slice::from_ref(&used)), 7);
+        assert_eq!(prune_cache(dir.path(), std::slice::from_ref(&used)), 9);
         let mut left: Vec<String> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         left.sort();
-        let mut want: Vec<String> = names[..3].iter().chain(&names[9..]).cloned().collect();
+        let mut want: Vec<String> = names[..3].iter().chain(&names[11..]).cloned().collect();
         want.push("photos".to_string());
         want.sort();
         assert_eq!(left, want);

@@ -96,7 +96,7 @@ pub(crate) struct FrameWriter {
 
 impl FrameWriter {
     pub(crate) fn create(path: &Path) -> Result<Self, IngestError> {
-        let temporary = path.with_extension(format!("tmp-{}", std::process::id()));
+        let temporary = zhijian_store::temporary_path(path);
         let file = File::create(&temporary).map_err(io(&temporary))?;
         Ok(FrameWriter {
             path: path.to_path_buf(),

@@ -462,12 +462,19 @@ pub fn read_table(table_dir: &Path, columns: Option<&[&str]>) -> Result<Vec<Reco
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let tmp = temporary_path(path);
     fs::write(&tmp, bytes).map_err(io_err("cannot write", &tmp))?;
     fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io_err("cannot sync", &tmp))?;
     fs::rename(&tmp, path).map_err(io_err("cannot rename into place", path))?;
     Ok(())
+}
+
+/// Where a file is written before it is renamed to `path`: `.NAME.tmp` beside it. Every file
+/// zhijian renames into place is written there, so readers (which pass over names starting
+/// with `.`) never see it, and what a killed run leaves is recognised by its name.
+pub fn temporary_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
