@@ -9,7 +9,7 @@ use zhijian_model::checks::{
 };
 use zhijian_model::{AreaLevel, PeriodType, Programme};
 
-use crate::parse::{Section, Walker};
+use crate::walk::{Section, Walker};
 use crate::{ConfigError, ConfigErrors};
 
 const CHECK_KEYS: &[&str] = &[

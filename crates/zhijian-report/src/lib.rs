@@ -13,6 +13,7 @@
 //! assert_eq!(zhijian_report::percent(Some(0.92096)), "92.1%");
 //! ```
 
+mod format;
 mod read;
 mod render;
 mod svg;
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
 
-pub use render::{percent, period_label};
+pub use format::{percent, period_label};
 
 /// Why a report could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::render::{escape, percent};
+use crate::format::{escape, month_label, percent};
 
 const FONT: &str = "font-family=\"Noto Sans CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, sans-serif\"";
 const LABEL: f64 = 150.0;
@@ -264,7 +264,7 @@ pub(crate) fn trend_lines(title: &str, series: &[Series]) -> String {
                 "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#4a5568\">{}</text>",
                 x(i),
                 height - 22.0,
-                escape(&crate::render::month_label(month))
+                escape(&month_label(month))
             );
         }
     }
