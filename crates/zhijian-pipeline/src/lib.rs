@@ -38,6 +38,7 @@ mod checks;
 mod error;
 mod field;
 mod parse;
+mod source;
 mod walk;
 
 use std::path::{Path, PathBuf};
