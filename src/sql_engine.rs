@@ -9,10 +9,8 @@ struct PolarsSql;
 
 #[cfg(feature = "sql")]
 impl SqlEngine for PolarsSql {
-    fn failures(&self, output: &std::path::Path, query: &str, keep: usize) -> Result<zhijian_check::SqlRows, String> {
-        zhijian_query::query_text(output, query, keep)
-            .map(|t| zhijian_check::SqlRows { count: t.count, columns: t.columns, rows: t.rows })
-            .map_err(|e| e.to_string())
+    fn failures(&self, output: &std::path::Path, query: &str, keep: usize) -> Result<zhijian_check::TextRows, String> {
+        zhijian_query::query_text(output, query, keep).map_err(|e| e.to_string())
     }
 }
 

@@ -114,19 +114,11 @@ pub struct Outcome {
 pub trait SqlEngine: Send + Sync {
     /// Runs `query` over the tables in `output`; returns the number of rows, the column names
     /// and at most `keep` rows rendered as text.
-    fn failures(&self, output: &Path, query: &str, keep: usize) -> Result<SqlRows, String>;
+    fn failures(&self, output: &Path, query: &str, keep: usize) -> Result<TextRows, String>;
 }
 
-/// What a SQL check's query returned.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SqlRows {
-    /// Rows returned.
-    pub count: u64,
-    /// Column names.
-    pub columns: Vec<String>,
-    /// The first rows, each cell as text.
-    pub rows: Vec<Vec<String>>,
-}
+/// What a SQL check's query returned: its count, columns and first rows as text.
+pub use zhijian_model::text::TextRows;
 
 /// What evaluation needs besides the checks.
 pub struct CheckContext<'a> {

@@ -18,6 +18,18 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+/// Rows of a query result rendered as text: what `zhijian query` prints and what a SQL check
+/// reports as its failures.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TextRows {
+    /// Rows in the result.
+    pub count: u64,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// The first rows, each cell rendered as text (empty for null).
+    pub rows: Vec<Vec<String>>,
+}
+
 /// Characters that move the cursor, end a line or reorder what is shown: C0 and C1 controls,
 /// DEL, the Unicode line and paragraph separators and the bidirectional controls.
 fn unsafe_for_display(c: char) -> bool {

@@ -369,16 +369,7 @@ fn render_table(frame: &DataFrame, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })
 }
 
-/// A query's result as text cells.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TextRows {
-    /// Rows in the result.
-    pub count: u64,
-    /// Column names.
-    pub columns: Vec<String>,
-    /// The first rows, each cell rendered as text (empty for null).
-    pub rows: Vec<Vec<String>>,
-}
+pub use zhijian_model::text::TextRows;
 
 /// Runs `sql` over the tables of `output`; returns the row count and the first `keep` rows.
 pub fn query_text(output: &Path, sql: &str, keep: usize) -> Result<TextRows, QueryError> {
