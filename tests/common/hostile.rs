@@ -11,15 +11,15 @@ use std::path::PathBuf;
 use super::{Sandbox, stderr, stdout};
 
 /// A category that, printed raw, puts `::stop-commands::pwned` at the start of a line.
-pub const CATEGORY_STOP: &str = "糕点\n::stop-commands::pwned";
+pub(crate) const CATEGORY_STOP: &str = "糕点\n::stop-commands::pwned";
 /// A category of HTML and Markdown.
-pub const CATEGORY_HTML: &str = "<script>alert(1)</script>|[x](http://x.invalid)";
+pub(crate) const CATEGORY_HTML: &str = "<script>alert(1)</script>|[x](http://x.invalid)";
 /// A product name a spreadsheet would run as a formula.
-pub const PRODUCT_FORMULA: &str = "=HYPERLINK(\"http://x.invalid\")";
+pub(crate) const PRODUCT_FORMULA: &str = "=HYPERLINK(\"http://x.invalid\")";
 /// A product name holding the legacy workflow command form, read anywhere in a line.
-pub const PRODUCT_LEGACY: &str = "##[error]forged";
+pub(crate) const PRODUCT_LEGACY: &str = "##[error]forged";
 /// An entity that would split a Markdown cell and row, and bring a heading and HTML.
-pub const ENTITY: &str = "某|公司\n## 标题 <b>粗</b>";
+pub(crate) const ENTITY: &str = "某|公司\n## 标题 <b>粗</b>";
 
 const SOURCES: &str = r#"
 [[sources]]
@@ -43,12 +43,12 @@ limit_max_unit = "最大允许限单位"
 "#;
 
 /// The kinds-of-goods coverage check: its message lists every category of the data.
-pub const KINDS_CHECK: &str =
+pub(crate) const KINDS_CHECK: &str =
     "\n[[checks]]\nname = \"kinds\"\nwarn_below = 100\n[checks.coverage]\nprogramme = \"food\"\nof = \"kinds\"\n";
 
 /// The hostile pipeline with `checks` (TOML `[[checks]]` tables) appended, after one
 /// `zhijian run --no-checks`.
-pub fn sandbox(checks: &str) -> Sandbox {
+pub(crate) fn sandbox(checks: &str) -> Sandbox {
     let sandbox = Sandbox::new();
     let mut export = csv::Writer::from_writer(Vec::new());
     let header = [
@@ -103,7 +103,7 @@ pub fn sandbox(checks: &str) -> Sandbox {
 }
 
 /// The output folder of the hostile pipeline.
-pub fn output(sandbox: &Sandbox) -> PathBuf {
+pub(crate) fn output(sandbox: &Sandbox) -> PathBuf {
     sandbox.path().join("out/hostile")
 }
 
@@ -111,6 +111,6 @@ pub fn output(sandbox: &Sandbox) -> PathBuf {
 /// (actions/runner `ActionCommand.TryParseV2`, then the legacy `TryParse`): those starting with
 /// `::` after their leading whitespace, and those holding `##[` anywhere. The runner ends
 /// lines at `\n` and at `\r`.
-pub fn workflow_commands(output: &str) -> Vec<&str> {
+pub(crate) fn workflow_commands(output: &str) -> Vec<&str> {
     output.split(['\n', '\r']).filter(|line| line.trim_start().starts_with("::") || line.contains("##[")).collect()
 }

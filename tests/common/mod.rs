@@ -10,22 +10,22 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
 
-pub mod hostile;
+pub(crate) mod hostile;
 
 /// The repository root: cargo's run-time `CARGO_MANIFEST_DIR` first, so a test binary built
 /// from another checkout of the same sources (a shared target folder) reads this one.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 /// A temporary folder holding copies of `pipelines/`, `seeds/`, `sample-data/` and README.md,
 /// so tests write their outputs there and never into the repository.
-pub struct Sandbox {
+pub(crate) struct Sandbox {
     pub dir: tempfile::TempDir,
 }
 
 impl Sandbox {
-    pub fn new() -> Sandbox {
+    pub(crate) fn new() -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
         for folder in ["pipelines", "seeds", "sample-data"] {
             copy_dir(&repo().join(folder), &dir.path().join(folder));
@@ -36,7 +36,7 @@ impl Sandbox {
 
     /// A sandbox whose bundled pipeline keeps only its first source (food sampling) and the
     /// food checks, for tests whose expected figures are the food sample data's.
-    pub fn food_only() -> Sandbox {
+    pub(crate) fn food_only() -> Sandbox {
         let sandbox = Sandbox::new();
         let pipeline = sandbox.path().join("pipelines/henan-2013.toml");
         let text = std::fs::read_to_string(&pipeline).unwrap();
@@ -47,24 +47,24 @@ impl Sandbox {
         sandbox
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Runs the test build of `zhijian` with `args` in the sandbox.
-    pub fn zhijian(&self, args: &[&str]) -> Output {
+    pub(crate) fn zhijian(&self, args: &[&str]) -> Output {
         zhijian_in(self.path(), args)
     }
 
     /// The output folder of the bundled pipeline.
-    pub fn output(&self) -> PathBuf {
+    pub(crate) fn output(&self) -> PathBuf {
         self.path().join("out/henan-2013")
     }
 
     /// Writes a test pipeline `pipelines/NAME.toml` — the bundled province, as-of date and
     /// seeds, output `out/NAME`, then `sources` (its `[[sources]]` tables, paths relative to
     /// `pipelines/`) — and each (path, bytes) of `files` under the sandbox.
-    pub fn add_pipeline(&self, name: &str, sources: &str, files: &[(&str, &[u8])]) {
+    pub(crate) fn add_pipeline(&self, name: &str, sources: &str, files: &[(&str, &[u8])]) {
         let pipeline = format!(
             "[pipeline]\nname = \"{name}\"\nprovince = \"410000\"\nas_of = 2013-09-30\nseeds = \"../seeds\"\noutput = \"../out/{name}\"\n{sources}"
         );
@@ -80,7 +80,7 @@ impl Sandbox {
 /// Runs the test build of `zhijian` with `args` in `dir`. After every `run` that published
 /// its outputs (exit 0 or 1), [`assert_invariants`] checks them: every end-to-end test checks
 /// the verdict invariants on whatever data it ran.
-pub fn zhijian_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn zhijian_in(dir: &Path, args: &[&str]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_zhijian"))
         .args(args)
         .current_dir(dir)
@@ -132,7 +132,7 @@ fn run_output_dir(dir: &Path, args: &[&str]) -> Option<PathBuf> {
 /// - per input file, rows read = accepted + rejected + superseded (the manifest);
 /// - in `pass_rates`, every area level adds up to the province, per period, programme and
 ///   category, in every count.
-pub fn assert_invariants(output: &Path) {
+pub(crate) fn assert_invariants(output: &Path) {
     let samples = rows(&output.join("samples"));
     let results = rows(&output.join("results"));
     let num = |row: &BTreeMap<String, String>, column: &str| -> Option<f64> {
@@ -264,7 +264,7 @@ pub fn assert_invariants(output: &Path) {
 
 /// Every published file (tables and report) by path, with a digest of its bytes and its size;
 /// the manifest, which holds the run id and timings, is left out.
-pub fn published_digest(output: &Path) -> BTreeMap<String, String> {
+pub(crate) fn published_digest(output: &Path) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     let mut stack = vec![output.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -288,7 +288,7 @@ pub fn published_digest(output: &Path) -> BTreeMap<String, String> {
     files
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -301,16 +301,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Every row of a table as a map of column → value rendered as text ("" for null).
-pub fn rows(table_dir: &Path) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn rows(table_dir: &Path) -> Vec<BTreeMap<String, String>> {
     let batches: Vec<RecordBatch> = zhijian_store::read_table(table_dir, None).unwrap();
     let mut out = Vec::new();
     for batch in &batches {
@@ -326,7 +326,7 @@ pub fn rows(table_dir: &Path) -> Vec<BTreeMap<String, String>> {
 }
 
 /// The items of a list cell (empty for null).
-pub fn list_items(column: &dyn Array, row: usize) -> Vec<String> {
+pub(crate) fn list_items(column: &dyn Array, row: usize) -> Vec<String> {
     if column.is_null(row) {
         return Vec::new();
     }
@@ -336,7 +336,7 @@ pub fn list_items(column: &dyn Array, row: usize) -> Vec<String> {
 }
 
 /// A cell rendered as text ("" for null; list items joined by `,`).
-pub fn cell(column: &dyn Array, row: usize) -> String {
+pub(crate) fn cell(column: &dyn Array, row: usize) -> String {
     use arrow_schema::DataType;
     if column.is_null(row) {
         return String::new();

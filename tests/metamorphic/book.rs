@@ -18,7 +18,7 @@ use chrono::{Datelike, NaiveDate};
 
 /// What a cell stores.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Text(String),
     Number(f64),
     Bool(bool),
@@ -26,7 +26,7 @@ pub enum Value {
 
 /// A number format that shows a number as a date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateFormat {
+pub(crate) enum DateFormat {
     /// A custom format code: `yyyy-mm-dd`, `yyyy"年"m"月"d"日"`.
     Code(&'static str),
     /// One of Excel's built-in formats by number (14 is the locale's short date).
@@ -34,11 +34,11 @@ pub enum DateFormat {
 }
 
 /// What calamine tells of a date cell's format: that it is one, not which.
-pub const READ_DATE_FORMAT: DateFormat = DateFormat::Code("yyyy-mm-dd");
+pub(crate) const READ_DATE_FORMAT: DateFormat = DateFormat::Code("yyyy-mm-dd");
 
 /// One cell with a value.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
+pub(crate) struct Cell {
     /// The value, or a formula's cached value.
     pub value: Value,
     /// Set when the number is shown as a date.
@@ -48,16 +48,16 @@ pub struct Cell {
 }
 
 impl Cell {
-    pub fn text(text: impl Into<String>) -> Cell {
+    pub(crate) fn text(text: impl Into<String>) -> Cell {
         Cell { value: Value::Text(text.into()), date_format: None, formula: None }
     }
 
-    pub fn number(number: f64) -> Cell {
+    pub(crate) fn number(number: f64) -> Cell {
         Cell { value: Value::Number(number), date_format: None, formula: None }
     }
 
     /// The number, when the cell stores one.
-    pub fn as_number(&self) -> Option<f64> {
+    pub(crate) fn as_number(&self) -> Option<f64> {
         match self.value {
             Value::Number(n) => Some(n),
             _ => None,
@@ -65,7 +65,7 @@ impl Cell {
     }
 
     /// The text, when the cell stores text.
-    pub fn as_text(&self) -> Option<&str> {
+    pub(crate) fn as_text(&self) -> Option<&str> {
         match &self.value {
             Value::Text(t) => Some(t),
             _ => None,
@@ -75,20 +75,20 @@ impl Cell {
 
 /// A merged region, both corners included, (row, column) from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Merge {
+pub(crate) struct Merge {
     pub first: (u32, u32),
     pub last: (u32, u32),
 }
 
 impl Merge {
-    pub fn contains(&self, (row, col): (u32, u32)) -> bool {
+    pub(crate) fn contains(&self, (row, col): (u32, u32)) -> bool {
         (self.first.0..=self.last.0).contains(&row) && (self.first.1..=self.last.1).contains(&col)
     }
 }
 
 /// One worksheet.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Worksheet {
+pub(crate) struct Worksheet {
     pub name: String,
     /// By (row, column) from 0.
     pub cells: BTreeMap<(u32, u32), Cell>,
@@ -97,7 +97,7 @@ pub struct Worksheet {
 
 /// One workbook.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Book {
+pub(crate) struct Book {
     pub sheets: Vec<Worksheet>,
     /// Serial numbers count from 1904-01-01 (day 0), not from 1899-12-30 (day 0 in effect, past
     /// Excel's phantom 1900-02-29).
@@ -105,11 +105,11 @@ pub struct Book {
 }
 
 /// Days between the two systems' day 0: a date's 1900 serial is its 1904 serial plus this.
-pub const SYSTEMS_APART: f64 = 1462.0;
+pub(crate) const SYSTEMS_APART: f64 = 1462.0;
 
 /// The day an Excel serial number names in a date system; `None` before 1900-03-01, where the
 /// 1900 system counts a day that never was.
-pub fn serial_date(serial: f64, date1904: bool) -> Option<NaiveDate> {
+pub(crate) fn serial_date(serial: f64, date1904: bool) -> Option<NaiveDate> {
     // 2,958,465 is 9999-12-31, the last day Excel has.
     if !(0.0..=2_958_465.0).contains(&serial) || !date1904 && serial < 61.0 {
         return None;
@@ -119,14 +119,14 @@ pub fn serial_date(serial: f64, date1904: bool) -> Option<NaiveDate> {
 }
 
 /// The serial number of `date` in a date system.
-pub fn date_serial(date: NaiveDate, date1904: bool) -> f64 {
+pub(crate) fn date_serial(date: NaiveDate, date1904: bool) -> f64 {
     let day0 = if date1904 { NaiveDate::from_ymd_opt(1904, 1, 1) } else { NaiveDate::from_ymd_opt(1899, 12, 30) };
     (date - day0.unwrap()).num_days() as f64
 }
 
 impl Book {
     /// Reads an `.xlsx` or `.xls`.
-    pub fn read(bytes: &[u8]) -> Book {
+    pub(crate) fn read(bytes: &[u8]) -> Book {
         let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec())).unwrap();
         let mut sheets = Vec::new();
         // The .xls's system, told by its date cells: calamine knows it and reports each date
@@ -186,7 +186,7 @@ impl Book {
     }
 
     /// The workbook as an `.xlsx`.
-    pub fn write(&self) -> Vec<u8> {
+    pub(crate) fn write(&self) -> Vec<u8> {
         use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Formula};
         let mut workbook = rust_xlsxwriter::Workbook::new();
         // A fixed creation time, so the same workbook gives the same bytes.
@@ -262,7 +262,7 @@ fn with_1904_dates(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// `date` as `2013年7月5日`.
-pub fn chinese(date: NaiveDate) -> String {
+pub(crate) fn chinese(date: NaiveDate) -> String {
     format!("{}年{}月{}日", date.year(), date.month(), date.day())
 }
 

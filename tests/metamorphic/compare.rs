@@ -113,7 +113,7 @@ fn close(a: f64, b: f64) -> bool {
 
 /// The tables of one run.
 #[derive(Debug)]
-pub struct Tables {
+pub(crate) struct Tables {
     samples: BTreeMap<String, Vec<(&'static str, String)>>,
     results: BTreeMap<String, Vec<ResultFacts>>,
     rejects: BTreeMap<String, usize>,
@@ -122,7 +122,7 @@ pub struct Tables {
 }
 
 impl Tables {
-    pub fn load(output: &Path, units: &Units) -> Tables {
+    pub(crate) fn load(output: &Path, units: &Units) -> Tables {
         let mut columns = vec!["sample_key"];
         columns.extend_from_slice(SAMPLE_COLUMNS);
         let samples = read(&output.join("samples"), &columns)
@@ -196,7 +196,7 @@ impl Tables {
     }
 
     /// What differs from `before` to `self`.
-    pub fn differences(&self, before: &Tables) -> Report {
+    pub(crate) fn differences(&self, before: &Tables) -> Report {
         let show_sample = |v: &Vec<(&str, String)>| {
             v.iter().filter(|(_, x)| !x.is_empty()).map(|(c, x)| format!("{c}={x}")).collect::<Vec<_>>().join(" ")
         };
@@ -238,7 +238,7 @@ impl Tables {
     }
 
     /// Samples per verdict, for messages.
-    pub fn verdict_counts(&self) -> BTreeMap<String, usize> {
+    pub(crate) fn verdict_counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
         for facts in self.samples.values() {
             *counts.entry(facts[0].1.clone()).or_default() += 1;
@@ -278,7 +278,7 @@ fn section<V>(
 
 /// The differences of one table.
 #[derive(Debug)]
-pub struct Section {
+pub(crate) struct Section {
     table: &'static str,
     keys: usize,
     differing: usize,
@@ -287,17 +287,17 @@ pub struct Section {
 
 /// The differences between two runs' tables.
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     sections: Vec<Section>,
 }
 
 impl Report {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.sections.iter().all(|s| s.differing == 0)
     }
 
     /// How many keys of `table` differ.
-    pub fn differing(&self, table: &str) -> usize {
+    pub(crate) fn differing(&self, table: &str) -> usize {
         self.sections.iter().filter(|s| s.table.starts_with(table)).map(|s| s.differing).sum()
     }
 }

@@ -21,7 +21,7 @@ const BASELINE_FORMAT: u32 = 1;
 
 /// A pipeline file and its inputs.
 #[derive(Debug, Clone)]
-pub struct Drop {
+pub(crate) struct Drop {
     pub root: PathBuf,
     /// The pipeline file, relative to `root`.
     pub pipeline: String,
@@ -33,7 +33,7 @@ pub struct Drop {
 /// The binary is started here rather than through `common::zhijian_in`, which asserts the
 /// output invariants right after the run: a transformation's report should say what moved
 /// first; [`Baseline::check`] asserts the invariants after comparing.
-pub fn run(drop: &Drop, output: &Path) {
+pub(crate) fn run(drop: &Drop, output: &Path) {
     let result = Command::new(env!("CARGO_BIN_EXE_zhijian"))
         .args(["-q", "run", &drop.pipeline, "--no-checks", "--output"])
         .arg(output)
@@ -62,7 +62,7 @@ fn files_of(patterns: &[String]) -> Vec<PathBuf> {
 
 /// What a transformation changed in a drop, for messages.
 #[derive(Debug, Default)]
-pub struct Changes {
+pub(crate) struct Changes {
     /// Files whose bytes differ from the same file written again unchanged, or that are new.
     pub files: Vec<String>,
     /// Settings of the pipeline file changed.
@@ -73,7 +73,7 @@ pub struct Changes {
 /// `transformation`, and every workbook source's too when it [rewrites
 /// workbooks](Transformation::rewrites_workbooks) (else they stay as they are), and its pipeline
 /// file edited as the transformation asks.
-pub fn transform(env: &Env, base: &Drop, transformation: &dyn Transformation, root: &Path) -> (Drop, Changes) {
+pub(crate) fn transform(env: &Env, base: &Drop, transformation: &dyn Transformation, root: &Path) -> (Drop, Changes) {
     copy_dir(&base.root, root);
     let pipeline_path = base.root.join(&base.pipeline);
     let pipeline = Pipeline::load(&pipeline_path).unwrap();
@@ -241,7 +241,7 @@ fn apply_edits(text: &str, edits: &[Edit]) -> String {
 
 /// A drop with the tables of its run.
 #[derive(Debug)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     pub name: &'static str,
     pub drop: Drop,
     pub tables: Tables,
@@ -249,7 +249,7 @@ pub struct Baseline {
 
 /// The outcome of one transformation of a baseline.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub report: Report,
     pub changes: Changes,
     pub tables: Tables,
@@ -260,7 +260,7 @@ impl Baseline {
     ///
     /// With `ZHIJIAN_METAMORPHIC_KEEP` set, the transformed drop and its outputs stay in the
     /// temporary folder, whose path goes to stderr.
-    pub fn check(&self, env: &Env, transformation: &dyn Transformation) -> Outcome {
+    pub(crate) fn check(&self, env: &Env, transformation: &dyn Transformation) -> Outcome {
         let dir = tempfile::tempdir().unwrap();
         let (_guard, dir) = if std::env::var_os("ZHIJIAN_METAMORPHIC_KEEP").is_some() {
             let kept = dir.keep();
@@ -284,7 +284,7 @@ impl Baseline {
 impl Baseline {
     /// This baseline's drop transformed by `preparation` and run: a baseline with what the
     /// original data lacks. The folder lives as long as the returned guard.
-    pub fn prepared(&self, env: &Env, preparation: &dyn Transformation) -> (tempfile::TempDir, Baseline) {
+    pub(crate) fn prepared(&self, env: &Env, preparation: &dyn Transformation) -> (tempfile::TempDir, Baseline) {
         let dir = tempfile::tempdir().unwrap();
         let (drop, changes) = transform(env, &self.drop, preparation, &dir.path().join("drop"));
         assert!(!changes.files.is_empty(), "{}: `{}` changed no file", self.name, preparation.name());
@@ -397,7 +397,7 @@ fn prune(parent: &Path, name: &str) {
 }
 
 /// The bundled pipeline with its sample data, and its run.
-pub fn bundled(env: &Env) -> Baseline {
+pub(crate) fn bundled(env: &Env) -> Baseline {
     let key = fingerprint(&[&tree_bytes(&["pipelines", "seeds", "sample-data"])]);
     let dir = cached("bundled", key, |dir| {
         for folder in ["pipelines", "seeds", "sample-data"] {
@@ -415,7 +415,7 @@ pub fn bundled(env: &Env) -> Baseline {
 const GENERATE: &[&str] = &["--samples", "20000", "--seed", "11", "--rows-per-file", "8000", "--mess-rate", "0.01"];
 
 /// A generated drop of 20,000 samples, and its run.
-pub fn generated(env: &Env) -> Baseline {
+pub(crate) fn generated(env: &Env) -> Baseline {
     let key = fingerprint(&[GENERATE.join(" ").as_bytes(), &tree_bytes(&["seeds"])]);
     let dir = cached("generated", key, |dir| {
         let seeds = repo().join("seeds");

@@ -19,7 +19,7 @@ use crate::transform::{BookFile, Edit, Env, Rewritten, Rng, Transformation, read
 
 /// Where a source's records are in one of its workbooks.
 #[derive(Debug)]
-pub struct Region {
+pub(crate) struct Region {
     /// The worksheet read, by position.
     pub sheet: usize,
     /// The data rows: from below the header to the last row with a sample id (a totals row
@@ -42,7 +42,7 @@ fn header_text(sheet: &Worksheet, position: (u32, u32)) -> String {
 /// Finds the source's records in `book` as the pipeline says (its sheet, a fixed header row
 /// and header height) and the columns as zhijian documents the matching: a header of several
 /// rows is its parts joined with `/`, and its bottom part alone also matches.
-pub fn region(source: &Source, book: &Book) -> Region {
+pub(crate) fn region(source: &Source, book: &Book) -> Region {
     let Format::Excel { sheet, header_row: HeaderRow::Fixed(header_row), header_rows, .. } = &source.format else {
         panic!("source `{}`: only a workbook with a fixed header row is rewritten", source.name)
     };
@@ -117,7 +117,7 @@ fn date_of(cell: &Cell, date1904: bool) -> Option<NaiveDate> {
 
 /// How a date is written in a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateForm {
+pub(crate) enum DateForm {
     /// A serial number shown as a date.
     Cell(DateFormat),
     /// A bare serial number, shown as one.
@@ -136,16 +136,16 @@ impl DateForm {
     /// Date cells in the formats offices use: ISO, Chinese, slashes, the locale's short date
     /// (built-in format 14), and the Chinese date a Chinese Excel stores as built-in format 31
     /// (`yyyy"年"m"月"d"日"`; calamine does not know it for a date and reports the number).
-    pub const CELLS: [DateForm; 5] = [
+    pub(crate) const CELLS: [DateForm; 5] = [
         DateForm::Cell(DateFormat::Code("yyyy-mm-dd")),
         DateForm::Cell(DateFormat::Code("yyyy\"年\"m\"月\"d\"日\"")),
         DateForm::Cell(DateFormat::Code("yyyy/m/d;@")),
         DateForm::Cell(DateFormat::Builtin(14)),
         DateForm::Cell(DateFormat::Builtin(31)),
     ];
-    pub const TEXTS: [DateForm; 3] = [DateForm::Chinese, DateForm::Dots, DateForm::Slashes];
+    pub(crate) const TEXTS: [DateForm; 3] = [DateForm::Chinese, DateForm::Dots, DateForm::Slashes];
     /// Every form.
-    pub const ALL: [DateForm; 10] = [
+    pub(crate) const ALL: [DateForm; 10] = [
         DateForm::Cell(DateFormat::Code("yyyy-mm-dd")),
         DateForm::Serial,
         DateForm::Chinese,
@@ -184,7 +184,7 @@ fn date_columns(region: &Region) -> Vec<u32> {
 /// Every date of the date columns written in `forms`, in turn row after row; a cell that
 /// names no day (`2013-13-05`) stays as it is.
 #[derive(Debug)]
-pub struct ExcelDates {
+pub(crate) struct ExcelDates {
     pub forms: &'static [DateForm],
 }
 
@@ -216,7 +216,7 @@ impl Transformation for ExcelDates {
 
 /// Which date system each workbook is saved in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateSystems {
+pub(crate) enum DateSystems {
     /// Its own.
     Kept,
     /// The other one.
@@ -231,7 +231,7 @@ pub enum DateSystems {
 /// every serial moves by the 1,462 days between the systems — date cells' and formulas' cached
 /// values anywhere, and bare numbers in the date columns — so each names the day it did.
 #[derive(Debug)]
-pub struct SavedAgain {
+pub(crate) struct SavedAgain {
     pub systems: DateSystems,
 }
 
@@ -285,7 +285,7 @@ impl Transformation for SavedAgain {
 /// Each workbook in the other date system with its serials as they were: every date moves
 /// by four years. It changes what the rows say: the comparison must see it.
 #[derive(Debug)]
-pub struct SystemSwappedUnshifted;
+pub(crate) struct SystemSwappedUnshifted;
 
 impl Transformation for SystemSwappedUnshifted {
     fn name(&self) -> String {
@@ -306,7 +306,7 @@ impl Transformation for SystemSwappedUnshifted {
 /// they were. Regions merged down data rows (a city over its rows) are written out first, and
 /// runs of equal cells in their columns merged again after, as an office would.
 #[derive(Debug)]
-pub struct ShuffledRows {
+pub(crate) struct ShuffledRows {
     pub seed: u64,
 }
 
@@ -395,7 +395,7 @@ fn merge_runs(sheet: &mut Worksheet, rows: &Range<u32>, columns: &[u32]) {
 /// the same header and rows, of another year by its sample ids — and the source selecting its
 /// sheet by name. Reading the wrong sheet, or both, moves every sample.
 #[derive(Debug)]
-pub struct SheetMoved;
+pub(crate) struct SheetMoved;
 
 impl Transformation for SheetMoved {
     fn name(&self) -> String {
@@ -450,7 +450,7 @@ fn padded(number: f64) -> String {
 /// text cells (`"0.32"`) instead of number cells: every one (`mixed: false`), or row after row
 /// a number cell, typed text, and text padded with a zero (`"0.320"`) in one column.
 #[derive(Debug)]
-pub struct NumbersAsText {
+pub(crate) struct NumbersAsText {
     pub mixed: bool,
 }
 
@@ -495,7 +495,7 @@ impl Transformation for NumbersAsText {
 /// Results stored as numbers multiplied by 1000, units unchanged: it changes what the rows
 /// say; the comparison must see it.
 #[derive(Debug)]
-pub struct ResultsTimesThousand;
+pub(crate) struct ResultsTimesThousand;
 
 impl Transformation for ResultsTimesThousand {
     fn name(&self) -> String {

@@ -8,14 +8,14 @@
 
 /// An exact decimal: `digits` × 10^`exponent`, `digits` without leading zeros ("0" for zero).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decimal {
+pub(crate) struct Decimal {
     pub digits: String,
     pub exponent: i32,
 }
 
 impl Decimal {
     /// Parses `12.50`, `.5`, `3`, `1.2e-3` (the whole text; no sign).
-    pub fn parse(text: &str) -> Option<Decimal> {
+    pub(crate) fn parse(text: &str) -> Option<Decimal> {
         let (mantissa, exponent) = match text.find(['e', 'E']) {
             Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
             None => (text, 0),
@@ -44,7 +44,7 @@ impl Decimal {
     }
 
     /// This number × 10^`by`.
-    pub fn shifted(&self, by: i32) -> Decimal {
+    pub(crate) fn shifted(&self, by: i32) -> Decimal {
         if self.digits == "0" {
             return self.clone();
         }
@@ -52,7 +52,7 @@ impl Decimal {
     }
 
     /// Plain notation: `0.0489`, `460`, `12.5`.
-    pub fn plain(&self) -> String {
+    pub(crate) fn plain(&self) -> String {
         let len = self.digits.len() as i32;
         if self.exponent >= 0 {
             return format!("{}{}", self.digits, "0".repeat(self.exponent as usize));
@@ -66,7 +66,7 @@ impl Decimal {
     }
 
     /// Scientific notation with a signed two-digit exponent: `1.033e+04`, `5e-03`.
-    pub fn scientific(&self) -> String {
+    pub(crate) fn scientific(&self) -> String {
         let (head, tail) = self.digits.split_at(1);
         let exponent = self.exponent + tail.len() as i32;
         let mantissa = if tail.is_empty() { head.to_string() } else { format!("{head}.{tail}") };
@@ -149,7 +149,7 @@ fn shape(text: &str) -> Option<Shape<'_>> {
 
 /// `text` with each of its numbers replaced by `rewrite(number)`, when the cell has the shape
 /// of a value or limit (see the module docs); `None` otherwise.
-pub fn rewrite(text: &str, rewrite: impl Fn(&Decimal) -> String) -> Option<String> {
+pub(crate) fn rewrite(text: &str, rewrite: impl Fn(&Decimal) -> String) -> Option<String> {
     let shape = shape(text)?;
     let mut out = String::from(shape.prefix);
     for (i, number) in shape.numbers.iter().enumerate() {

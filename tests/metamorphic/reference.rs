@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// A lookup key as zhijian documents its matching: full-width ASCII folded, whitespace dropped,
 /// ASCII lowercased, the micro sign folded into Greek mu.
-pub fn key(text: &str) -> String {
+pub(crate) fn key(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
@@ -33,7 +33,7 @@ fn records(path: &Path) -> Vec<HashMap<String, String>> {
 
 /// A unit of seeds/units.csv.
 #[derive(Debug, Clone)]
-pub struct Unit {
+pub(crate) struct Unit {
     /// Every way to write it: the symbol first, then its aliases.
     pub names: Vec<String>,
     /// Conversion happens within one dimension only.
@@ -46,13 +46,13 @@ pub struct Unit {
 
 /// seeds/units.csv.
 #[derive(Debug)]
-pub struct Units {
+pub(crate) struct Units {
     units: Vec<Unit>,
     by_key: HashMap<String, usize>,
 }
 
 impl Units {
-    pub fn load(seeds: &Path) -> Units {
+    pub(crate) fn load(seeds: &Path) -> Units {
         let mut units = Vec::new();
         let mut by_key = HashMap::new();
         for row in records(&seeds.join("units.csv")) {
@@ -75,13 +75,13 @@ impl Units {
     }
 
     /// The unit written `text`.
-    pub fn resolve(&self, text: &str) -> Option<&Unit> {
+    pub(crate) fn resolve(&self, text: &str) -> Option<&Unit> {
         self.by_key.get(&key(text)).map(|&i| &self.units[i])
     }
 
     /// The units a value in `unit` can be rewritten in by moving its decimal point: the same
     /// dimension, a power-of-ten factor, another factor than its own (so the digits move).
-    pub fn rescalable(&self, unit: &Unit) -> Vec<&Unit> {
+    pub(crate) fn rescalable(&self, unit: &Unit) -> Vec<&Unit> {
         if unit.exponent.is_none() {
             return Vec::new();
         }
@@ -92,13 +92,13 @@ impl Units {
     }
 
     /// The base unit of `dimension` (factor 1): `g`, `mL`, `mg/kg`.
-    pub fn base(&self, dimension: &str) -> Option<&Unit> {
+    pub(crate) fn base(&self, dimension: &str) -> Option<&Unit> {
         self.units.iter().find(|u| u.dimension == dimension && u.exponent == Some(0))
     }
 
     /// A unit text split off the end of `text` right after a digit (`0.12mg/kg`, `500mL`), as
     /// (number part, unit part); `None` when the text has no such unit.
-    pub fn split_suffix<'t>(&self, text: &'t str) -> Option<(&'t str, &'t str)> {
+    pub(crate) fn split_suffix<'t>(&self, text: &'t str) -> Option<(&'t str, &'t str)> {
         let trimmed = text.trim();
         trimmed.char_indices().skip(1).find_map(|(i, _)| {
             let (head, tail) = trimmed.split_at(i);
@@ -110,7 +110,7 @@ impl Units {
 
 /// The level of an area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Level {
+pub(crate) enum Level {
     Province,
     City,
     County,
@@ -138,13 +138,13 @@ impl Area {
 /// aliases (which win over derived ones) all name an area; a derived spelling two areas of a
 /// level share names neither.
 #[derive(Debug)]
-pub struct Areas {
+pub(crate) struct Areas {
     areas: Vec<Area>,
     index: HashMap<(Level, String), Option<usize>>,
 }
 
 impl Areas {
-    pub fn load(seeds: &Path) -> Areas {
+    pub(crate) fn load(seeds: &Path) -> Areas {
         let mut areas: Vec<Area> = records(&seeds.join("areas.csv"))
             .into_iter()
             .map(|r| Area {
@@ -190,17 +190,17 @@ impl Areas {
     }
 
     /// The province named `text`.
-    pub fn province(&self, text: &str) -> Option<usize> {
+    pub(crate) fn province(&self, text: &str) -> Option<usize> {
         self.lookup(Level::Province, text)
     }
 
     /// The city-level unit named `text`.
-    pub fn city(&self, text: &str) -> Option<usize> {
+    pub(crate) fn city(&self, text: &str) -> Option<usize> {
         self.lookup(Level::City, text)
     }
 
     /// The county named `text`: one inside `city` by name, code or stem first, else any.
-    pub fn county(&self, text: &str, city: Option<usize>) -> Option<usize> {
+    pub(crate) fn county(&self, text: &str, city: Option<usize>) -> Option<usize> {
         let wanted = key(text);
         if let Some(city) = city {
             let inside = self.areas.iter().position(|a| {
@@ -217,7 +217,7 @@ impl Areas {
 
     /// Every spelling of area `index` that `resolve` maps back to it: code, name, stem, 4-digit
     /// prefix, aliases; in that order, without repeats.
-    pub fn spellings(&self, index: usize, resolve: impl Fn(&str) -> Option<usize>) -> Vec<String> {
+    pub(crate) fn spellings(&self, index: usize, resolve: impl Fn(&str) -> Option<usize>) -> Vec<String> {
         let area = &self.areas[index];
         let mut all = vec![area.code.clone(), area.name.clone()];
         all.extend(area.stem());

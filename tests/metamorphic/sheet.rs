@@ -13,14 +13,14 @@ const GB18030_BOM: &[u8] = b"\x84\x31\x95\x33";
 
 /// How a file's text is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Charset {
+pub(crate) enum Charset {
     Utf8,
     Gb18030,
 }
 
 /// The byte-level shape of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bytes {
+pub(crate) struct Bytes {
     pub charset: Charset,
     /// A byte-order mark: `EF BB BF` in UTF-8, `84 31 95 33` in GB18030.
     pub bom: bool,
@@ -41,7 +41,7 @@ impl std::fmt::Display for Bytes {
 
 /// One delimited file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sheet {
+pub(crate) struct Sheet {
     /// Lines above the header, verbatim, without their line ends.
     pub titles: Vec<String>,
     pub header: Vec<String>,
@@ -52,7 +52,7 @@ pub struct Sheet {
 
 impl Sheet {
     /// Reads `data` as a source with this encoding, delimiter and 1-based header line would.
-    pub fn read(data: &[u8], declared: Encoding, delimiter: u8, header_row: usize) -> Sheet {
+    pub(crate) fn read(data: &[u8], declared: Encoding, delimiter: u8, header_row: usize) -> Sheet {
         let (text, bytes) = if let Some(body) = data.strip_prefix(UTF8_BOM) {
             let text = String::from_utf8(body.to_vec()).expect("UTF-8 after a UTF-8 BOM");
             (text, Bytes { charset: Charset::Utf8, bom: true, crlf: false })
@@ -96,7 +96,7 @@ impl Sheet {
     }
 
     /// The file's bytes in its [`Bytes`] shape.
-    pub fn write(&self) -> Vec<u8> {
+    pub(crate) fn write(&self) -> Vec<u8> {
         let end = if self.bytes.crlf { "\r\n" } else { "\n" };
         let mut text = String::new();
         for title in &self.titles {

@@ -15,7 +15,7 @@ use crate::sheet::{Bytes, Charset, Sheet};
 
 /// What the transformations look things up in.
 #[derive(Debug)]
-pub struct Env {
+pub(crate) struct Env {
     pub units: Units,
     pub areas: Areas,
     /// The bundled pipeline, whose alias lists [`HeaderAliases`] lends to other pipelines.
@@ -24,7 +24,7 @@ pub struct Env {
 
 /// One input file of a source.
 #[derive(Debug, Clone)]
-pub struct File {
+pub(crate) struct File {
     /// Relative to the drop's root.
     pub path: std::path::PathBuf,
     pub sheet: Sheet,
@@ -32,7 +32,7 @@ pub struct File {
 
 /// One workbook of a source.
 #[derive(Debug, Clone)]
-pub struct BookFile {
+pub(crate) struct BookFile {
     /// Relative to the drop's root.
     pub path: std::path::PathBuf,
     pub book: Book,
@@ -40,7 +40,7 @@ pub struct BookFile {
 
 /// A change to the pipeline file that the rewritten files need.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Edit {
+pub(crate) enum Edit {
     /// `encoding = "auto"` for this source.
     AutoEncoding { source: String },
     /// These headers for this field of this source.
@@ -54,19 +54,19 @@ pub enum Edit {
 
 /// A source's files after a transformation.
 #[derive(Debug)]
-pub struct Rewritten<F = File> {
+pub(crate) struct Rewritten<F = File> {
     pub files: Vec<F>,
     pub edits: Vec<Edit>,
 }
 
 impl<F> Rewritten<F> {
-    pub fn files(files: Vec<F>) -> Rewritten<F> {
+    pub(crate) fn files(files: Vec<F>) -> Rewritten<F> {
         Rewritten { files, edits: Vec::new() }
     }
 }
 
 /// A rewrite of a source's files: delimited text, workbooks, or both.
-pub trait Transformation: Sync {
+pub(crate) trait Transformation: Sync {
     /// What it does, for messages.
     fn name(&self) -> String;
     /// The source's delimited-text files after it (by default, as they were).
@@ -86,7 +86,7 @@ pub trait Transformation: Sync {
 
 /// Where each mapped field sits in `header`, as zhijian documents it: for each field the first
 /// of its aliases that some header has, width, case and spaces folded.
-pub fn mapping(header: &[String], columns: &ColumnMap) -> BTreeMap<Field, usize> {
+pub(crate) fn mapping(header: &[String], columns: &ColumnMap) -> BTreeMap<Field, usize> {
     mapping_with(header, &columns.iter().map(|(f, a)| (f, a.to_vec())).collect())
 }
 
@@ -175,7 +175,7 @@ fn packed(source: &Source, cell: &str, mut f: impl FnMut(&mut Vec<String>)) -> S
 
 /// How a rescaling picks each row's target unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnitChoice {
+pub(crate) enum UnitChoice {
     /// From the row's text: rows written alike (a row delivered twice) stay alike.
     ByContent,
     /// Row after row in turn: the two copies of a row delivered twice get different units.
@@ -277,7 +277,7 @@ fn measured_values(
 /// item's limit without a unit; a net-content sample's measured units) rewritten in another
 /// unit of the same dimension by moving the decimal point.
 #[derive(Debug)]
-pub struct RescaleResults {
+pub(crate) struct RescaleResults {
     pub choice: UnitChoice,
 }
 
@@ -375,7 +375,7 @@ impl Transformation for RescaleResults {
 /// unit of their dimension, independently of the results. Rows whose result has no unit are
 /// left alone: their result is in the limit's unit.
 #[derive(Debug)]
-pub struct RescaleLimits;
+pub(crate) struct RescaleLimits;
 
 impl Transformation for RescaleLimits {
     fn name(&self) -> String {
@@ -425,7 +425,7 @@ impl Transformation for RescaleLimits {
 
 /// Every number of every value cell in scientific notation (`1.033e+04`), units untouched.
 #[derive(Debug)]
-pub struct Scientific;
+pub(crate) struct Scientific;
 
 impl Transformation for Scientific {
     fn name(&self) -> String {
@@ -473,7 +473,7 @@ impl Transformation for Scientific {
 /// Results multiplied by 1000, units unchanged: a transformation that changes meaning, to show
 /// that the comparison reports what moved.
 #[derive(Debug)]
-pub struct TimesThousand;
+pub(crate) struct TimesThousand;
 
 impl Transformation for TimesThousand {
     fn name(&self) -> String {
@@ -491,7 +491,7 @@ impl Transformation for TimesThousand {
 /// Provinces, cities and counties written as other spellings the seeds accept — code, name,
 /// short name, 4-digit prefix, pinyin and other aliases — in turn, row by row.
 #[derive(Debug)]
-pub struct AreaSpellings;
+pub(crate) struct AreaSpellings;
 
 impl Transformation for AreaSpellings {
     fn name(&self) -> String {
@@ -519,7 +519,7 @@ impl Transformation for AreaSpellings {
 }
 
 /// The byte shapes a file is written in, in turn.
-pub const SHAPES: [Bytes; 8] = [
+pub(crate) const SHAPES: [Bytes; 8] = [
     Bytes { charset: Charset::Utf8, bom: false, crlf: false },
     Bytes { charset: Charset::Gb18030, bom: false, crlf: true },
     Bytes { charset: Charset::Utf8, bom: true, crlf: false },
@@ -534,7 +534,7 @@ pub const SHAPES: [Bytes; 8] = [
 /// per source. The source reads `encoding = "auto"` only where its declared encoding could not
 /// read the new bytes (GB18030 declared `utf-8`, UTF-8 without a BOM declared `gb18030`).
 #[derive(Debug)]
-pub struct Reencode {
+pub(crate) struct Reencode {
     pub offset: usize,
 }
 
@@ -567,10 +567,10 @@ impl Transformation for Reencode {
 }
 
 /// SplitMix64: a deterministic shuffle without a dependency.
-pub struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64, salt: &str) -> Rng {
+    pub(crate) fn new(seed: u64, salt: &str) -> Rng {
         Rng(salt.bytes().fold(seed ^ 0x9E37_79B9_7F4A_7C15, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)))
     }
 
@@ -582,7 +582,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = (self.next() % (i as u64 + 1)) as usize;
             items.swap(i, j);
@@ -592,7 +592,7 @@ impl Rng {
 
 /// Data rows in a seeded random order; titles and header stay.
 #[derive(Debug)]
-pub struct ShuffleRows {
+pub(crate) struct ShuffleRows {
     pub seed: u64,
 }
 
@@ -611,7 +611,7 @@ impl Transformation for ShuffleRows {
 
 /// Columns in a seeded random order, header and every row alike.
 #[derive(Debug)]
-pub struct ReorderColumns {
+pub(crate) struct ReorderColumns {
     pub seed: u64,
 }
 
@@ -643,7 +643,7 @@ impl Transformation for ReorderColumns {
 /// keeps every field in its column. A source whose pipeline lists a single header for a field
 /// that the bundled pipeline lists with aliases (a generated drop) gets the bundled list.
 #[derive(Debug)]
-pub struct HeaderAliases;
+pub(crate) struct HeaderAliases;
 
 impl Transformation for HeaderAliases {
     fn name(&self) -> String {
@@ -684,12 +684,12 @@ impl Transformation for HeaderAliases {
 }
 
 /// A TOML string.
-pub fn toml_string(text: &str) -> String {
+pub(crate) fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// A TOML array of strings.
-pub fn toml_list(items: &[String]) -> String {
+pub(crate) fn toml_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| toml_string(s)).collect();
     format!("[{}]", quoted.join(", "))
 }
@@ -697,7 +697,7 @@ pub fn toml_list(items: &[String]) -> String {
 /// Mapped headers spelled as the matching folds them: an ideographic space after the first
 /// character, ASCII written full-width (`实际含量（逐件）`).
 #[derive(Debug)]
-pub struct HeaderSpellings;
+pub(crate) struct HeaderSpellings;
 
 impl Transformation for HeaderSpellings {
     fn name(&self) -> String {
@@ -732,7 +732,7 @@ impl Transformation for HeaderSpellings {
 
 /// How a date is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateStyle {
+pub(crate) enum DateStyle {
     /// `2013-07-05`.
     Iso,
     /// `2013/7/5`.
@@ -751,7 +751,7 @@ pub enum DateStyle {
 
 impl DateStyle {
     /// The styles README and the parser's docs name.
-    pub const ACCEPTED: [DateStyle; 6] = [
+    pub(crate) const ACCEPTED: [DateStyle; 6] = [
         DateStyle::Iso,
         DateStyle::Slashes,
         DateStyle::Dots,
@@ -760,7 +760,7 @@ impl DateStyle {
         DateStyle::IsoWithTime,
     ];
 
-    pub fn write(self, date: NaiveDate) -> String {
+    pub(crate) fn write(self, date: NaiveDate) -> String {
         let (y, m, d) = (date.year(), date.month(), date.day());
         match self {
             DateStyle::Iso => format!("{y}-{m:02}-{d:02}"),
@@ -777,7 +777,7 @@ impl DateStyle {
 /// Reads a date the way the docs describe (`2013-07-05`, `2013/7/5`, `2013.7.5`,
 /// `2013年7月5日`, `20130705`, each optionally with a time); `None` for anything else,
 /// impossible dates included, which then stay as they were.
-pub fn read_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn read_date(text: &str) -> Option<NaiveDate> {
     let folded: String = text
         .trim()
         .chars()
@@ -801,7 +801,7 @@ pub fn read_date(text: &str) -> Option<NaiveDate> {
 /// Sampling and report dates rewritten in one style, or (`style: None`) in every accepted
 /// style in turn, row by row.
 #[derive(Debug)]
-pub struct Dates {
+pub(crate) struct Dates {
     pub style: Option<DateStyle>,
 }
 
@@ -828,7 +828,7 @@ impl Transformation for Dates {
 /// among the source's deliveries), samples alternating between the parts by first
 /// appearance and all rows of a sample in one part.
 #[derive(Debug)]
-pub struct Split;
+pub(crate) struct Split;
 
 impl Transformation for Split {
     fn name(&self) -> String {
@@ -873,7 +873,7 @@ impl Transformation for Split {
 /// docs show (`未检出(<0.01)`, `ND(0.01)`, `未检出（检出限0.01）`), in turn. It changes what the
 /// rows say; it prepares a baseline whose detection limits the rescalings then move.
 #[derive(Debug)]
-pub struct WithDetectionLimits;
+pub(crate) struct WithDetectionLimits;
 
 impl Transformation for WithDetectionLimits {
     fn name(&self) -> String {
@@ -903,7 +903,7 @@ impl Transformation for WithDetectionLimits {
 ///
 /// Those that find columns through the pipeline's aliases must come before [`HeaderAliases`],
 /// which may rename headers to aliases only its own edit adds.
-pub struct Composite(pub Vec<Box<dyn Transformation>>);
+pub(crate) struct Composite(pub Vec<Box<dyn Transformation>>);
 
 impl std::fmt::Debug for Composite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -950,7 +950,7 @@ fn chain<F>(
 
 /// The files written again as they were read: what every other transformation starts from.
 #[derive(Debug)]
-pub struct Identity;
+pub(crate) struct Identity;
 
 impl Transformation for Identity {
     fn name(&self) -> String {

@@ -72,7 +72,7 @@ pub struct AttainmentRow {
 }
 
 /// The share of `year` elapsed on `as_of`, counting `as_of` itself: 0 before the year, 1 after.
-pub fn elapsed_share(year: i32, as_of: NaiveDate) -> f64 {
+pub(crate) fn elapsed_share(year: i32, as_of: NaiveDate) -> f64 {
     if as_of.year() < year {
         return 0.0;
     }

@@ -22,7 +22,7 @@ pub const ALL_CATEGORIES: &str = "all";
 pub const UNCLASSIFIED: &str = "unclassified";
 /// The name suffix of a city's "county not given" cell at the county level (its code is the
 /// city's): `郑州市（未注明县区）`.
-pub const COUNTY_NOT_GIVEN: &str = "（未注明县区）";
+pub(crate) const COUNTY_NOT_GIVEN: &str = "（未注明县区）";
 
 /// What the cube needs besides the samples.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,11 +13,26 @@ pub enum ParsedLimit {
     /// Must not be detected (不得检出).
     Banned,
     /// Upper bound; `strict` for `<`.
-    Max { value: f64, strict: bool },
+    Max {
+        /// The bound.
+        value: f64,
+        /// The bound itself fails.
+        strict: bool,
+    },
     /// Lower bound; `strict` for `>`.
-    Min { value: f64, strict: bool },
+    Min {
+        /// The bound.
+        value: f64,
+        /// The bound itself fails.
+        strict: bool,
+    },
     /// `a~b`.
-    Range { min: f64, max: f64 },
+    Range {
+        /// The lower bound.
+        min: f64,
+        /// The upper bound.
+        max: f64,
+    },
 }
 
 /// A tolerance around a declared value (允许偏差).
