@@ -1,0 +1,115 @@
+//! From check definitions and published tables to outcomes.
+
+mod attainment;
+mod coverage;
+mod freshness;
+mod pass_rate;
+mod reject_rate;
+mod sql;
+mod verdict_conflicts;
+
+use chrono::NaiveDate;
+use zhijian_model::checks::{CheckKind, CheckSpec, Scope};
+use zhijian_model::{AreaLevel, Period, PeriodType};
+
+use crate::tables::{self, Attained, Cell};
+use crate::{CheckContext, CheckError, Outcome, Status, severity, zone_status};
+
+/// The label of the period containing `as_of`, as `pass_rates.period` writes it.
+pub(crate) fn period_label(kind: PeriodType, as_of: NaiveDate) -> String {
+    Period::containing(kind, as_of).label()
+}
+
+fn percent(value: f64) -> String {
+    format!("{:.1}%", value * 100.0)
+}
+
+struct Loaded {
+    cells: Option<Vec<Cell>>,
+    attained: Option<Vec<Attained>>,
+    samples: Option<Vec<tables::SampleFacts>>,
+}
+
+/// Evaluates every check, in order. Fails (exit code 2) when the outputs are missing or a
+/// check cannot be evaluated as defined (a SQL error, SQL without the engine).
+pub fn evaluate(specs: &[CheckSpec], context: &CheckContext<'_>) -> Result<Vec<Outcome>, CheckError> {
+    let mut loaded = Loaded { cells: None, attained: None, samples: None };
+    let mut out = Vec::new();
+    for spec in specs {
+        out.extend(evaluate_one(spec, context, &mut loaded)?);
+    }
+    Ok(out)
+}
+
+fn outcome(spec: &CheckSpec, scope: String, observed: Option<f64>, message: String) -> Outcome {
+    let (status, severity) = match observed {
+        Some(v) => (zone_status(v, &spec.zones), severity(v, &spec.zones)),
+        None => (Status::Skip, 0.0),
+    };
+    Outcome {
+        check: spec.name.clone(),
+        kind: spec.kind.name(),
+        description: spec.description.clone(),
+        scope,
+        status,
+        observed,
+        zones: spec.zones,
+        message,
+        failures: Vec::new(),
+        severity,
+        origin: spec.origin.clone(),
+    }
+}
+
+/// The (code, name) areas a scope covers; `None` means every area present in the data.
+fn scope_areas(scope: &Scope, context: &CheckContext<'_>) -> (AreaLevel, Option<Vec<(String, String)>>) {
+    match scope {
+        Scope::Level(AreaLevel::City) => (AreaLevel::City, Some(context.cities.clone())),
+        Scope::Level(AreaLevel::ReportingUnit) => {
+            let mut units = context.cities.clone();
+            units.extend(context.direct_counties.iter().cloned());
+            units.sort();
+            (AreaLevel::ReportingUnit, Some(units))
+        }
+        Scope::Level(level) => (*level, None),
+        Scope::DirectlyAdministered => (AreaLevel::County, Some(context.direct_counties.clone())),
+        Scope::Areas(level, codes) => (*level, Some(codes.iter().map(|c| (c.clone(), String::new())).collect())),
+    }
+}
+
+fn scope_label(code: &str, name: &str) -> String {
+    if name.is_empty() { code.to_string() } else { format!("{code} {name}") }
+}
+
+fn evaluate_one(spec: &CheckSpec, context: &CheckContext<'_>, loaded: &mut Loaded) -> Result<Vec<Outcome>, CheckError> {
+    match &spec.kind {
+        CheckKind::PassRate { programme, category, scope, period, min_samples, bound } => {
+            pass_rate::evaluate(spec, context, loaded, programme, category, scope, period, min_samples, bound)
+        }
+        CheckKind::Attainment { programme, scope, measure } => {
+            attainment::evaluate(spec, context, loaded, programme, scope, measure)
+        }
+        CheckKind::RejectRate { sources } => reject_rate::evaluate(spec, context, sources),
+        CheckKind::VerdictConflicts { programme, measure } => {
+            verdict_conflicts::evaluate(spec, context, loaded, programme, measure)
+        }
+        CheckKind::Freshness { programme } => freshness::evaluate(spec, context, loaded, programme),
+        CheckKind::Coverage { programme, of, period, min_samples } => {
+            coverage::evaluate(spec, context, loaded, programme, of, period, min_samples)
+        }
+        CheckKind::Sql { query } => sql::evaluate(spec, context, query),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_contain_the_as_of_date() {
+        let d = NaiveDate::from_ymd_opt(2013, 9, 30).unwrap();
+        assert_eq!(period_label(PeriodType::Year, d), "2013");
+        assert_eq!(period_label(PeriodType::Quarter, d), "2013-Q3");
+        assert_eq!(period_label(PeriodType::Month, d), "2013-09");
+    }
+}
