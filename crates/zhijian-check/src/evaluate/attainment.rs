@@ -1,12 +1,11 @@
 //! `attainment` checks: achieved against the pro-rata share of the target (`measure = "ratio"`),
 //! or the shortfall in samples or tests (`"shortfall"`), per area.
 
-use chrono::Datelike;
 use zhijian_model::checks::{AttainmentMeasure, CheckSpec, Scope};
 use zhijian_model::{AreaLevel, Programme};
 
 use super::{Loaded, outcome, percent, scope_label};
-use crate::tables::{self, Attained};
+use crate::tables::Attained;
 use crate::{CheckContext, CheckError, Outcome, definition_error};
 
 /// One outcome per area with a target; an error when the programme has none at the level.
@@ -19,10 +18,7 @@ pub(super) fn evaluate(
     measure: &AttainmentMeasure,
 ) -> Result<Vec<Outcome>, CheckError> {
     let as_of = context.as_of;
-    if loaded.attained.is_none() {
-        loaded.attained = Some(tables::attainment(&context.output, as_of.year())?);
-    }
-    let rows = loaded.attained.as_deref().unwrap_or_default();
+    let rows = loaded.attained(context)?;
     let (level, areas) = match scope {
         Scope::DirectlyAdministered => {
             (AreaLevel::ReportingUnit, Some(context.direct_counties.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>()))

@@ -5,7 +5,7 @@ use zhijian_model::checks::{CheckSpec, CoverageOf};
 use zhijian_model::{PeriodType, Programme};
 
 use super::{Loaded, outcome, period_label, scope_label};
-use crate::tables::{self, Cell};
+use crate::tables::Cell;
 use crate::{CheckContext, CheckError, Outcome};
 
 /// One outcome for the programme, with the cities that did not report as its failures.
@@ -19,10 +19,7 @@ pub(super) fn evaluate(
     min_samples: &u64,
 ) -> Result<Vec<Outcome>, CheckError> {
     let as_of = context.as_of;
-    if loaded.cells.is_none() {
-        loaded.cells = Some(tables::pass_rates(&context.output)?);
-    }
-    let cells = loaded.cells.as_deref().unwrap_or_default();
+    let cells = loaded.cells(context)?;
     let label = period_label(*period, as_of);
     let in_period = |c: &&Cell| c.period == label && c.programme == programme.as_str();
     let (observed, message, missing) = match of {

@@ -4,7 +4,6 @@ use zhijian_model::Programme;
 use zhijian_model::checks::CheckSpec;
 
 use super::{Loaded, outcome};
-use crate::tables;
 use crate::{CheckContext, CheckError, Outcome, Status};
 
 /// One outcome, for the programme or for all programmes; a failure when there are no samples.
@@ -15,13 +14,8 @@ pub(super) fn evaluate(
     programme: &Option<Programme>,
 ) -> Result<Vec<Outcome>, CheckError> {
     let as_of = context.as_of;
-    if loaded.samples.is_none() {
-        loaded.samples = Some(tables::samples(&context.output)?);
-    }
     let newest = loaded
-        .samples
-        .as_deref()
-        .unwrap_or_default()
+        .samples(context)?
         .iter()
         .filter(|s| programme.is_none_or(|p| s.programme == p.as_str()))
         .filter_map(|s| s.sampling_date)

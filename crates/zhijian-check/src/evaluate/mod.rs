@@ -8,7 +8,7 @@ mod reject_rate;
 mod sql;
 mod verdict_conflicts;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use zhijian_model::checks::{CheckKind, CheckSpec, Scope};
 use zhijian_model::{AreaLevel, Period, PeriodType};
 
@@ -28,6 +28,32 @@ struct Loaded {
     cells: Option<Vec<Cell>>,
     attained: Option<Vec<Attained>>,
     samples: Option<Vec<tables::SampleFacts>>,
+}
+
+impl Loaded {
+    /// The `pass_rates` cells, read at the first check that needs them.
+    fn cells(&mut self, context: &CheckContext<'_>) -> Result<&[Cell], CheckError> {
+        if self.cells.is_none() {
+            self.cells = Some(tables::pass_rates(&context.output)?);
+        }
+        Ok(self.cells.as_deref().unwrap_or_default())
+    }
+
+    /// The as-of year's `attainment` rows, read at the first check that needs them.
+    fn attained(&mut self, context: &CheckContext<'_>) -> Result<&[Attained], CheckError> {
+        if self.attained.is_none() {
+            self.attained = Some(tables::attainment(&context.output, context.as_of.year())?);
+        }
+        Ok(self.attained.as_deref().unwrap_or_default())
+    }
+
+    /// What the checks read of `samples`, read at the first check that needs it.
+    fn samples(&mut self, context: &CheckContext<'_>) -> Result<&[tables::SampleFacts], CheckError> {
+        if self.samples.is_none() {
+            self.samples = Some(tables::samples(&context.output)?);
+        }
+        Ok(self.samples.as_deref().unwrap_or_default())
+    }
 }
 
 /// Evaluates every check, in order. Fails (exit code 2) when the outputs are missing or a

@@ -5,7 +5,7 @@ use zhijian_model::checks::{Bound, CheckSpec, Scope};
 use zhijian_model::{PeriodType, Programme};
 
 use super::{Loaded, outcome, percent, period_label, scope_areas, scope_label};
-use crate::tables::{self, Cell};
+use crate::tables::Cell;
 use crate::{CheckContext, CheckError, Outcome};
 
 /// One outcome per area of the scope (or one skip for a programme without samples).
@@ -23,10 +23,7 @@ pub(super) fn evaluate(
     bound: &Bound,
 ) -> Result<Vec<Outcome>, CheckError> {
     let as_of = context.as_of;
-    if loaded.cells.is_none() {
-        loaded.cells = Some(tables::pass_rates(&context.output)?);
-    }
-    let cells = loaded.cells.as_deref().unwrap_or_default();
+    let cells = loaded.cells(context)?;
     let label = period_label(*period, as_of);
     let (level, areas) = scope_areas(scope, context);
     let matching: Vec<&Cell> = cells

@@ -5,7 +5,6 @@ use zhijian_model::Programme;
 use zhijian_model::checks::{CheckSpec, ConflictMeasure};
 
 use super::{Loaded, outcome};
-use crate::tables;
 use crate::{CheckContext, CheckError, Outcome};
 
 /// One outcome, for the programme or for all programmes.
@@ -16,16 +15,8 @@ pub(super) fn evaluate(
     programme: &Option<Programme>,
     measure: &ConflictMeasure,
 ) -> Result<Vec<Outcome>, CheckError> {
-    if loaded.samples.is_none() {
-        loaded.samples = Some(tables::samples(&context.output)?);
-    }
-    let samples: Vec<_> = loaded
-        .samples
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .filter(|s| programme.is_none_or(|p| s.programme == p.as_str()))
-        .collect();
+    let samples: Vec<_> =
+        loaded.samples(context)?.iter().filter(|s| programme.is_none_or(|p| s.programme == p.as_str())).collect();
     let conflicts = samples.iter().filter(|s| s.verdict_conflict).count();
     let scope = programme.map_or_else(|| "all programmes".to_string(), |p| p.as_str().to_string());
     let message =
