@@ -4,9 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `--version`: the version and the cargo features built in, so a bug report or a CI log says
+/// whether this binary can run `zhijian query` and `sql` checks.
+const VERSION: &str = if cfg!(feature = "sql") {
+    concat!(env!("CARGO_PKG_VERSION"), " (features: sql)")
+} else {
+    concat!(env!("CARGO_PKG_VERSION"), " (features: none; `--features sql` adds `zhijian query` and sql checks)")
+};
+
 /// Quality-inspection sampling data: ingest, normalise, judge, aggregate, check.
 #[derive(Debug, Parser)]
-#[command(name = "zhijian", version, about, propagate_version = true)]
+#[command(name = "zhijian", version = VERSION, about, propagate_version = true)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -4,6 +4,8 @@
 //! and pyarrow — read every table and agree with zhijian on row counts and on every pass-rate
 //! cell (tests/crosscheck/clients.py). And `zhijian query` itself: formats, stdin, errors that
 //! list what exists, read-only.
+// Every query here runs through `zhijian query`, which needs the `sql` feature.
+#![cfg(feature = "sql")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

@@ -7,6 +7,8 @@
 //! 29 of 953 rows rejected, 2 verdict conflicts, newest sample 2013-09-10 (20 days before the
 //! as-of date), 18 of 18 cities, 1 failing result reported compliant. Each test sets zones
 //! around those values.
+// Needs `sql` checks (tests/lean.rs covers the lean build, where they cannot run).
+#![cfg(feature = "sql")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

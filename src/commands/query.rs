@@ -92,5 +92,8 @@ fn run_query(
     _output: Option<&std::path::Path>,
     _guard_formulas: bool,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`zhijian query` needs zhijian built with the `sql` feature (the default); this build has it off")
+    anyhow::bail!(
+        "`zhijian query` needs zhijian built with the `sql` feature, and this build has it off: \
+         `cargo build --features sql` (or `cargo install --path . --features sql`)"
+    )
 }

@@ -11,5 +11,23 @@ pub(crate) fn execute(pipeline: &Path) -> anyhow::Result<ExitCode> {
         println!("  source `{source}`: {} file(s) match", files.len());
     }
     println!("  {} check(s)", validated.pipeline.checks.len());
+    // The file is valid whatever the build; a check this binary cannot evaluate is a warning
+    // here, where `zhijian check` and `zhijian run` stop on it.
+    let has_sql = crate::sql_engine::sql_engine().is_some();
+    for spec in &validated.pipeline.checks {
+        if !has_sql && matches!(spec.kind, zhijian_model::checks::CheckKind::Sql { .. }) {
+            let origin = &spec.origin;
+            let what = if spec.optional {
+                "optional: reported as skipped"
+            } else {
+                "`zhijian check` and `zhijian run` stop with exit code 2 on it"
+            };
+            println!(
+                "  warning: {}:{}:{}: check `{}` is an `sql` check and this zhijian is built without \
+                 `--features sql` ({what})",
+                origin.file, origin.line, origin.column, spec.name
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

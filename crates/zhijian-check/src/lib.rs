@@ -23,7 +23,7 @@ mod tables;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use zhijian_model::checks::{CheckSpec, Origin, Zones};
+use zhijian_model::checks::{CheckKind, CheckSpec, Origin, Zones};
 
 pub use evaluate::evaluate;
 pub use tables::manifest_as_of;
@@ -166,6 +166,13 @@ pub enum CheckError {
         /// What is wrong.
         message: String,
     },
+    /// Checks this binary cannot evaluate (`sql` checks in a build without the `sql` feature)
+    /// that are not marked `optional = true`: a gate that skipped its own rule would pass.
+    #[error("{}", unavailable_message(checks))]
+    Unavailable {
+        /// Each such check's name and where it is defined.
+        checks: Vec<(String, Origin)>,
+    },
     /// A check cannot be evaluated as defined.
     #[error("{}:{}:{}: check `{check}`: {message}", origin.file, origin.line, origin.column)]
     Definition {
@@ -176,6 +183,28 @@ pub enum CheckError {
         /// What is wrong.
         message: String,
     },
+}
+
+fn unavailable_message(checks: &[(String, Origin)]) -> String {
+    let mut out = String::new();
+    for (name, origin) in checks {
+        out.push_str(&format!(
+            "{}:{}:{}: check `{name}` is an `sql` check, and this zhijian is built without SQL\n",
+            origin.file, origin.line, origin.column
+        ));
+    }
+    out.push_str(
+        "build zhijian with `--features sql` (`cargo build --features sql`, or \
+         `cargo install --path . --features sql`) to evaluate it, or mark the check \
+         `optional = true` to report it as skipped where SQL is not built in",
+    );
+    out
+}
+
+/// The checks a binary without a SQL engine cannot evaluate and that are not optional: with
+/// any, [`evaluate`] fails ([`CheckError::Unavailable`]) before it reads a table.
+pub fn unavailable(specs: &[CheckSpec], has_sql: bool) -> impl Iterator<Item = &CheckSpec> {
+    specs.iter().filter(move |spec| !has_sql && !spec.optional && matches!(spec.kind, CheckKind::Sql { .. }))
 }
 
 /// Counts per status: (pass, warn, fail, skip).

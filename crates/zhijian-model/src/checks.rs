@@ -171,6 +171,10 @@ pub struct CheckSpec {
     pub kind: CheckKind,
     /// Warn and fail zones.
     pub zones: Zones,
+    /// `optional = true`: where the binary cannot evaluate the check (an `sql` check in a build
+    /// without the `sql` feature), it is reported as skipped with the reason instead of
+    /// stopping the checks with exit code 2.
+    pub optional: bool,
     /// Where it is defined.
     pub origin: Origin,
 }

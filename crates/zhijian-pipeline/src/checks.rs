@@ -15,6 +15,7 @@ use crate::{ConfigError, ConfigErrors};
 const CHECK_KEYS: &[&str] = &[
     "name",
     "description",
+    "optional",
     "warn_below",
     "fail_below",
     "warn_above",
@@ -134,6 +135,18 @@ impl Walker<'_> {
         })
     }
 
+    /// `optional = true|false`, false when absent.
+    fn optional(&mut self, section: &Section<'_>) -> Option<bool> {
+        let Some(item) = section.table.get("optional") else { return Some(false) };
+        match item.as_bool() {
+            Some(value) => Some(value),
+            None => {
+                self.error(item.span(), "expected `optional` to be true or false".to_string());
+                None
+            }
+        }
+    }
+
     fn period(&mut self, section: &Section<'_>) -> Option<PeriodType> {
         self.word(
             section,
@@ -147,6 +160,7 @@ impl Walker<'_> {
         self.check_keys(section, CHECK_KEYS);
         let name = self.string(section, "name", true);
         let description = self.string(section, "description", false).map(|(d, _)| d);
+        let optional = self.optional(section);
         let zones = (|| -> Result<Zones, ()> {
             Ok(Zones {
                 warn_below: self.number(section, "warn_below")?,
@@ -200,12 +214,28 @@ impl Walker<'_> {
             }
         }
         let (name, span) = name?;
+        let kind = kind?;
+        let optional = optional?;
+        if optional && !matches!(kind, CheckKind::Sql { .. }) {
+            let span = section.table.get("optional").and_then(Item::span);
+            self.error(
+                span,
+                format!(
+                    "`optional` applies to `sql` checks only (a build without the `sql` feature cannot run \
+                     them); every zhijian evaluates a `{}` check, and a check that should not fail the run \
+                     uses warn zones",
+                    kind.name()
+                ),
+            );
+            return None;
+        }
         let position = ConfigError::at(self.file, self.text, Some(span), String::new());
         Some(CheckSpec {
             name,
             description,
-            kind: kind?,
+            kind,
             zones,
+            optional,
             origin: Origin { file: self.file.display().to_string(), line: position.line, column: position.column },
         })
     }
@@ -294,5 +324,37 @@ impl Walker<'_> {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+
+    use super::parse_check_file;
+
+    const SQL: &str = "[[checks]]\nname = \"q\"\nwarn_above = 0\noptional = true\n[checks.sql]\nquery = \"select 1\"\n";
+
+    #[test]
+    fn optional_is_read_on_sql_checks_and_false_when_absent() {
+        let checks = parse_check_file(Path::new("c.toml"), SQL).unwrap();
+        assert!(checks[0].optional);
+        let checks = parse_check_file(Path::new("c.toml"), &SQL.replace("optional = true\n", "")).unwrap();
+        assert!(!checks[0].optional);
+    }
+
+    #[test]
+    fn optional_elsewhere_or_not_a_boolean_is_located() {
+        let freshness =
+            "[[checks]]\nname = \"f\"\nwarn_above = 30\noptional = true\n[checks.freshness]\nprogramme = \"food\"\n";
+        let errors = parse_check_file(Path::new("c.toml"), freshness).unwrap_err().0;
+        let text = errors[0].to_string();
+        assert!(text.starts_with("c.toml:4:12: `optional` applies to `sql` checks only"), "{text}");
+        assert!(text.contains("every zhijian evaluates a `freshness` check"), "{text}");
+
+        let errors = parse_check_file(Path::new("c.toml"), &SQL.replace("true", "\"yes\"")).unwrap_err().0;
+        assert_eq!(errors[0].to_string(), "c.toml:4:12: expected `optional` to be true or false (at `\"yes\"`)");
     }
 }

@@ -375,6 +375,16 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     let mut timings = Vec::new();
     let clock = Instant::now();
     let Validated { pipeline, seeds, .. } = validate(path)?;
+    // A check this binary cannot evaluate would end the run with exit code 2 after all the
+    // work: say so before it, with nothing written.
+    if !options.skip_checks {
+        let checks: Vec<_> = zhijian_check::unavailable(&pipeline.checks, options.sql.is_some())
+            .map(|spec| (spec.name.clone(), spec.origin.clone()))
+            .collect();
+        if !checks.is_empty() {
+            return Err(zhijian_check::CheckError::Unavailable { checks }.into());
+        }
+    }
     // Components, not the text: `reports/` is the folder `reports`, not what a link there
     // leads to.
     let output: PathBuf = options.output.clone().unwrap_or_else(|| pipeline.output.clone()).components().collect();
