@@ -3,73 +3,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use zhijian_model::{AreaLevel, TargetUnit};
+use zhijian_model::TargetUnit;
 
 use crate::cube::{Achieved, AchievedKey};
 
-/// A target, with the area's name (from the seeds).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetSpec {
-    /// Calendar year.
-    pub year: i32,
-    /// Programme code.
-    pub programme: String,
-    /// Area level the target counts in.
-    pub area_level: AreaLevel,
-    /// Area code.
-    pub area_code: String,
-    /// Area name.
-    pub area_name: String,
-    /// The figure.
-    pub target: i64,
-    /// What it counts.
-    pub unit: TargetUnit,
-    /// An illustrative allocation.
-    pub illustrative: bool,
-    /// Where it comes from.
-    pub basis: String,
-}
-
-/// Where an area stands against its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// achieved ≥ target.
-    Met,
-    /// achieved ≥ the pro-rata share due by the as-of date.
-    OnTrack,
-    /// Below the pro-rata share.
-    Behind,
-}
-
-impl Status {
-    /// The code written to `attainment.status`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Met => "met",
-            Status::OnTrack => "on_track",
-            Status::Behind => "behind",
-        }
-    }
-}
-
-/// One row of `attainment`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttainmentRow {
-    /// The target.
-    pub target: TargetSpec,
-    /// What was achieved in the year up to the as-of date.
-    pub achieved: i64,
-    /// The as-of date.
-    pub as_of: NaiveDate,
-    /// target × elapsed share of the year.
-    pub expected: f64,
-    /// achieved / expected.
-    pub ratio: Option<f64>,
-    /// achieved / target.
-    pub completion: Option<f64>,
-    /// Met, on track or behind.
-    pub status: Status,
-}
+/// The target, the row and its status: typed with the table, in the model.
+pub use zhijian_model::AttainmentStatus as Status;
+pub use zhijian_model::tables::{AttainmentRow, TargetSpec};
 
 /// The share of `year` elapsed on `as_of`, counting `as_of` itself: 0 before the year, 1 after.
 pub(crate) fn elapsed_share(year: i32, as_of: NaiveDate) -> f64 {
@@ -123,6 +63,8 @@ pub fn attainment(
 
 #[cfg(test)]
 mod tests {
+    use zhijian_model::AreaLevel;
+
     use super::*;
 
     fn spec(target: i64, unit: TargetUnit) -> TargetSpec {

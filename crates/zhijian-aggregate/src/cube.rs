@@ -14,10 +14,10 @@ use rayon::prelude::*;
 use zhijian_model::{AreaLevel, Period, PeriodType};
 use zhijian_store::{row_group_batches, row_group_count, table_files};
 
-use crate::{AggregateError, wilson_interval};
+use crate::AggregateError;
 
 /// The `category` value of the cells that cover a whole programme.
-pub const ALL_CATEGORIES: &str = "all";
+pub use zhijian_model::tables::ALL_CATEGORIES;
 /// The `category` value for samples without a top-level category.
 pub const UNCLASSIFIED: &str = "unclassified";
 /// The name suffix of a city's "county not given" cell at the county level (its code is the
@@ -33,59 +33,8 @@ pub struct CubeOptions {
     pub province_name: String,
 }
 
-/// One cell of the cube.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PassRateRow {
-    /// Month, quarter or year.
-    pub period_type: PeriodType,
-    /// `2013-07`, `2013-Q3`, `2013`.
-    pub period: String,
-    /// First day of the period.
-    pub period_start: NaiveDate,
-    /// Area level.
-    pub area_level: AreaLevel,
-    /// Area code.
-    pub area_code: String,
-    /// Area name.
-    pub area_name: String,
-    /// Programme code.
-    pub programme: String,
-    /// Top-level category or `all`.
-    pub category: String,
-    /// passed + failed + pending + not_judged.
-    pub tested: u64,
-    /// Passed samples.
-    pub passed: u64,
-    /// Failed samples.
-    pub failed: u64,
-    /// Pending samples.
-    pub pending: u64,
-    /// Samples the source does not judge and no limit judges (`not_judged`).
-    pub not_judged: u64,
-    /// Samples whose verdict after measurement uncertainty passes.
-    pub passed_after_uncertainty: u64,
-    /// Samples whose verdict after measurement uncertainty fails.
-    pub failed_after_uncertainty: u64,
-}
-
-impl PassRateRow {
-    /// passed_after_uncertainty / (passed_after_uncertainty + failed_after_uncertainty).
-    pub fn pass_rate_after_uncertainty(&self) -> Option<f64> {
-        let judged = self.passed_after_uncertainty + self.failed_after_uncertainty;
-        (judged > 0).then(|| self.passed_after_uncertainty as f64 / judged as f64)
-    }
-
-    /// passed / (passed + failed).
-    pub fn pass_rate(&self) -> Option<f64> {
-        let judged = self.passed + self.failed;
-        (judged > 0).then(|| self.passed as f64 / judged as f64)
-    }
-
-    /// The 95% Wilson interval of the pass rate.
-    pub fn wilson(&self) -> Option<(f64, f64)> {
-        wilson_interval(self.passed, self.passed + self.failed)
-    }
-}
+/// One cell of the cube: typed with the table, in the model.
+pub use zhijian_model::tables::PassRateRow;
 
 /// The key of the attainment counts: (year, programme, area level, area code).
 pub type AchievedKey = (i32, String, AreaLevel, String);

@@ -3,36 +3,14 @@
 use std::path::Path;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int64Type};
+use arrow_array::types::Date32Type;
 use arrow_array::{Array, RecordBatch};
 use chrono::NaiveDate;
+use zhijian_model::tables::{
+    ATTAINMENT_COLUMNS, AttainmentRow, PASS_RATES_COLUMNS, PassRateRow, TableError, attainment_rows, pass_rates_rows,
+};
 
 use crate::CheckError;
-
-pub(crate) struct Cell {
-    pub period: String,
-    pub area_level: String,
-    pub area_code: String,
-    pub area_name: String,
-    pub programme: String,
-    pub category: String,
-    pub tested: i64,
-    pub passed: i64,
-    pub failed: i64,
-    pub pass_rate: Option<f64>,
-    pub wilson_low: Option<f64>,
-}
-
-pub(crate) struct Attained {
-    pub programme: String,
-    pub area_level: String,
-    pub area_code: String,
-    pub area_name: String,
-    pub unit: String,
-    pub target: i64,
-    pub achieved: i64,
-    pub expected: f64,
-}
 
 pub(crate) struct SampleFacts {
     pub programme: String,
@@ -80,103 +58,24 @@ fn texts(batch: &RecordBatch, table: &'static str, name: &str) -> Result<Vec<Str
     Ok((0..array.len()).map(|i| if array.is_null(i) { String::new() } else { array.value(i).to_string() }).collect())
 }
 
-fn ints(batch: &RecordBatch, table: &'static str, name: &str) -> Result<Vec<i64>, CheckError> {
-    let array = column(batch, table, name)?
-        .as_primitive_opt::<Int64Type>()
-        .ok_or_else(|| CheckError::Table { table, message: format!("`{name}` is not Int64") })?;
-    Ok(array.iter().map(|v| v.unwrap_or(0)).collect())
+fn table_error(e: TableError) -> CheckError {
+    CheckError::Table { table: e.table, message: e.message }
 }
 
-fn floats(batch: &RecordBatch, table: &'static str, name: &str) -> Result<Vec<Option<f64>>, CheckError> {
-    let array = column(batch, table, name)?
-        .as_primitive_opt::<Float64Type>()
-        .ok_or_else(|| CheckError::Table { table, message: format!("`{name}` is not Float64") })?;
-    Ok(array.iter().collect())
-}
-
-pub(crate) fn pass_rates(output: &Path) -> Result<Vec<Cell>, CheckError> {
-    const T: &str = "pass_rates";
+/// Every `pass_rates` row, typed by the model.
+pub(crate) fn pass_rates(output: &Path) -> Result<Vec<PassRateRow>, CheckError> {
     let mut out = Vec::new();
-    for b in read(
-        output,
-        T,
-        &[
-            "period",
-            "area_level",
-            "area_code",
-            "area_name",
-            "programme",
-            "category",
-            "tested",
-            "passed",
-            "failed",
-            "pass_rate",
-            "wilson_low",
-        ],
-        None,
-    )? {
-        let (period, level, code, name, programme, category) = (
-            texts(&b, T, "period")?,
-            texts(&b, T, "area_level")?,
-            texts(&b, T, "area_code")?,
-            texts(&b, T, "area_name")?,
-            texts(&b, T, "programme")?,
-            texts(&b, T, "category")?,
-        );
-        let (tested, passed, failed, rate, low) = (
-            ints(&b, T, "tested")?,
-            ints(&b, T, "passed")?,
-            ints(&b, T, "failed")?,
-            floats(&b, T, "pass_rate")?,
-            floats(&b, T, "wilson_low")?,
-        );
-        for i in 0..b.num_rows() {
-            out.push(Cell {
-                period: period[i].clone(),
-                area_level: level[i].clone(),
-                area_code: code[i].clone(),
-                area_name: name[i].clone(),
-                programme: programme[i].clone(),
-                category: category[i].clone(),
-                tested: tested[i],
-                passed: passed[i],
-                failed: failed[i],
-                pass_rate: rate[i],
-                wilson_low: low[i],
-            });
-        }
+    for batch in read(output, "pass_rates", PASS_RATES_COLUMNS, None)? {
+        out.extend(pass_rates_rows(&batch).map_err(table_error)?);
     }
     Ok(out)
 }
 
-/// The attainment rows of the target year `year`.
-pub(crate) fn attainment(output: &Path, year: i32) -> Result<Vec<Attained>, CheckError> {
-    const T: &str = "attainment";
-    let columns = ["programme", "area_level", "area_code", "area_name", "unit", "target", "achieved", "expected"];
-    let batches = read(output, T, &columns, Some(year))?;
+/// The attainment rows of the target year `year`, typed by the model.
+pub(crate) fn attainment(output: &Path, year: i32) -> Result<Vec<AttainmentRow>, CheckError> {
     let mut out = Vec::new();
-    for b in batches {
-        let (programme, level, code, name, unit) = (
-            texts(&b, T, "programme")?,
-            texts(&b, T, "area_level")?,
-            texts(&b, T, "area_code")?,
-            texts(&b, T, "area_name")?,
-            texts(&b, T, "unit")?,
-        );
-        let (target, achieved, expected) =
-            (ints(&b, T, "target")?, ints(&b, T, "achieved")?, floats(&b, T, "expected")?);
-        for i in 0..b.num_rows() {
-            out.push(Attained {
-                programme: programme[i].clone(),
-                area_level: level[i].clone(),
-                area_code: code[i].clone(),
-                area_name: name[i].clone(),
-                unit: unit[i].clone(),
-                target: target[i],
-                achieved: achieved[i],
-                expected: expected[i].unwrap_or(0.0),
-            });
-        }
+    for batch in read(output, "attainment", ATTAINMENT_COLUMNS, Some(year))? {
+        out.extend(attainment_rows(&batch, year).map_err(table_error)?);
     }
     Ok(out)
 }

@@ -225,6 +225,18 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// Where an area stands against its year's target (`attainment.status`).
+    AttainmentStatus, "attainment status" {
+        /// achieved ≥ target.
+        Met => "met",
+        /// achieved ≥ the pro-rata share due by the as-of date.
+        OnTrack => "on_track",
+        /// Below the pro-rata share.
+        Behind => "behind",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,8 @@
 //!
 //! Nothing here does I/O. The other crates meet through these definitions: ingest fills the
 //! [`samples_schema`], [`results_schema`] and [`rejects_schema`] tables, aggregate reads them
-//! back from Parquet and writes [`pass_rates_schema`] and [`attainment_schema`].
+//! back from Parquet and writes [`pass_rates_schema`] and [`attainment_schema`] from the typed
+//! rows of [`tables`], which the checks, the report and the run read back.
 //!
 //! ```
 //! use zhijian_model::{Verdict, samples_schema};
@@ -18,11 +19,12 @@ mod enums;
 mod period;
 mod rules;
 mod schema;
+pub mod tables;
 pub mod text;
 
 pub use enums::{
-    AreaLevel, Evaluation, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity, Stage, TargetUnit,
-    Verdict,
+    AreaLevel, AttainmentStatus, Evaluation, Method, ParseEnumError, PeriodType, Programme, ResultType, Severity,
+    Stage, TargetUnit, Verdict,
 };
 pub use period::Period;
 pub use rules::Rule;

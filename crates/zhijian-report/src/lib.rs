@@ -22,6 +22,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
+use zhijian_model::AreaLevel;
+use zhijian_model::tables::{ALL_CATEGORIES as ALL, PassRateRow};
 
 pub use format::{percent, period_label};
 
@@ -42,6 +44,9 @@ pub enum ReportError {
     /// Reading the tables failed.
     #[error(transparent)]
     Store(#[from] zhijian_store::StoreError),
+    /// A table does not hold what its schema says.
+    #[error(transparent)]
+    Table(#[from] zhijian_model::tables::TableError),
 }
 
 /// What the report is about, from the pipeline and its seeds.
@@ -170,19 +175,18 @@ fn period_range(period: &str) -> Option<(NaiveDate, NaiveDate)> {
     zhijian_model::Period::parse(period).map(|p| p.range())
 }
 
-fn rate(r: &read::Record, key: &str) -> Rate {
-    let low = r.float("wilson_low");
-    let high = r.float("wilson_high");
+/// The figures of a cell, `key` naming it (its area code, or its category).
+fn rate(r: &PassRateRow, key: &str) -> Rate {
     Rate {
-        key: r.text(key).to_string(),
-        name: r.text("area_name").to_string(),
-        tested: r.int("tested"),
-        passed: r.int("passed"),
-        failed: r.int("failed"),
-        pending: r.int("pending"),
-        not_judged: r.int("not_judged"),
-        pass_rate: r.float("pass_rate"),
-        interval: low.zip(high),
+        key: key.to_string(),
+        name: r.area_name.clone(),
+        tested: r.tested as i64,
+        passed: r.passed as i64,
+        failed: r.failed as i64,
+        pending: r.pending as i64,
+        not_judged: r.not_judged as i64,
+        pass_rate: r.pass_rate(),
+        interval: r.wilson(),
     }
 }
 
@@ -191,45 +195,13 @@ impl Report {
     pub fn build(output: &Path, options: ReportOptions) -> Result<Report, ReportError> {
         let (start, end) = period_range(&options.period).ok_or_else(|| ReportError::Period(options.period.clone()))?;
         let year = start.year().to_string();
-        let cells = read::read_where(
+        // The period's cells and the province's monthly trend; not the whole cube.
+        let cells = read::pass_rates_where(
             output,
-            "pass_rates",
-            &[
-                "period_type",
-                "period",
-                "area_level",
-                "area_code",
-                "area_name",
-                "programme",
-                "category",
-                "tested",
-                "passed",
-                "failed",
-                "pending",
-                "not_judged",
-                "pass_rate",
-                "wilson_low",
-                "wilson_high",
-            ],
-            // The period's cells and the province's monthly trend; not the whole cube.
-            Some(&[&[("period", options.period.as_str())], &[("period_type", "month"), ("area_level", "province")]]),
+            &[&[("period", options.period.as_str())], &[("period_type", "month"), ("area_level", "province")]],
         )?;
-        let targets = read::read(
-            output,
-            "attainment",
-            &[
-                "programme",
-                "area_level",
-                "area_code",
-                "area_name",
-                "unit",
-                "target",
-                "achieved",
-                "expected",
-                "ratio",
-                "status",
-            ],
-        )?;
+        // The targets of the period's year.
+        let targets = read::attainment(output, start.year())?;
         // Only failing samples and results are listed: a few percent of the rows.
         let samples = read::read_where(
             output,
@@ -255,46 +227,34 @@ impl Report {
         let rejects = read::read(output, "rejects", &["source", "rule", "severity"])?;
         let in_period = |d: Option<NaiveDate>| d.is_some_and(|d| d >= start && d <= end);
         // (period, area level, programme, category, area code) → cell.
-        let index: std::collections::HashMap<(&str, &str, &str, &str, &str), &read::Record> = cells
+        let index: std::collections::HashMap<(&str, AreaLevel, &str, &str, &str), &PassRateRow> = cells
             .iter()
             .map(|r| {
-                (
-                    (
-                        r.text("period"),
-                        r.text("area_level"),
-                        r.text("programme"),
-                        r.text("category"),
-                        r.text("area_code"),
-                    ),
-                    r,
-                )
+                ((r.period.as_str(), r.area_level, r.programme.as_str(), r.category.as_str(), r.area_code.as_str()), r)
             })
             .collect();
-        let lookup = |period: &str, level: &str, programme: &str, code: &str| {
-            index.get(&(period, level, programme, "all", code)).copied()
+        let lookup = |period: &str, level: AreaLevel, programme: &str, code: &str| {
+            index.get(&(period, level, programme, ALL, code)).copied()
         };
-        let cell = |r: &&read::Record, level: &str, programme: &str| {
-            r.text("period") == options.period && r.text("area_level") == level && r.text("programme") == programme
+        let cell = |r: &&PassRateRow, level: AreaLevel, programme: &str| {
+            r.period == options.period && r.area_level == level && r.programme == programme
         };
 
         let mut sections = Vec::new();
         for (code, name) in &options.programmes {
-            let province = lookup(&options.period, "province", code, &options.province.0).map(|r| rate(r, "area_code"));
+            let province =
+                lookup(&options.period, AreaLevel::Province, code, &options.province.0).map(|r| rate(r, &r.area_code));
             let mut cities: Vec<Rate> = cells
                 .iter()
-                .filter(|r| cell(r, "city", code) && r.text("category") == "all")
-                .map(|r| rate(r, "area_code"))
+                .filter(|r| cell(r, AreaLevel::City, code) && r.category == ALL)
+                .map(|r| rate(r, &r.area_code))
                 .collect();
             cities.sort_by(|a, b| a.key.cmp(&b.key));
             let unit = |unit_code: &str| {
                 cells
                     .iter()
-                    .find(|r| {
-                        cell(r, "reporting_unit", code)
-                            && r.text("category") == "all"
-                            && r.text("area_code") == unit_code
-                    })
-                    .map(|r| rate(r, "area_code"))
+                    .find(|r| cell(r, AreaLevel::ReportingUnit, code) && r.category == ALL && r.area_code == unit_code)
+                    .map(|r| rate(r, &r.area_code))
             };
             let counties: Vec<(Rate, Rate)> = options
                 .direct_counties
@@ -303,24 +263,25 @@ impl Report {
                 .collect();
             let mut categories: Vec<Rate> = cells
                 .iter()
-                .filter(|r| cell(r, "province", code) && r.text("category") != "all")
-                .map(|r| Rate { name: r.text("category").to_string(), ..rate(r, "category") })
+                .filter(|r| cell(r, AreaLevel::Province, code) && r.category != ALL)
+                .map(|r| Rate { name: r.category.clone(), ..rate(r, &r.category) })
                 .collect();
             categories.sort_by(|a, b| b.failed.cmp(&a.failed).then(a.key.cmp(&b.key)));
             let mut target_rows: Vec<Target> = targets
                 .iter()
                 .filter(|t| {
-                    t.text("programme") == code && matches!(t.text("area_level"), "province" | "reporting_unit")
+                    t.target.programme == *code
+                        && matches!(t.target.area_level, AreaLevel::Province | AreaLevel::ReportingUnit)
                 })
                 .map(|t| Target {
-                    code: t.text("area_code").to_string(),
-                    name: t.text("area_name").to_string(),
-                    unit: t.text("unit").to_string(),
-                    target: t.int("target"),
-                    achieved: t.int("achieved"),
-                    expected: t.float("expected").unwrap_or(0.0),
-                    ratio: t.float("ratio"),
-                    status: t.text("status").to_string(),
+                    code: t.target.area_code.clone(),
+                    name: t.target.area_name.clone(),
+                    unit: t.target.unit.as_str().to_string(),
+                    target: t.target.target,
+                    achieved: t.achieved,
+                    expected: t.expected,
+                    ratio: t.ratio,
+                    status: t.status.as_str().to_string(),
                 })
                 .collect();
             // The province first, then the areas by code.
@@ -379,8 +340,8 @@ impl Report {
                 let points = months
                     .iter()
                     .map(|month| {
-                        let value =
-                            lookup(month, "province", code, &options.province.0).and_then(|r| r.float("pass_rate"));
+                        let value = lookup(month, AreaLevel::Province, code, &options.province.0)
+                            .and_then(PassRateRow::pass_rate);
                         (month.clone(), value)
                     })
                     .collect();

@@ -8,6 +8,10 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::NaiveDate;
 
+use zhijian_model::tables::{
+    ATTAINMENT_COLUMNS, AttainmentRow, PASS_RATES_COLUMNS, PassRateRow, attainment_rows, pass_rates_rows,
+};
+
 use crate::ReportError;
 
 /// One cell.
@@ -38,18 +42,6 @@ impl Record {
         match self.get(column) {
             Some(Value::Text(s)) => s,
             _ => "",
-        }
-    }
-    pub(crate) fn int(&self, column: &str) -> i64 {
-        match self.get(column) {
-            Some(Value::Int(v)) => *v,
-            _ => 0,
-        }
-    }
-    pub(crate) fn float(&self, column: &str) -> Option<f64> {
-        match self.get(column) {
-            Some(Value::Float(v)) => Some(*v),
-            _ => None,
         }
     }
     pub(crate) fn flag(&self, column: &str) -> bool {
@@ -107,11 +99,48 @@ pub(crate) fn read_where(
     columns: &[&str],
     filter: Option<Filter<'_>>,
 ) -> Result<Vec<Record>, ReportError> {
+    let batches = batches_where(output, table, columns, filter)?;
+    Ok(batches.iter().flat_map(|batch| records(batch, filter)).collect())
+}
+
+/// The `pass_rates` rows `filter` matches, typed by the model.
+pub(crate) fn pass_rates_where(output: &Path, filter: Filter<'_>) -> Result<Vec<PassRateRow>, ReportError> {
+    let mut rows = Vec::new();
+    for batch in batches_where(output, "pass_rates", PASS_RATES_COLUMNS, Some(filter))? {
+        rows.extend(pass_rates_rows(&batch)?);
+    }
+    Ok(rows)
+}
+
+/// The `attainment` rows of the target year `year`, typed by the model.
+pub(crate) fn attainment(output: &Path, year: i32) -> Result<Vec<AttainmentRow>, ReportError> {
+    let dir = output.join("attainment");
+    if !dir.is_dir() {
+        return Err(ReportError::MissingTable { table: "attainment", output: output.to_path_buf() });
+    }
+    let mut rows = Vec::new();
+    for file in zhijian_store::table_files(&dir)? {
+        if zhijian_store::partition_year(&file) == Some(year) {
+            for batch in zhijian_store::read_file(&file, Some(ATTAINMENT_COLUMNS))? {
+                rows.extend(attainment_rows(&batch, year)?);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// The batches of `table`, the given columns of the rows `filter` matches (exactly: a Parquet
+/// row filter), the files read on every core and kept in file order.
+fn batches_where(
+    output: &Path,
+    table: &'static str,
+    columns: &[&str],
+    filter: Option<Filter<'_>>,
+) -> Result<Vec<RecordBatch>, ReportError> {
     let dir = output.join(table);
     if !dir.is_dir() {
         return Err(ReportError::MissingTable { table, output: output.to_path_buf() });
     }
-    // The files on every core, their rows in file order.
     use rayon::prelude::*;
     let files = zhijian_store::table_files(&dir)?;
     let batches: Vec<Vec<RecordBatch>> = files
@@ -121,7 +150,7 @@ pub(crate) fn read_where(
             None => zhijian_store::read_file(file, Some(columns)),
         })
         .collect::<Result<_, _>>()?;
-    Ok(batches.iter().flatten().flat_map(|batch| records(batch, filter)).collect())
+    Ok(batches.into_iter().flatten().collect())
 }
 
 fn records(batch: &RecordBatch, filter: Option<Filter<'_>>) -> Vec<Record> {

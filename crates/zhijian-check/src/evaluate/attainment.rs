@@ -2,10 +2,10 @@
 //! or the shortfall in samples or tests (`"shortfall"`), per area.
 
 use zhijian_model::checks::{AttainmentMeasure, CheckSpec, Scope};
+use zhijian_model::tables::AttainmentRow;
 use zhijian_model::{AreaLevel, Programme};
 
 use super::{Loaded, outcome, percent, scope_label};
-use crate::tables::Attained;
 use crate::{CheckContext, CheckError, Outcome, definition_error};
 
 /// One outcome per area with a target; an error when the programme has none at the level.
@@ -26,10 +26,10 @@ pub(super) fn evaluate(
         Scope::Level(level) => (*level, None),
         Scope::Areas(level, codes) => (*level, Some(codes.clone())),
     };
-    let matching: Vec<&Attained> = rows
+    let matching: Vec<&AttainmentRow> = rows
         .iter()
-        .filter(|r| r.programme == programme.as_str() && r.area_level == level.as_str())
-        .filter(|r| areas.as_ref().is_none_or(|a| a.contains(&r.area_code)))
+        .filter(|r| r.target.programme == programme.as_str() && r.target.area_level == level)
+        .filter(|r| areas.as_ref().is_none_or(|a| a.contains(&r.target.area_code)))
         .collect();
     if matching.is_empty() {
         return Err(definition_error(spec, format!("no {programme} target at level {level} (see seeds/targets.csv)")));
@@ -37,10 +37,10 @@ pub(super) fn evaluate(
     Ok(matching
         .into_iter()
         .map(|r| {
-            let scope = scope_label(&r.area_code, &r.area_name);
+            let scope = scope_label(&r.target.area_code, &r.target.area_name);
             let status = format!(
                 "{} {} achieved, {:.0} expected by {as_of} (target {})",
-                r.achieved, r.unit, r.expected, r.target
+                r.achieved, r.target.unit, r.expected, r.target.target
             );
             match measure {
                 AttainmentMeasure::Ratio if r.expected > 0.0 => {

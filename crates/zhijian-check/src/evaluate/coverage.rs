@@ -2,10 +2,10 @@
 //! (`of = "kinds"`), in the period containing the as-of date.
 
 use zhijian_model::checks::{CheckSpec, CoverageOf};
-use zhijian_model::{PeriodType, Programme};
+use zhijian_model::tables::PassRateRow;
+use zhijian_model::{AreaLevel, PeriodType, Programme};
 
 use super::{Loaded, outcome, period_label, scope_label};
-use crate::tables::Cell;
 use crate::{CheckContext, CheckError, Outcome};
 
 /// One outcome for the programme, with the cities that did not report as its failures.
@@ -21,13 +21,13 @@ pub(super) fn evaluate(
     let as_of = context.as_of;
     let cells = loaded.cells(context)?;
     let label = period_label(*period, as_of);
-    let in_period = |c: &&Cell| c.period == label && c.programme == programme.as_str();
+    let in_period = |c: &&PassRateRow| c.period == label && c.programme == programme.as_str();
     let (observed, message, missing) = match of {
         CoverageOf::Cities => {
             let reporting: Vec<&str> = cells
                 .iter()
                 .filter(in_period)
-                .filter(|c| c.area_level == "city" && c.category == "all" && c.tested as u64 >= *min_samples)
+                .filter(|c| c.area_level == AreaLevel::City && c.category == "all" && c.tested >= *min_samples)
                 .map(|c| c.area_code.as_str())
                 .collect();
             let missing: Vec<String> = context
@@ -51,10 +51,10 @@ pub(super) fn evaluate(
                 .iter()
                 .filter(in_period)
                 .filter(|c| {
-                    c.area_level == "province"
+                    c.area_level == AreaLevel::Province
                         && c.category != "all"
                         && c.category != "unclassified"
-                        && c.tested as u64 >= *min_samples
+                        && c.tested >= *min_samples
                 })
                 .map(|c| c.category.clone())
                 .collect();

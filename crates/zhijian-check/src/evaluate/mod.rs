@@ -12,7 +12,9 @@ use chrono::{Datelike, NaiveDate};
 use zhijian_model::checks::{CheckKind, CheckSpec, Origin, Scope};
 use zhijian_model::{AreaLevel, Period, PeriodType};
 
-use crate::tables::{self, Attained, Cell};
+use zhijian_model::tables::{AttainmentRow, PassRateRow};
+
+use crate::tables;
 use crate::{CheckContext, CheckError, Outcome, Status, severity, zone_status};
 
 /// The label of the period containing `as_of`, as `pass_rates.period` writes it.
@@ -25,14 +27,14 @@ fn percent(value: f64) -> String {
 }
 
 struct Loaded {
-    cells: Option<Vec<Cell>>,
-    attained: Option<Vec<Attained>>,
+    cells: Option<Vec<PassRateRow>>,
+    attained: Option<Vec<AttainmentRow>>,
     samples: Option<Vec<tables::SampleFacts>>,
 }
 
 impl Loaded {
     /// The `pass_rates` cells, read at the first check that needs them.
-    fn cells(&mut self, context: &CheckContext<'_>) -> Result<&[Cell], CheckError> {
+    fn cells(&mut self, context: &CheckContext<'_>) -> Result<&[PassRateRow], CheckError> {
         if self.cells.is_none() {
             self.cells = Some(tables::pass_rates(&context.output)?);
         }
@@ -40,7 +42,7 @@ impl Loaded {
     }
 
     /// The as-of year's `attainment` rows, read at the first check that needs them.
-    fn attained(&mut self, context: &CheckContext<'_>) -> Result<&[Attained], CheckError> {
+    fn attained(&mut self, context: &CheckContext<'_>) -> Result<&[AttainmentRow], CheckError> {
         if self.attained.is_none() {
             self.attained = Some(tables::attainment(&context.output, context.as_of.year())?);
         }

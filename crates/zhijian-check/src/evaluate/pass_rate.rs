@@ -2,10 +2,10 @@
 //! the as-of date, per area of the scope.
 
 use zhijian_model::checks::{Bound, CheckSpec, Scope};
+use zhijian_model::tables::PassRateRow;
 use zhijian_model::{PeriodType, Programme};
 
 use super::{Loaded, outcome, percent, period_label, scope_areas, scope_label};
-use crate::tables::Cell;
 use crate::{CheckContext, CheckError, Outcome};
 
 /// One outcome per area of the scope (or one skip for a programme without samples).
@@ -26,13 +26,10 @@ pub(super) fn evaluate(
     let cells = loaded.cells(context)?;
     let label = period_label(*period, as_of);
     let (level, areas) = scope_areas(scope, context);
-    let matching: Vec<&Cell> = cells
+    let matching: Vec<&PassRateRow> = cells
         .iter()
         .filter(|c| {
-            c.period == label
-                && c.area_level == level.as_str()
-                && c.programme == programme.as_str()
-                && c.category == *category
+            c.period == label && c.area_level == level && c.programme == programme.as_str() && c.category == *category
         })
         .collect();
     let areas = areas.unwrap_or_else(|| matching.iter().map(|c| (c.area_code.clone(), c.area_name.clone())).collect());
@@ -45,7 +42,7 @@ pub(super) fn evaluate(
             out.push(outcome(spec, scope, None, format!("no {programme} samples in {label}")));
             continue;
         };
-        let judged = (cell.passed + cell.failed) as u64;
+        let judged = cell.passed + cell.failed;
         if judged < *min_samples {
             out.push(outcome(
                 spec,
@@ -56,10 +53,10 @@ pub(super) fn evaluate(
             continue;
         }
         let (observed, what) = match bound {
-            Bound::Estimate => (cell.pass_rate, "pass rate"),
-            Bound::WilsonLow => (cell.wilson_low, "95% lower bound of the pass rate"),
+            Bound::Estimate => (cell.pass_rate(), "pass rate"),
+            Bound::WilsonLow => (cell.wilson().map(|w| w.0), "95% lower bound of the pass rate"),
         };
-        let message = match (observed, cell.pass_rate, bound) {
+        let message = match (observed, cell.pass_rate(), bound) {
             (Some(v), Some(_), Bound::Estimate) => {
                 format!("{what} {} in {label}: {} of {judged} judged samples passed", percent(v), cell.passed)
             }
