@@ -201,10 +201,16 @@ fn unavailable_message(checks: &[(String, Origin)]) -> String {
     out
 }
 
-/// The checks a binary without a SQL engine cannot evaluate and that are not optional: with
-/// any, [`evaluate`] fails ([`CheckError::Unavailable`]) before it reads a table.
-pub fn unavailable(specs: &[CheckSpec], has_sql: bool) -> impl Iterator<Item = &CheckSpec> {
-    specs.iter().filter(move |spec| !has_sql && !spec.optional && matches!(spec.kind, CheckKind::Sql { .. }))
+/// Fails with [`CheckError::Unavailable`], naming them all, when checks need a SQL engine the
+/// binary lacks (`has_sql` false) and are not `optional`. [`evaluate`] calls it before it reads
+/// a table, and `zhijian run` before it ingests.
+pub fn ensure_evaluable(specs: &[CheckSpec], has_sql: bool) -> Result<(), CheckError> {
+    let checks: Vec<(String, Origin)> = specs
+        .iter()
+        .filter(|spec| !has_sql && !spec.optional && matches!(spec.kind, CheckKind::Sql { .. }))
+        .map(|spec| (spec.name.clone(), spec.origin.clone()))
+        .collect();
+    if checks.is_empty() { Ok(()) } else { Err(CheckError::Unavailable { checks }) }
 }
 
 /// Counts per status: (pass, warn, fail, skip).

@@ -378,12 +378,7 @@ pub fn run(path: &Path, options: &RunOptions) -> Result<RunOutcome, RunError> {
     // A check this binary cannot evaluate would end the run with exit code 2 after all the
     // work: say so before it, with nothing written.
     if !options.skip_checks {
-        let checks: Vec<_> = zhijian_check::unavailable(&pipeline.checks, options.sql.is_some())
-            .map(|spec| (spec.name.clone(), spec.origin.clone()))
-            .collect();
-        if !checks.is_empty() {
-            return Err(zhijian_check::CheckError::Unavailable { checks }.into());
-        }
+        zhijian_check::ensure_evaluable(&pipeline.checks, options.sql.is_some())?;
     }
     // Components, not the text: `reports/` is the folder `reports`, not what a link there
     // leads to.

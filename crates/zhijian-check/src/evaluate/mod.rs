@@ -9,7 +9,7 @@ mod sql;
 mod verdict_conflicts;
 
 use chrono::{Datelike, NaiveDate};
-use zhijian_model::checks::{CheckKind, CheckSpec, Origin, Scope};
+use zhijian_model::checks::{CheckKind, CheckSpec, Scope};
 use zhijian_model::{AreaLevel, Period, PeriodType};
 
 use zhijian_model::tables::{AttainmentRow, PassRateRow};
@@ -62,11 +62,7 @@ impl Loaded {
 /// check cannot be evaluated as defined (a SQL error), and before reading anything when a
 /// check needs a SQL engine the binary lacks and is not `optional`.
 pub fn evaluate(specs: &[CheckSpec], context: &CheckContext<'_>) -> Result<Vec<Outcome>, CheckError> {
-    let unavailable: Vec<(String, Origin)> =
-        crate::unavailable(specs, context.sql.is_some()).map(|spec| (spec.name.clone(), spec.origin.clone())).collect();
-    if !unavailable.is_empty() {
-        return Err(CheckError::Unavailable { checks: unavailable });
-    }
+    crate::ensure_evaluable(specs, context.sql.is_some())?;
     let mut loaded = Loaded { cells: None, attained: None, samples: None };
     let mut out = Vec::new();
     for spec in specs {
